@@ -1,0 +1,233 @@
+// Package strictyaml decodes YAML strictly: unknown keys and duplicate
+// keys are errors, and every error names the file and line it is about.
+package strictyaml
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is one problem at a place in a file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Errors is a list of problems, reported together.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Err returns es as an error, or nil when it is empty.
+func (es Errors) Err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
+
+// Errorf returns an Error at node n (n may be nil).
+func Errorf(file string, n *yaml.Node, format string, args ...any) *Error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Parse reads a YAML document into a node tree. Duplicate keys, syntax
+// errors and an empty document are reported with file and line.
+func Parse(file string, data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "file is empty"}
+		}
+		return nil, convert(file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: file, Msg: "file is empty"}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document in the file"}
+	}
+	return doc.Content[0], nil
+}
+
+// Decode decodes n into out (a pointer), rejecting keys that out's type does
+// not have. Types that implement yaml.Unmarshaler check their own keys.
+func Decode(file string, n *yaml.Node, out any) error {
+	var errs Errors
+	checkKeys(file, n, reflect.TypeOf(out), &errs)
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := n.Decode(out); err != nil {
+		return convert(file, err)
+	}
+	return nil
+}
+
+var unmarshaler = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+var nodeType = reflect.TypeOf(yaml.Node{})
+
+func checkKeys(file string, n *yaml.Node, t reflect.Type, errs *Errors) {
+	if n == nil || t == nil {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		if t.Implements(unmarshaler) {
+			return
+		}
+		t = t.Elem()
+	}
+	if t == nodeType || t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // Decode reports the type mismatch
+		}
+		fields := structFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				*errs = append(*errs, Errorf(file, k, "unknown key %q%s", k.Value, suggest(k.Value, fields)))
+				continue
+			}
+			checkKeys(file, v, ft, errs)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				checkKeys(file, c, t.Elem(), errs)
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 1; i < len(n.Content); i += 2 {
+				checkKeys(file, n.Content[i], t.Elem(), errs)
+			}
+		}
+	}
+}
+
+// structFields maps YAML keys to field types, following inline fields.
+func structFields(t reflect.Type) map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range structFields(ft) {
+					m[k] = v
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		m[name] = f.Type
+	}
+	return m
+}
+
+func suggest(key string, fields map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for k := range fields {
+		if d := distance(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// convert turns a yaml.v3 error into file:line errors.
+func convert(file string, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var errs Errors
+	for _, m := range msgs {
+		m = strings.TrimSpace(m)
+		if sm := lineRE.FindStringSubmatch(m); sm != nil {
+			line, _ := strconv.Atoi(sm[1])
+			errs = append(errs, &Error{File: file, Line: line, Msg: sm[2]})
+			continue
+		}
+		errs = append(errs, &Error{File: file, Msg: strings.TrimPrefix(m, "yaml: ")})
+	}
+	return errs
+}
