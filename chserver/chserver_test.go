@@ -1,0 +1,55 @@
+package chserver_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/malbild/malbild/chserver"
+)
+
+func TestStartAnswersAndStopsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	s, err := chserver.Start(context.Background(), chserver.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + s.HTTPAddr() + "/?query=SELECT%201%2B1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(b)) != "2" {
+		t.Fatalf("SELECT 1+1 = %q", b)
+	}
+	pid := s.Pid()
+	s.Stop()
+	select {
+	case <-s.Done():
+	case <-time.After(time.Second):
+		t.Fatal("Done not closed after Stop")
+	}
+	// The process is gone: signal 0 to its pid fails.
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Fatalf("clickhouse-server pid %d still running after Stop", pid)
+	}
+	if _, err := os.Stat(dir + "/config.xml"); err != nil {
+		t.Fatalf("config not written: %v", err)
+	}
+}
+
+func TestMissingBinarySaysHowToInstall(t *testing.T) {
+	_, err := chserver.Start(context.Background(), chserver.Options{Binary: "clickhouse-server-not-here", DataDir: t.TempDir()})
+	if err != chserver.ErrNotInstalled {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(err.Error(), "apt-get install clickhouse-server") || !strings.Contains(err.Error(), "--clickhouse") {
+		t.Fatalf("message does not say how to install or where to point: %v", err)
+	}
+}
