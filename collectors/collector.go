@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/strategy"
 )
 
 // Collector pulls one source and hands what it found to a Sink, one
@@ -36,6 +37,13 @@ type Request struct {
 	From, To time.Time
 	// Progress, when set, is told about files and rows as they are read.
 	Progress Progress
+	// Indicators, when not nil, is the set of indicator ids the strategy
+	// knows; collectors that write observations (series_csv) reject ids
+	// outside it.
+	Indicators map[string]bool
+	// Units gives the unit of the strategy's indicators where known, so
+	// collectors can range-check values (a percent outside 0–100).
+	Units map[string]strategy.Unit
 }
 
 // Progress receives progress reports from a running collector.
