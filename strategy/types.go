@@ -236,18 +236,23 @@ type Source struct {
 // Programme is an investment programme with projects and budgets
 // (Norrtälje's four programmes).
 type Programme struct {
-	ID       string     `json:"id"`
-	Title    Text       `json:"title"`
-	Budget   float64    `json:"budget"` // in tkr
-	Projects []*Project `json:"projects,omitempty"`
+	ID          string     `json:"id"`
+	Title       Text       `json:"title"`
+	Description Text       `json:"description,omitempty"`
+	Budget      float64    `json:"budget"` // in tkr
+	Projects    []*Project `json:"projects,omitempty"`
+	Line        int        `json:"-"`
 }
 
 // Project is one project of a programme.
 type Project struct {
-	ID     string   `json:"id"`
-	Title  Text     `json:"title"`
-	Budget float64  `json:"budget"`          // in tkr
-	Goals  []string `json:"goals,omitempty"` // goal ids the project serves
+	ID          string   `json:"id"`
+	Title       Text     `json:"title"`
+	Description Text     `json:"description,omitempty"`
+	Budget      float64  `json:"budget"`          // in tkr
+	Goals       []string `json:"goals,omitempty"` // goal ids the project serves
+	ProgrammeID string   `json:"programme"`
+	Line        int      `json:"-"`
 }
 
 // Dimension breaks an observation down (department, case type, service,
