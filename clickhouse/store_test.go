@@ -13,7 +13,7 @@ func TestMain(m *testing.M) { chtest.Main(m) }
 
 // open opens a store on a fresh database of the shared test server and
 // applies the schema.
-func open(t *testing.T) (*Store, string) {
+func openTestStore(t *testing.T) (*Store, string) {
 	t.Helper()
 	dsn := chtest.DSN(t)
 	s, err := Open(context.Background(), dsn)
