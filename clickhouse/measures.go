@@ -1,0 +1,568 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/malbild/malbild/strategy"
+)
+
+// MeasureRequest asks for one built-in measure (strategy.Measures) per
+// period of one kind.
+type MeasureRequest struct {
+	Name   string
+	Params map[string]string
+	Kind   strategy.PeriodKind
+	// From and To, when set, limit the result to the periods containing
+	// From through the period containing To; whole periods always.
+	From, To time.Time
+}
+
+// ComputeMeasure computes a built-in measure in ClickHouse from the
+// tenant's raw facts, per period of m.Kind: the total (zero Dimension) and
+// one value per value of each of the measure's dimensions
+// (MeasureSpec.Dimensions). Raw rows are deduplicated by their key,
+// keeping the highest version (argMax), so re-imported and re-sent
+// batches count once. Periods are Europe/Stockholm calendar periods.
+// The observations carry Tenant, Period, Dimension and Value, ordered by
+// period, then dimension.
+//
+// Definitions:
+//   - eservices_active: active services in the last snapshot taken in the
+//     period. eservices_integrated_share / eservices_eid_share: percent of
+//     those that are integrated / require e-ID.
+//   - eservices_added / eservices_retired: services active in the
+//     period's last snapshot and not active (absent or retired) in the
+//     last snapshot taken before the period began, and the reverse. With
+//     one snapshot per period that is "since the previous snapshot"; the
+//     first period with a snapshot has no value.
+//   - digital_share: percent of the applications received in the period
+//     that came in through a digital channel. Params case_types (comma
+//     list) and department filter.
+//   - handling_time_median / handling_time_p90: calendar days from
+//     received to decided of the cases decided in the period
+//     (quantileExact: the value at position ⌊q·n⌋ of the sorted days, so
+//     the median of an even count is the upper middle value). Param top=N
+//     keeps the N most common case types of the tenant's cases.
+//   - satisfaction_mean, satisfaction_top_share (percent of responses
+//     with score ≥ min, default 4), satisfaction_responses,
+//     satisfaction_systems_top_share (percent of systems whose mean score
+//     is ≥ min), by the date answered.
+//   - availability_uptime: percent of probe results that were ok, leaving
+//     out those inside a maintenance window of their service;
+//     availability_maintenance_share: percent of results inside one;
+//     response_time_mean / response_time_p95: milliseconds, of the
+//     results outside maintenance.
+func (s *Store) ComputeMeasure(ctx context.Context, tenant string, m MeasureRequest) ([]strategy.Observation, error) {
+	spec, ok := strategy.Measures[m.Name]
+	if !ok {
+		return nil, fmt.Errorf("unknown measure %q", m.Name)
+	}
+	if !m.Kind.Valid() {
+		return nil, fmt.Errorf("measure %s: invalid period kind %q", m.Name, m.Kind)
+	}
+	for k := range m.Params {
+		if !slices.Contains(spec.Params, k) {
+			return nil, fmt.Errorf("measure %s: unknown parameter %q (known: %s)", m.Name, k, strings.Join(spec.Params, ", "))
+		}
+	}
+	mq := &measureQuery{tenant: tenant, req: m, spec: spec}
+	var err error
+	switch m.Name {
+	case "eservices_active", "eservices_integrated_share", "eservices_eid_share":
+		err = mq.eservicesSnapshot()
+	case "eservices_added", "eservices_retired":
+		return s.eservicesChanges(ctx, mq)
+	case "digital_share":
+		err = mq.digitalShare()
+	case "handling_time_median", "handling_time_p90":
+		err = mq.handlingTime()
+	case "satisfaction_mean", "satisfaction_top_share", "satisfaction_responses":
+		err = mq.satisfaction()
+	case "satisfaction_systems_top_share":
+		err = mq.satisfactionSystems()
+	case "availability_uptime", "availability_maintenance_share", "response_time_mean", "response_time_p95":
+		windows, werr := s.maintenanceWindows(ctx, tenant)
+		if werr != nil {
+			return nil, fmt.Errorf("measure %s: %w", m.Name, werr)
+		}
+		err = mq.availability(windows)
+	default:
+		return nil, fmt.Errorf("measure %q has no implementation", m.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("measure %s: %w", m.Name, err)
+	}
+	return s.runMeasure(ctx, mq)
+}
+
+// measureQuery builds one measure's SQL. Values go into args in the order
+// their ? placeholders appear; only fixed identifiers and expressions
+// chosen from this file's constants are written into the SQL text.
+type measureQuery struct {
+	tenant string
+	req    MeasureRequest
+	spec   strategy.MeasureSpec
+	sql    strings.Builder
+	args   []any
+}
+
+// add appends SQL text with its arguments.
+func (q *measureQuery) add(sql string, args ...any) {
+	if n := strings.Count(sql, "?"); n != len(args) {
+		panic(fmt.Sprintf("measure SQL %q has %d placeholders and %d arguments", sql, n, len(args)))
+	}
+	q.sql.WriteString(sql)
+	q.args = append(q.args, args...)
+}
+
+// periodExpr is the start of the period of kind k containing Date d.
+func periodExpr(k strategy.PeriodKind, d string) string {
+	switch k {
+	case strategy.Month:
+		return "toStartOfMonth(" + d + ")"
+	case strategy.Quarter:
+		return "toStartOfQuarter(" + d + ")"
+	case strategy.Tertial:
+		return "addMonths(toStartOfYear(" + d + "), intDiv(toMonth(" + d + ") - 1, 4) * 4)"
+	default:
+		return "toStartOfYear(" + d + ")"
+	}
+}
+
+// stockholmDate is the Europe/Stockholm calendar date of DateTime t.
+func stockholmDate(t string) string { return "toDate(" + t + ", 'Europe/Stockholm')" }
+
+// periodRange adds the From/To limits on the period start expression ps.
+func (q *measureQuery) periodRange(ps string) {
+	if !q.req.From.IsZero() {
+		q.add(" AND "+ps+" >= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.From).Start()))
+	}
+	if !q.req.To.IsZero() {
+		q.add(" AND "+ps+" <= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).Start()))
+	}
+}
+
+// dims returns the arrayJoin that turns each row into one row for the
+// total and one per dimension of the measure. cols maps a dimension kind
+// to its column.
+func (q *measureQuery) dims(cols map[string]string) string {
+	parts := []string{"tuple('', '')"}
+	for _, d := range q.spec.Dimensions {
+		c, ok := cols[d]
+		if !ok {
+			panic(fmt.Sprintf("measure %s: no column for dimension %s", q.spec.Name, d))
+		}
+		parts = append(parts, "tuple('"+d+"', "+c+")")
+	}
+	return "arrayJoin([" + strings.Join(parts, ", ") + "])"
+}
+
+// selectHead starts the outer SELECT: period start, dimension kind and
+// value, and the measure's value expression.
+func (q *measureQuery) selectHead(ps string, cols map[string]string, value string) {
+	q.add("SELECT " + ps + " AS ps, tupleElement(" + q.dims(cols) + " AS dim, 1) AS dk, tupleElement(dim, 2) AS dv, toFloat64(" + value + ") AS v")
+}
+
+// groupTail ends the query: group per period and dimension, drop
+// dimension rows without a value (an unmapped column), keep groups where
+// having holds.
+func (q *measureQuery) groupTail(having string) {
+	q.add(" GROUP BY ps, dk, dv HAVING (dk = '' OR dv != '')")
+	if having != "" {
+		q.add(" AND " + having)
+	}
+	q.add(" ORDER BY ps, dk, dv")
+}
+
+// filter adds "AND col = ?" for a parameter that is set.
+func (q *measureQuery) filter(param, col string) {
+	if v := strings.TrimSpace(q.req.Params[param]); v != "" {
+		q.add(" AND "+col+" = ?", v)
+	}
+}
+
+// listFilter adds "AND has([...], col)" for a comma-list parameter.
+func (q *measureQuery) listFilter(param, col string) {
+	var vals []string
+	for _, v := range strings.Split(q.req.Params[param], ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) > 0 {
+		q.add(" AND has(?, "+col+")", vals)
+	}
+}
+
+// minScore reads the min parameter (default 4).
+func (q *measureQuery) minScore() (float64, error) {
+	s := strings.TrimSpace(q.req.Params["min"])
+	if s == "" {
+		return 4, nil
+	}
+	v, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("parameter min %q is not a number", s)
+	}
+	return v, nil
+}
+
+// Deduplicated raw rows: the latest version of each key.
+
+func (q *measureQuery) eservicesDedup() {
+	q.add(`(SELECT snapshot AS snap, service_id AS sid,
+  argMax(category, version) AS cat, argMax(department, version) AS dep,
+  argMax(integrated, version) AS integ, argMax(eid, version) AS e_id, argMax(active, version) AS act
+ FROM eservice_snapshots WHERE tenant = ? GROUP BY snapshot, service_id)`, q.tenant)
+}
+
+var eserviceCols = map[string]string{"category": "cat", "department": "dep"}
+
+func (q *measureQuery) casesDedup() {
+	q.add(`(SELECT case_id AS cid,
+  argMax(case_type, version) AS ctype, argMax(department, version) AS dep,
+  argMax(digital, version) AS dig, argMax(application, version) AS app,
+  argMax(received, version) AS recv, argMax(ifNull(decided, toDateTime(0)), version) AS decd
+ FROM cases WHERE tenant = ? GROUP BY case_id)`, q.tenant)
+}
+
+var caseCols = map[string]string{"case_type": "ctype", "department": "dep"}
+
+func (q *measureQuery) surveyDedup() {
+	q.add(`(SELECT survey AS sv, response_id AS rid,
+  argMax(system, version) AS sys, argMax(respondent_group, version) AS grp,
+  argMax(score, version) AS sc, argMax(answered, version) AS ans
+ FROM survey_responses WHERE tenant = ? GROUP BY survey, response_id)`, q.tenant)
+}
+
+var surveyCols = map[string]string{"system": "sys", "group": "grp"}
+
+func (q *measureQuery) probesDedup() {
+	q.add(`(SELECT service AS svc, ts AS t,
+  argMax(ok, version) AS okv, argMax(duration_ms, version) AS dur
+ FROM probe_results WHERE tenant = ? GROUP BY service, ts)`, q.tenant)
+}
+
+var probeCols = map[string]string{"service": "svc"}
+
+// eservicesSnapshot: active count and shares in each period's last snapshot.
+func (q *measureQuery) eservicesSnapshot() error {
+	var value, having string
+	switch q.req.Name {
+	case "eservices_active":
+		value = "countIf(act = 1)"
+	case "eservices_integrated_share":
+		value, having = "100 * countIf(act = 1 AND integ = 1) / countIf(act = 1)", "countIf(act = 1) > 0"
+	case "eservices_eid_share":
+		value, having = "100 * countIf(act = 1 AND e_id = 1) / countIf(act = 1)", "countIf(act = 1) > 0"
+	}
+	ps := periodExpr(q.req.Kind, "snap")
+	q.selectHead(ps, eserviceCols, value)
+	q.add(" FROM ")
+	q.eservicesDedup()
+	q.add(" WHERE snap IN (SELECT max(snapshot) FROM eservice_snapshots WHERE tenant = ? GROUP BY "+periodExpr(q.req.Kind, "snapshot")+")", q.tenant)
+	q.filter("category", "cat")
+	q.filter("department", "dep")
+	q.periodRange(ps)
+	q.groupTail(having)
+	return nil
+}
+
+func (q *measureQuery) digitalShare() error {
+	ps := periodExpr(q.req.Kind, stockholmDate("recv"))
+	q.selectHead(ps, caseCols, "100 * countIf(dig = 1) / count()")
+	q.add(" FROM ")
+	q.casesDedup()
+	q.add(" WHERE app = 1")
+	q.listFilter("case_types", "ctype")
+	q.filter("department", "dep")
+	q.periodRange(ps)
+	q.groupTail("")
+	return nil
+}
+
+func (q *measureQuery) handlingTime() error {
+	level := "0.5"
+	if q.req.Name == "handling_time_p90" {
+		level = "0.9"
+	}
+	top := 0
+	if s := strings.TrimSpace(q.req.Params["top"]); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("parameter top %q is not a positive whole number", s)
+		}
+		top = n
+	}
+	days := stockholmDate("decd") + " - " + stockholmDate("recv")
+	ps := periodExpr(q.req.Kind, stockholmDate("decd"))
+	q.selectHead(ps, caseCols, "quantileExact("+level+")("+days+")")
+	q.add(" FROM ")
+	q.casesDedup()
+	q.add(" WHERE decd > toDateTime(0) AND " + days + " >= 0")
+	q.listFilter("case_types", "ctype")
+	q.filter("department", "dep")
+	if top > 0 {
+		q.add(" AND ctype IN (SELECT ctype FROM ")
+		q.casesDedup()
+		q.add(" WHERE 1")
+		q.listFilter("case_types", "ctype")
+		q.filter("department", "dep")
+		q.add(" GROUP BY ctype ORDER BY count() DESC, ctype LIMIT ?)", top)
+	}
+	q.periodRange(ps)
+	q.groupTail("")
+	return nil
+}
+
+func (q *measureQuery) surveyFilters() {
+	q.filter("survey", "sv")
+	q.filter("system", "sys")
+	q.filter("group", "grp")
+}
+
+func (q *measureQuery) satisfaction() error {
+	var value string
+	var args []any
+	switch q.req.Name {
+	case "satisfaction_mean":
+		value = "avg(sc)"
+	case "satisfaction_responses":
+		value = "count()"
+	case "satisfaction_top_share":
+		min, err := q.minScore()
+		if err != nil {
+			return err
+		}
+		value, args = "100 * countIf(sc >= ?) / count()", []any{min}
+	}
+	ps := periodExpr(q.req.Kind, "ans")
+	// The value may hold a placeholder, so add the head by hand.
+	q.add("SELECT "+ps+" AS ps, tupleElement("+q.dims(surveyCols)+" AS dim, 1) AS dk, tupleElement(dim, 2) AS dv, toFloat64("+value+") AS v", args...)
+	q.add(" FROM ")
+	q.surveyDedup()
+	q.add(" WHERE 1")
+	q.surveyFilters()
+	q.periodRange(ps)
+	q.groupTail("")
+	return nil
+}
+
+func (q *measureQuery) satisfactionSystems() error {
+	min, err := q.minScore()
+	if err != nil {
+		return err
+	}
+	q.add("SELECT ps, '' AS dk, '' AS dv, toFloat64(100 * countIf(m >= ?) / count()) AS v FROM (", min)
+	ps := periodExpr(q.req.Kind, "ans")
+	q.add("SELECT " + ps + " AS ps, sys, avg(sc) AS m FROM ")
+	q.surveyDedup()
+	q.add(" WHERE sys != ''")
+	q.surveyFilters()
+	q.periodRange(ps)
+	q.add(" GROUP BY ps, sys) GROUP BY ps ORDER BY ps")
+	return nil
+}
+
+// window is a maintenance window, in Unix seconds.
+type window struct {
+	service    string
+	start, end uint32
+}
+
+// maintenanceWindows reads the tenant's maintenance windows (latest
+// version of each).
+func (s *Store) maintenanceWindows(ctx context.Context, tenant string) ([]window, error) {
+	rows, err := s.conn.Query(ctx, `SELECT service, toUInt32(starts), toUInt32(argMax(ends, version))
+ FROM maintenance_windows WHERE tenant = ? GROUP BY service, starts ORDER BY service, starts`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("reading maintenance windows: %w", err)
+	}
+	defer rows.Close()
+	var ws []window
+	for rows.Next() {
+		var w window
+		if err := rows.Scan(&w.service, &w.start, &w.end); err != nil {
+			return nil, fmt.Errorf("reading maintenance windows: %w", err)
+		}
+		if w.end > w.start {
+			ws = append(ws, w)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading maintenance windows: %w", err)
+	}
+	return ws, nil
+}
+
+func (q *measureQuery) availability(ws []window) error {
+	var value, having string
+	switch q.req.Name {
+	case "availability_uptime":
+		value, having = "100 * countIf(okv = 1 AND inm = 0) / countIf(inm = 0)", "countIf(inm = 0) > 0"
+	case "availability_maintenance_share":
+		value = "100 * countIf(inm = 1) / count()"
+	case "response_time_mean":
+		value, having = "avgIf(dur, inm = 0)", "countIf(inm = 0) > 0"
+	case "response_time_p95":
+		value, having = "quantileExactIf(0.95)(dur, inm = 0)", "countIf(inm = 0) > 0"
+	}
+	ps := periodExpr(q.req.Kind, stockholmDate("t"))
+	q.selectHead(ps, probeCols, value)
+	q.add(" FROM (SELECT svc, t, okv, dur, ")
+	if len(ws) == 0 {
+		q.add("0")
+	} else {
+		svcs, starts, ends := make([]string, len(ws)), make([]uint32, len(ws)), make([]uint32, len(ws))
+		for i, w := range ws {
+			svcs[i], starts[i], ends[i] = w.service, w.start, w.end
+		}
+		q.add("arrayExists((ws, wa, wb) -> ws = svc AND toUInt32(t) >= wa AND toUInt32(t) < wb, ?, ?, ?)", svcs, starts, ends)
+	}
+	q.add(" AS inm FROM ")
+	q.probesDedup()
+	q.add(") WHERE 1")
+	q.filter("service", "svc")
+	q.periodRange(ps)
+	q.groupTail(having)
+	return nil
+}
+
+// runMeasure runs a built query; every row is (period start, dimension
+// kind, dimension value, value).
+func (s *Store) runMeasure(ctx context.Context, q *measureQuery) ([]strategy.Observation, error) {
+	rows, err := s.conn.Query(ctx, q.sql.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("computing measure %s: %w", q.req.Name, err)
+	}
+	defer rows.Close()
+	var out []strategy.Observation
+	for rows.Next() {
+		var (
+			start  time.Time
+			dk, dv string
+			v      float64
+		)
+		if err := rows.Scan(&start, &dk, &dv, &v); err != nil {
+			return nil, fmt.Errorf("computing measure %s: %w", q.req.Name, err)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		out = append(out, strategy.Observation{
+			Tenant:    q.tenant,
+			Period:    strategy.PeriodOf(q.req.Kind, dateFromColumn(start)),
+			Dimension: strategy.Dimension{Kind: dk, Value: dv},
+			Value:     v,
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("computing measure %s: %w", q.req.Name, err)
+	}
+	return out, nil
+}
+
+// eservicesChanges computes eservices_added / eservices_retired: it reads
+// the snapshot dates, pairs each period's last snapshot with the last one
+// before the period, and counts in ClickHouse the services whose active
+// state differs between the two.
+func (s *Store) eservicesChanges(ctx context.Context, mq *measureQuery) ([]strategy.Observation, error) {
+	name, kind := mq.req.Name, mq.req.Kind
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT snapshot FROM eservice_snapshots WHERE tenant = ? ORDER BY snapshot", mq.tenant)
+	if err != nil {
+		return nil, fmt.Errorf("measure %s: reading snapshot dates: %w", name, err)
+	}
+	var snaps []time.Time
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("measure %s: reading snapshot dates: %w", name, err)
+		}
+		snaps = append(snaps, dateFromColumn(d))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("measure %s: reading snapshot dates: %w", name, err)
+	}
+	type pair struct {
+		period     strategy.Period
+		last, prev time.Time
+	}
+	var pairs []pair
+	for i, d := range snaps {
+		p := strategy.PeriodOf(kind, d)
+		if i+1 < len(snaps) && p.Contains(snaps[i+1]) {
+			continue // not the period's last snapshot
+		}
+		var prev time.Time
+		for j := i; j >= 0; j-- {
+			if snaps[j].Before(p.Start()) {
+				prev = snaps[j]
+				break
+			}
+		}
+		if prev.IsZero() {
+			continue // nothing to compare with
+		}
+		if !mq.req.From.IsZero() && p.Before(strategy.PeriodOf(kind, mq.req.From)) {
+			continue
+		}
+		if !mq.req.To.IsZero() && strategy.PeriodOf(kind, mq.req.To).Before(p) {
+			continue
+		}
+		pairs = append(pairs, pair{p, d, prev})
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	lasts, prevs := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		lasts[i], prevs[i] = dateArg(p.last), dateArg(p.prev)
+	}
+	cond := "cur = 1 AND prv = 0"
+	if name == "eservices_retired" {
+		cond = "cur = 0 AND prv = 1"
+	}
+	mq.add("SELECT idx, toFloat64(countIf(" + cond + ")) FROM (")
+	mq.add("SELECT arrayMap(x -> toDate(x), ?) AS lasts, arrayMap(x -> toDate(x), ?) AS prevs,", lasts, prevs)
+	mq.add(" arrayJoin(arrayFilter(i -> lasts[i] = snap OR prevs[i] = snap, arrayEnumerate(lasts))) AS idx, sid,")
+	mq.add(" maxIf(act, snap = lasts[idx]) AS cur, maxIf(act, snap = prevs[idx]) AS prv FROM ")
+	mq.eservicesDedup()
+	mq.add(" WHERE (has(lasts, snap) OR has(prevs, snap))")
+	mq.filter("category", "cat")
+	mq.filter("department", "dep")
+	mq.add(" GROUP BY idx, sid) GROUP BY idx")
+	counts := make([]float64, len(pairs))
+	rows, err = s.conn.Query(ctx, mq.sql.String(), mq.args...)
+	if err != nil {
+		return nil, fmt.Errorf("computing measure %s: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx uint32
+		var n float64
+		if err := rows.Scan(&idx, &n); err != nil {
+			return nil, fmt.Errorf("computing measure %s: %w", name, err)
+		}
+		if idx >= 1 && int(idx) <= len(counts) {
+			counts[idx-1] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("computing measure %s: %w", name, err)
+	}
+	out := make([]strategy.Observation, len(pairs))
+	for i, p := range pairs {
+		out[i] = strategy.Observation{Tenant: mq.tenant, Period: p.period, Value: counts[i]}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Period.Before(out[j].Period) })
+	return out, nil
+}
