@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/malbild/malbild/config"
+	"github.com/malbild/malbild/strategy"
+)
+
+// cmdCheck validates config and strategy files. With no files it checks the
+// config and the strategies it names.
+func cmdCheck(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	g := newFlags("check", stderr)
+	g.fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: malbild check [FILE...]\n\nValidates malbild.yaml and strategy files; prints file:line: message for each problem.")
+		g.fs.PrintDefaults()
+	}
+	if err := g.parse(args); err != nil {
+		return err
+	}
+	files := g.fs.Args()
+	failed := false
+	report := func(err error) {
+		failed = true
+		fmt.Fprintln(stderr, err)
+	}
+	if len(files) == 0 {
+		cfg, err := g.load()
+		if err != nil {
+			report(err)
+			return errSilent
+		}
+		if cfg.File != "" {
+			fmt.Fprintf(stdout, "%s: ok (%d collectors)\n", cfg.File, len(cfg.Collectors))
+		}
+		files = cfg.Strategies
+		if len(files) == 0 && cfg.File == "" {
+			fmt.Fprintln(stderr, "nothing to check: give files, or a --config that names strategies")
+			return errUsage
+		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			report(err)
+			continue
+		}
+		if isStrategy(data) {
+			s, err := strategy.Parse(f, data)
+			if err != nil {
+				report(err)
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok (%s, %d goals, %d indicators)\n", f, s.Municipality.Name, len(s.Goals()), len(s.Indicators()))
+			continue
+		}
+		cfg, err := config.Parse(f, data)
+		if err != nil {
+			report(err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d collectors)\n", f, len(cfg.Collectors))
+	}
+	if failed {
+		return errSilent
+	}
+	return nil
+}
+
+// isStrategy tells a strategy file from a config file: strategies name
+// their municipality at the top level.
+func isStrategy(data []byte) bool {
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("municipality:")) {
+			return true
+		}
+	}
+	return false
+}
