@@ -123,11 +123,11 @@ func checkSample(t *testing.T, kind, embedded string) Collector {
 
 func TestCleanText(t *testing.T) {
 	for in, want := range map[string]string{
-		"  Mina sidor ":           "Mina sidor",
-		"a\x00b\x1bc":             "abc",
-		"evil\u202Egnp.exe":       "evilgnp.exe",
-		"line\nbreak":             "line break",
-		"bad\xffutf8":             "bad\uFFFDutf8",
+		"  Mina sidor ":          "Mina sidor",
+		"a\x00b\x1bc":            "abc",
+		"evil\u202Egnp.exe":      "evilgnp.exe",
+		"line\nbreak":            "line break",
+		"bad\xffutf8":            "bad\uFFFDutf8",
 		strings.Repeat("å", 300): strings.Repeat("å", 200),
 	} {
 		if got := cleanText(in, 200); got != want {
