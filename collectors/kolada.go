@@ -306,6 +306,9 @@ func (k *koladaCollector) Collect(ctx context.Context, req Request, out Sink) er
 		Version: version, Benchmarks: rows,
 		Observations: k.observations(rows, tenantOf(req, k.inst), version, now),
 	}
+	if err := checkObservations(req, b.Observations, ""); err != nil {
+		return fmt.Errorf("kolada %s: indicator mapping: %w", k.inst.Name, err)
+	}
 	if b.Rows() > 0 {
 		if err := out.Write(ctx, b); err != nil {
 			return fmt.Errorf("kolada %s: writing: %w", k.inst.Name, err)

@@ -137,7 +137,7 @@ func TestKoladaFullThenIncremental(t *testing.T) {
 		`N15428 0120 2024 T 78 deleted=false ""`,
 	}
 	checkBenchmarks(t, b.Benchmarks, want)
-	checkObservations(t, b.Observations, map[int]float64{2023: 76.4, 2024: 78})
+	checkYearlyObs(t, b.Observations, map[int]float64{2023: 76.4, 2024: 78})
 
 	var st koladaState
 	if _, err := loadState(k.state, &st); err != nil || st.LastSync != "2025-03-06" {
@@ -160,7 +160,7 @@ func TestKoladaFullThenIncremental(t *testing.T) {
 		`N15428 0138 2023 M nil deleted=true ""`,
 		`N00945 0120 2024 T nil deleted=true ""`,
 	})
-	checkObservations(t, sink.batches[0].Observations, map[int]float64{2024: 79.2})
+	checkYearlyObs(t, sink.batches[0].Observations, map[int]float64{2024: 79.2})
 
 	// Other KPIs: the stored date no longer covers them, so a full sync.
 	k2 := newTestKolada(t, f.URL+"/v3", dir, strings.Replace(koladaConfig, "N00945", "N00945, N00946", 1))
@@ -188,7 +188,7 @@ func checkBenchmarks(t *testing.T, got []facts.BenchmarkValue, want []string) {
 	}
 }
 
-func checkObservations(t *testing.T, obs []strategy.Observation, want map[int]float64) {
+func checkYearlyObs(t *testing.T, obs []strategy.Observation, want map[int]float64) {
 	t.Helper()
 	if len(obs) != len(want) {
 		t.Fatalf("observations %+v, want %v", obs, want)
@@ -455,5 +455,15 @@ func TestKoladaErrorThenSuccess(t *testing.T) {
 	}
 	if n := len(sink.all().Benchmarks); n != 6 {
 		t.Fatalf("retry wrote %d rows, want 6", n)
+	}
+}
+
+func TestKoladaUnknownIndicator(t *testing.T) {
+	f := newFakeKolada(t, koladaRoute)
+	k := newTestKolada(t, f.URL+"/v3", t.TempDir(), koladaConfig)
+	var sink batchSink
+	err := k.Collect(context.Background(), Request{Indicators: map[string]bool{"x": true}}, &sink)
+	if err == nil || !strings.Contains(err.Error(), `unknown indicator "andel-digitala"`) || len(sink.batches) != 0 {
+		t.Fatalf("error %v, %d batches", err, len(sink.batches))
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/malbild/malbild/strategy"
 )
 
 // maxResponseBytes caps every answer read from an upstream API.
@@ -333,4 +335,19 @@ func tenantOf(req Request, inst Instance) string {
 		return req.Tenant
 	}
 	return inst.Tenant
+}
+
+// checkObservations applies the strategy's checks a run was given:
+// indicators the strategy does not know, and percentages outside 0–100.
+// hint is added to the message for a percentage out of range.
+func checkObservations(req Request, obs []strategy.Observation, hint string) error {
+	for _, o := range obs {
+		if req.Indicators != nil && !req.Indicators[o.Indicator] {
+			return fmt.Errorf("unknown indicator %q: the strategy has no indicator with that id", o.Indicator)
+		}
+		if req.Units[o.Indicator] == strategy.UnitPercent && (o.Value < 0 || o.Value > 100) {
+			return fmt.Errorf("indicator %s, %s: %g percent is outside 0–100%s", o.Indicator, o.Period, o.Value, hint)
+		}
+	}
+	return nil
 }

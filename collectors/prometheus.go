@@ -378,6 +378,13 @@ func (p *prometheusCollector) collectQuery(ctx context.Context, req Request, q p
 	if len(obs) == 0 {
 		return nil
 	}
+	hint := ""
+	if *q.Scale == 1 {
+		hint = " (values from 0 to 1 need scale: 100)"
+	}
+	if err := checkObservations(req, obs, hint); err != nil {
+		return err
+	}
 	b := &facts.Batch{
 		Tenant: tenantOf(req, p.inst), Collector: p.inst.Name, Source: "prometheus/" + q.Name,
 		Version: batchVersion(now), Observations: obs,

@@ -444,3 +444,33 @@ func FuzzParsePrometheusMatrix(f *testing.F) {
 		}
 	})
 }
+
+func TestPrometheusSeriesStrategyChecks(t *testing.T) {
+	f := newFakePrometheus(t, func(w http.ResponseWriter, r *http.Request, pr promRequest) {
+		serveFile(t, w, 200, "series.json")
+	})
+	cfg := "queries:\n  - {name: u, into: series, query: up, indicator: it-drift, dimension_label: department, scale: %s}\n"
+	req := Request{Tenant: "0120", From: time.Date(2023, 10, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2023, 11, 2, 0, 0, 0, 0, time.UTC),
+		Indicators: map[string]bool{"it-drift": true}, Units: map[string]strategy.Unit{"it-drift": strategy.UnitPercent}}
+	for _, tc := range []struct{ scale, want string }{
+		{"1000", "2023-10: 800 percent is outside 0–100"},
+		{"100", ""},
+	} {
+		var sink batchSink
+		err := newTestPrometheus(t, f.URL, fmt.Sprintf(cfg, tc.scale)).Collect(context.Background(), req, &sink)
+		if tc.want == "" {
+			if err != nil || len(sink.batches) != 1 {
+				t.Fatalf("scale %s: %v, %d batches", tc.scale, err, len(sink.batches))
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || len(sink.batches) != 0 {
+			t.Fatalf("scale %s: error %v, %d batches; want %q", tc.scale, err, len(sink.batches), tc.want)
+		}
+	}
+	req.Indicators = map[string]bool{"other": true}
+	err := newTestPrometheus(t, f.URL, fmt.Sprintf(cfg, "100")).Collect(context.Background(), req, &batchSink{})
+	if err == nil || !strings.Contains(err.Error(), `unknown indicator "it-drift"`) {
+		t.Fatalf("error %v", err)
+	}
+}
