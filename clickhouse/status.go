@@ -1,0 +1,135 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"time"
+
+	"github.com/malbild/malbild/facts"
+)
+
+// ServiceStatus is the latest availability check of one service.
+type ServiceStatus struct {
+	Service  string
+	URL      string
+	Time     time.Time // when it was checked
+	OK       bool
+	Status   int // HTTP status code; 0 if none was received
+	Duration time.Duration
+	Error    string
+}
+
+// ServiceStatus returns the latest probe result per service of tenant,
+// sorted by service.
+func (s *Store) ServiceStatus(ctx context.Context, tenant string) ([]ServiceStatus, error) {
+	// probe_latest is a ReplacingMergeTree that may not have merged yet:
+	// take the row with the latest time per service explicitly.
+	const q = `SELECT service, argMax(url, ts), max(ts), argMax(ok, ts), argMax(status, ts),
+	argMax(duration_ms, ts), argMax(error, ts)
+FROM probe_latest
+WHERE tenant = ?
+GROUP BY service
+ORDER BY service`
+	rows, err := s.conn.Query(ctx, q, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("reading service status of %s: %w", tenant, err)
+	}
+	defer rows.Close()
+	var out []ServiceStatus
+	for rows.Next() {
+		var (
+			st     ServiceStatus
+			ts     time.Time
+			ok     uint8
+			status uint16
+			ms     float64
+		)
+		if err := rows.Scan(&st.Service, &st.URL, &ts, &ok, &status, &ms, &st.Error); err != nil {
+			return nil, fmt.Errorf("reading service status of %s: %w", tenant, err)
+		}
+		st.Time = timeFromColumn(ts)
+		st.OK = ok == 1
+		st.Status = int(status)
+		st.Duration = time.Duration(math.Round(ms * float64(time.Millisecond)))
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading service status of %s: %w", tenant, err)
+	}
+	return out, nil
+}
+
+// Benchmarks returns the latest version of each key figure of tenant
+// (all KPIs if kpis is empty), leaving out deleted ones, sorted by KPI,
+// municipality, year, gender and source.
+func (s *Store) Benchmarks(ctx context.Context, tenant string, kpis []string) ([]facts.BenchmarkValue, error) {
+	where, args := "tenant = ?", []any{tenant}
+	if len(kpis) > 0 {
+		where += " AND kpi IN ?"
+		args = append(args, inSet(kpis))
+	}
+	// argMax skips NULL arguments, so a value that became NULL in a later
+	// version would show its older number: take the value and whether it
+	// is NULL as two non-nullable columns instead.
+	q := `SELECT source, kpi, municipality, period, gender,
+	argMax(isNull(value), version) AS missing, argMax(ifNull(value, 0), version),
+	argMax(status, version), argMax(deleted, version) AS del
+FROM benchmark_values
+WHERE ` + where + `
+GROUP BY source, kpi, municipality, period, gender
+HAVING del = 0
+ORDER BY kpi, municipality, period, gender, source`
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading benchmark values of %s: %w", tenant, err)
+	}
+	defer rows.Close()
+	var out []facts.BenchmarkValue
+	for rows.Next() {
+		var (
+			v            facts.BenchmarkValue
+			year         uint16
+			missing, del uint8
+			value        float64
+		)
+		if err := rows.Scan(&v.Source, &v.KPI, &v.Municipality, &year, &v.Gender, &missing, &value, &v.Status, &del); err != nil {
+			return nil, fmt.Errorf("reading benchmark values of %s: %w", tenant, err)
+		}
+		v.Year = int(year)
+		if missing == 0 {
+			v.Value = &value
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading benchmark values of %s: %w", tenant, err)
+	}
+	return out, nil
+}
+
+// DataVersion returns a number that changes whenever observations or
+// assessments of tenant are written, for invalidating page caches. It
+// mixes the highest version and the row count of both tables, so it also
+// changes (harmlessly) when ClickHouse merges away replaced rows.
+func (s *Store) DataVersion(ctx context.Context, tenant string) (uint64, error) {
+	const q = `SELECT
+	(SELECT max(version) FROM observations WHERE tenant = ?),
+	(SELECT count() FROM observations WHERE tenant = ?),
+	(SELECT max(revision) FROM assessments WHERE tenant = ?),
+	(SELECT count() FROM assessments WHERE tenant = ?)`
+	var obsMax, obsCount, asmMax, asmCount uint64
+	if err := s.conn.QueryRow(ctx, q, tenant, tenant, tenant, tenant).Scan(&obsMax, &obsCount, &asmMax, &asmCount); err != nil {
+		return 0, fmt.Errorf("reading the data version of %s: %w", tenant, err)
+	}
+	h := fnv.New64a()
+	var buf [32]byte
+	binary.LittleEndian.PutUint64(buf[0:], obsMax)
+	binary.LittleEndian.PutUint64(buf[8:], obsCount)
+	binary.LittleEndian.PutUint64(buf[16:], asmMax)
+	binary.LittleEndian.PutUint64(buf[24:], asmCount)
+	h.Write(buf[:])
+	return h.Sum64(), nil
+}
