@@ -1,0 +1,337 @@
+// Package swecsv reads CSV files the way Swedish municipal systems and
+// Excel write them: ';' or ',' between fields (sniffed from the header
+// line), UTF-8 with or without a byte order mark or Windows-1252, CRLF or
+// LF line ends, decimal commas and dates in Europe/Stockholm time. Every
+// problem is reported with the file, line and column it is about.
+package swecsv
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Encodings and delimiters Options accepts.
+const (
+	Auto        = "auto"
+	UTF8        = "utf-8"
+	Windows1252 = "windows-1252"
+)
+
+// Options say how to read a file. The zero Options detect both the
+// encoding and the delimiter.
+type Options struct {
+	// Encoding is "auto" (or ""), "utf-8" or "windows-1252". Auto reads a
+	// file that is valid UTF-8 as UTF-8 and anything else as Windows-1252.
+	// A UTF-8 byte order mark always means UTF-8.
+	Encoding string
+	// Delimiter is "auto" (or ""), ";" or ",". Auto takes whichever of the
+	// two occurs more often outside quotes in the header line (';' on a
+	// tie). An Excel "sep=;" first line is honoured in auto mode.
+	Delimiter string
+}
+
+// Check reports an unknown encoding or delimiter.
+func (o Options) Check() error {
+	switch strings.ToLower(o.Encoding) {
+	case "", Auto, UTF8, "utf8", Windows1252, "cp1252":
+	default:
+		return fmt.Errorf("unknown encoding %q (want auto, utf-8 or windows-1252)", o.Encoding)
+	}
+	switch o.Delimiter {
+	case "", Auto, ";", ",":
+	default:
+		return fmt.Errorf("unknown delimiter %q (want auto, \";\" or \",\")", o.Delimiter)
+	}
+	return nil
+}
+
+// Reader reads the rows of one CSV file after its header line.
+type Reader struct {
+	// File names the file in error messages.
+	File string
+	// Encoding is the encoding the file was read in (UTF8 or Windows1252).
+	Encoding string
+	// Delimiter is the field delimiter in use.
+	Delimiter rune
+
+	csv        *csv.Reader
+	header     []string
+	lineOffset int // lines before the CSV data proper (a sep= line)
+	lines      int // line breaks in the data: at most this many rows
+	rec        []string
+	broken     bool // a syntax error ended the readable part
+}
+
+// NewReader reads all of src, decodes it and reads the header line. file
+// names the file in error messages.
+func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
+	if err := opt.Check(); err != nil {
+		return nil, &Error{File: file, Msg: err.Error()}
+	}
+	data, err := readAll(src)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	r := &Reader{File: file}
+	if data, err = r.decode(data, strings.ToLower(opt.Encoding)); err != nil {
+		return nil, err
+	}
+	delim := opt.Delimiter
+	if delim == "" || delim == Auto {
+		if sep, rest, ok := sepLine(data); ok {
+			delim, data, r.lineOffset = string(sep), rest, 1
+		} else {
+			delim = string(sniff(data))
+		}
+	}
+	r.Delimiter = rune(delim[0])
+	r.lines = bytes.Count(data, []byte{'\n'}) + 1
+	r.csv = csv.NewReader(bytes.NewReader(data))
+	r.csv.Comma = r.Delimiter
+	r.csv.ReuseRecord = true
+	r.csv.FieldsPerRecord = -1
+	for {
+		rec, err := r.csv.Read()
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "the file is empty (no header line)"}
+		}
+		if err != nil {
+			return nil, r.syntaxError(err)
+		}
+		if blank(rec) {
+			continue
+		}
+		r.header = make([]string, len(rec))
+		for i, h := range rec {
+			r.header[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		}
+		break
+	}
+	return r, nil
+}
+
+// readAll reads src whole, sizing the buffer once when src knows its
+// length (a file, a bytes or strings reader).
+func readAll(src io.Reader) ([]byte, error) {
+	size := 0
+	switch s := src.(type) {
+	case interface{ Len() int }:
+		size = s.Len()
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if st, err := s.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < 1<<40 {
+			size = int(st.Size())
+		}
+	}
+	if size <= 0 {
+		return io.ReadAll(src)
+	}
+	var buf bytes.Buffer
+	buf.Grow(size + bytes.MinRead)
+	_, err := buf.ReadFrom(src)
+	return buf.Bytes(), err
+}
+
+// decode strips a byte order mark and converts data to UTF-8.
+func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		return nil, &Error{File: r.File, Line: 1, Msg: "the file is UTF-16 text, which is not supported; save it as \"CSV UTF-8\" or \"CSV (semikolonavgränsad)\""}
+	}
+	if rest, ok := bytes.CutPrefix(data, []byte{0xef, 0xbb, 0xbf}); ok {
+		data, enc = rest, UTF8
+	}
+	switch enc {
+	case UTF8, "utf8":
+		if !utf8.Valid(data) {
+			return nil, &Error{File: r.File, Line: firstInvalidLine(data),
+				Msg: "invalid UTF-8 (is the file Windows-1252? then set encoding: windows-1252)"}
+		}
+		r.Encoding = UTF8
+		return data, nil
+	case Windows1252, "cp1252":
+	default: // auto
+		if utf8.Valid(data) {
+			r.Encoding = UTF8
+			return data, nil
+		}
+	}
+	r.Encoding = Windows1252
+	out, err := charmap.Windows1252.NewDecoder().Bytes(data)
+	if err != nil {
+		return nil, &Error{File: r.File, Msg: "decoding Windows-1252: " + err.Error()}
+	}
+	return out, nil
+}
+
+func firstInvalidLine(data []byte) int {
+	line := 1
+	for len(data) > 0 {
+		c, size := utf8.DecodeRune(data)
+		if c == utf8.RuneError && size <= 1 {
+			return line
+		}
+		if c == '\n' {
+			line++
+		}
+		data = data[size:]
+	}
+	return line
+}
+
+// sepLine recognises Excel's "sep=;" hint on the first line.
+func sepLine(data []byte) (sep byte, rest []byte, ok bool) {
+	line, rest, found := bytes.Cut(data, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if !found || len(line) != 5 || !bytes.EqualFold(line[:4], []byte("sep=")) || (line[4] != ';' && line[4] != ',') {
+		return 0, nil, false
+	}
+	return line[4], rest, true
+}
+
+// sniff picks ';' or ',' from the first non-blank line, counting only
+// outside quotes.
+func sniff(data []byte) byte {
+	var semi, comma int
+	inQuote := false
+	started := false
+	for _, c := range data {
+		switch c {
+		case '"':
+			inQuote = !inQuote
+		case ';':
+			if !inQuote {
+				semi++
+			}
+		case ',':
+			if !inQuote {
+				comma++
+			}
+		case '\n':
+			if !inQuote && started {
+				goto done
+			}
+		}
+		if c != '\n' && c != '\r' && c != ' ' {
+			started = true
+		}
+	}
+done:
+	if comma > semi {
+		return ','
+	}
+	return ';'
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reader) syntaxError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+			msg += fmt.Sprintf(" (at character %d)", pe.Column)
+		}
+		return &Error{File: r.File, Line: pe.Line + r.lineOffset, Msg: "CSV syntax: " + msg}
+	}
+	return fmt.Errorf("reading %s: %w", r.File, err)
+}
+
+// MaxRows is an upper bound of the number of rows, for sizing slices.
+func (r *Reader) MaxRows() int { return r.lines }
+
+// Header returns the trimmed header names.
+func (r *Reader) Header() []string { return r.header }
+
+// HeaderLine is the line of the header.
+func (r *Reader) HeaderLine() int {
+	return r.lineOffset + 1
+}
+
+// Find returns the index of the header column named by one of names
+// (case-insensitive, after trimming), or -1 when there is none. Two
+// columns with a matching name are an error: the mapping is ambiguous.
+func (r *Reader) Find(names ...string) (int, error) {
+	found := -1
+	for i, h := range r.header {
+		for _, n := range names {
+			if strings.EqualFold(h, strings.TrimSpace(n)) {
+				if found >= 0 && found != i {
+					return -1, &Error{File: r.File, Line: r.HeaderLine(), Column: i + 1,
+						Msg: fmt.Sprintf("column %s appears twice in the header (columns %d and %d)", Quote(h), found+1, i+1)}
+				}
+				found = i
+			}
+		}
+	}
+	return found, nil
+}
+
+// Missing is the error for a column the header lacks.
+func (r *Reader) Missing(name string) *Error {
+	return &Error{File: r.File, Line: r.HeaderLine(),
+		Msg: fmt.Sprintf("no column %s in the header (columns: %s)", Quote(name), strings.Join(r.header, ", "))}
+}
+
+// Read returns the next row that is not blank, or io.EOF after the last.
+// The slice is reused by the next call. A row with a different number of
+// fields than the header is an *Error after which reading goes on; a CSV
+// syntax error is an *Error after which Read returns io.EOF.
+func (r *Reader) Read() ([]string, error) {
+	if r.broken {
+		return nil, io.EOF
+	}
+	for {
+		rec, err := r.csv.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			r.broken = true
+			return nil, r.syntaxError(err)
+		}
+		if len(rec) != len(r.header) {
+			if blank(rec) {
+				continue
+			}
+			r.rec = rec
+			return nil, &Error{File: r.File, Line: r.Line(),
+				Msg: fmt.Sprintf("the row has %d fields but the header has %d (a %q inside a value that is not quoted?)", len(rec), len(r.header), r.Delimiter)}
+		}
+		r.rec = rec
+		if blank(rec) {
+			continue
+		}
+		return rec, nil
+	}
+}
+
+// Line is the line on which the last row read starts.
+func (r *Reader) Line() int {
+	line, _ := r.csv.FieldPos(0)
+	return line + r.lineOffset
+}
+
+// Errorf returns an error about field col (0-based) of the last row read:
+// "file:line:column: message" with the 1-based column number.
+func (r *Reader) Errorf(col int, format string, args ...any) *Error {
+	line := r.Line()
+	if col >= 0 && col < len(r.rec) {
+		line, _ = r.csv.FieldPos(col)
+		line += r.lineOffset
+	}
+	return &Error{File: r.File, Line: line, Column: col + 1, Msg: fmt.Sprintf(format, args...)}
+}

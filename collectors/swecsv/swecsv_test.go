@@ -1,0 +1,285 @@
+package swecsv
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func rowsOf(t *testing.T, r *Reader) [][]string {
+	t.Helper()
+	var rows [][]string
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return rows
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, append([]string(nil), rec...))
+	}
+}
+
+func TestReaderWindows1252Semicolon(t *testing.T) {
+	// "Ärendetyp;Enhet\r\nBygglov;Bygg- och miljöenheten\r\n" in Windows-1252.
+	data := "\xc4rendetyp;Enhet;V\xe4rde\r\nBygglov;Bygg- och milj\xf6enheten;\"12,5\"\r\n"
+	r, err := NewReader(strings.NewReader(data), "a.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Encoding != Windows1252 || r.Delimiter != ';' {
+		t.Fatalf("encoding %s delimiter %q", r.Encoding, r.Delimiter)
+	}
+	if got := strings.Join(r.Header(), "|"); got != "Ärendetyp|Enhet|Värde" {
+		t.Fatalf("header %q", got)
+	}
+	rows := rowsOf(t, r)
+	if len(rows) != 1 || rows[0][1] != "Bygg- och miljöenheten" || rows[0][2] != "12,5" {
+		t.Fatalf("rows %q", rows)
+	}
+	if i, err := r.Find("ärendetyp "); err != nil || i != 0 {
+		t.Fatalf("Find = %d, %v", i, err)
+	}
+	if i, _ := r.Find("Kanal"); i != -1 {
+		t.Fatalf("Find(Kanal) = %d", i)
+	}
+}
+
+func TestReaderUTF8BOMComma(t *testing.T) {
+	data := "\ufeffId,Namn,Kategori\n1,\"Ansökan, bygglov\",Bygg\n\n2,Förskola,Skola\n"
+	r, err := NewReader(strings.NewReader(data), "b.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Encoding != UTF8 || r.Delimiter != ',' {
+		t.Fatalf("encoding %s delimiter %q", r.Encoding, r.Delimiter)
+	}
+	if r.Header()[0] != "Id" {
+		t.Fatalf("BOM not stripped: %q", r.Header()[0])
+	}
+	rows := rowsOf(t, r)
+	if len(rows) != 2 || rows[0][1] != "Ansökan, bygglov" {
+		t.Fatalf("rows %q", rows)
+	}
+	if line := r.Line(); line != 4 {
+		t.Fatalf("line of last row = %d, want 4", line)
+	}
+}
+
+func TestReaderSepLineAndForcedOptions(t *testing.T) {
+	r, err := NewReader(strings.NewReader("sep=,\r\na;b,c\r\n1;2,3\r\n"), "s.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Delimiter != ',' || r.HeaderLine() != 2 {
+		t.Fatalf("delimiter %q header line %d", r.Delimiter, r.HeaderLine())
+	}
+	rowsOf(t, r)
+	if r.Line() != 3 {
+		t.Fatalf("line %d", r.Line())
+	}
+	// Forced delimiter wins over the sniffed one.
+	r, err = NewReader(strings.NewReader("a;b,c\n1;2,3\n"), "s.csv", Options{Delimiter: ";"})
+	if err != nil || len(r.Header()) != 2 {
+		t.Fatalf("header %q, %v", r.Header(), err)
+	}
+	// Forced UTF-8 on Windows-1252 bytes names the line.
+	_, err = NewReader(strings.NewReader("a;b\nx;\xe4\n"), "u.csv", Options{Encoding: "utf-8"})
+	if err == nil || !strings.HasPrefix(err.Error(), "u.csv:2: invalid UTF-8") {
+		t.Fatalf("err = %v", err)
+	}
+	// Forced Windows-1252 reads valid UTF-8 bytes as two characters.
+	r, err = NewReader(strings.NewReader("a\n\xc3\xa4\n"), "w.csv", Options{Encoding: "windows-1252"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := rowsOf(t, r); rows[0][0] != "Ã¤" {
+		t.Fatalf("rows %q", rows)
+	}
+	if err := (Options{Encoding: "latin9"}).Check(); err == nil {
+		t.Fatal("unknown encoding accepted")
+	}
+	if err := (Options{Delimiter: "|"}).Check(); err == nil {
+		t.Fatal("unknown delimiter accepted")
+	}
+}
+
+func TestReaderErrors(t *testing.T) {
+	cases := []struct{ data, want string }{
+		{"", "e.csv: the file is empty (no header line)"},
+		{"\xff\xfea\x00", "e.csv:1: the file is UTF-16 text"},
+		{"a;b\n1;2\n1;2;3\n", "e.csv:3: the row has 3 fields but the header has 2"},
+		{"a;b\n1;x\"y\n", "e.csv:2: CSV syntax: bare \" in non-quoted-field (at character 4)"},
+		{"a;b\n1;\"open\n", "e.csv:2: CSV syntax: extraneous or missing \" in quoted-field"},
+		{"a;A\n", "e.csv:1:2: column \"A\" appears twice"},
+	}
+	for _, c := range cases {
+		r, err := NewReader(strings.NewReader(c.data), "e.csv", Options{})
+		if err == nil {
+			if _, err = r.Find("a"); err == nil {
+				for err == nil {
+					_, err = r.Read()
+				}
+			}
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %s", c.data, err, c.want)
+		}
+	}
+}
+
+func TestErrorfPositions(t *testing.T) {
+	r, err := NewReader(strings.NewReader("a;b;c\r\n1;\"two\r\nlines\";3\r\n"), "p.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Errorf(2, "bad").Error(); got != "p.csv:3:3: bad" {
+		t.Fatalf("got %s", got)
+	}
+	if got := r.Errorf(0, "bad").Error(); got != "p.csv:2:1: bad" {
+		t.Fatalf("got %s", got)
+	}
+	if got := r.Errorf(-1, "bad").Error(); got != "p.csv:2: bad" {
+		t.Fatalf("got %s", got)
+	}
+	if got := r.Missing("Inkom").Error(); got != `p.csv:1: no column "Inkom" in the header (columns: a, b, c)` {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestParseNumber(t *testing.T) {
+	good := map[string]float64{
+		"12,5": 12.5, "12.5": 12.5, " 7 ": 7, "-3,25": -3.25, "1 234,5": 1234.5,
+		"1\u00a0234": 1234, "1\u202f234,75": 1234.75, "\u22122": -2, "45 %": 45, "45%": 45,
+		",5": 0.5, "+4": 4, "0": 0,
+	}
+	for s, want := range good {
+		got, err := ParseNumber(s)
+		if err != nil || got != want {
+			t.Errorf("ParseNumber(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "abc", "1,234.5", "1,2,3", "NaN", "Inf", "1e5", "-", "5,", "1-2", "0x10", " %", "12 kr"} {
+		if v, err := ParseNumber(s); err == nil {
+			t.Errorf("ParseNumber(%q) = %v, want error", s, v)
+		}
+	}
+	if _, err := ParseNumber(""); !IsEmpty(err) {
+		t.Errorf("empty: %v", err)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	cases := []struct {
+		in    string
+		want  time.Time
+		clock bool
+	}{
+		{"2024-03-05", time.Date(2024, 3, 5, 0, 0, 0, 0, Stockholm), false},
+		{" 2024-03-05 14:02 ", time.Date(2024, 3, 5, 14, 2, 0, 0, Stockholm), true},
+		{"2024-03-05T14:02:33", time.Date(2024, 3, 5, 14, 2, 33, 0, Stockholm), true},
+		{"2024-02-29", time.Date(2024, 2, 29, 0, 0, 0, 0, Stockholm), false},
+	}
+	for _, c := range cases {
+		got, clock, err := ParseTime(c.in)
+		if err != nil || !got.Equal(c.want) || clock != c.clock || got.Location() != Stockholm {
+			t.Errorf("ParseTime(%q) = %v, %v, %v", c.in, got, clock, err)
+		}
+	}
+	// Summer time: 14:02 local in July is 12:02 UTC.
+	if got, _, _ := ParseTime("2024-07-01 14:02"); got.UTC().Hour() != 12 {
+		t.Errorf("summer time: %v", got.UTC())
+	}
+	for _, s := range []string{"2024-3-5", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "05/03/2024",
+		"2024-03-05 24:00", "2024-03-05 14.02", "2024-03-05 14:60", "1899-12-31", "20240305", "2024-03-05 14:02:61"} {
+		if _, _, err := ParseTime(s); err == nil {
+			t.Errorf("ParseTime(%q) accepted", s)
+		}
+	}
+	d, err := ParseDate("2024-03-05 23:59")
+	if err != nil || !d.Equal(time.Date(2024, 3, 5, 0, 0, 0, 0, Stockholm)) {
+		t.Errorf("ParseDate = %v, %v", d, err)
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	for s, want := range map[string]bool{"Ja": true, "NEJ": false, "yes": true, "0": false, " ja ": true} {
+		if got, err := ParseBool(s); err != nil || got != want {
+			t.Errorf("ParseBool(%q) = %v, %v", s, got, err)
+		}
+	}
+	if _, err := ParseBool("kanske"); err == nil {
+		t.Error("ParseBool(kanske) accepted")
+	}
+	if _, err := ParseBool(" "); !IsEmpty(err) {
+		t.Errorf("empty: %v", err)
+	}
+}
+
+func TestClean(t *testing.T) {
+	cases := map[string]string{
+		"  Bygglov ":                "Bygglov",
+		"Bygg\tlov\r\n":             "Bygg lov",
+		"a\x00b\x1bc\x7f":           "abc",
+		"e\u0085f":                  "ef",
+		"x\u202eevil\u202c":         "xevil",
+		"\ufeffId":                  "Id",
+		"Förskola – ansökan § 3 °C": "Förskola – ansökan § 3 °C",
+		"<script>alert(1)</script>": "<script>alert(1)</script>",
+	}
+	for in, want := range cases {
+		if got, err := Clean(in); err != nil || got != want {
+			t.Errorf("Clean(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := Clean(strings.Repeat("ä", MaxLen)); err != nil {
+		t.Errorf("1000 characters rejected: %v", err)
+	}
+	if _, err := Clean(strings.Repeat("a", MaxLen+1)); err == nil || err.Error() != "value is 1001 characters long (at most 1000)" {
+		t.Errorf("1001 characters: %v", err)
+	}
+}
+
+func TestPersonalID(t *testing.T) {
+	cases := []struct {
+		in   string
+		kind string
+	}{
+		{"811218-9876", Personnummer},
+		{"8112189876", Personnummer},
+		{"19811218-9876", Personnummer},
+		{"198112189876", Personnummer},
+		{"Sökande 811218-9876 ringde", Personnummer},
+		{"121212+1212", Personnummer}, // over 100 years old
+		{"701063-2391", Samordningsnummer},
+		{"197010632391", Samordningsnummer},
+		{"811218-9875", ""},  // wrong check digit: an ordinary id
+		{"8112189875", ""},   // same, no separator
+		{"198112189875", ""}, // 12 digits, wrong check digit
+		{"811318-9876", ""},  // month 13
+		{"81121898765", ""},  // 11 digits
+		{"2811218-9876", ""}, // 7 digits before the separator
+		{"81-12189876", ""},  // separator in the wrong place
+		{"BN 2024/0153", ""}, // diarienummer
+		{"2024-03-05 14:02", ""},
+		{"", ""},
+		{"ab811218-9876cd", Personnummer},
+		{"9811218-98760", ""}, // part of a longer run
+		{"230229-1234", ""},   // 29 February needs a leap year only with a century: 10 digits allow it, but the check digit fails
+		{"200229-1231", Personnummer},
+		{"190229-0001", ""}, // day valid only in leap years; check digit invalid anyway
+		{"19000229-0001", ""},
+	}
+	for _, c := range cases {
+		kind, ok := PersonalID(c.in)
+		if kind != c.kind || ok != (c.kind != "") {
+			t.Errorf("PersonalID(%q) = %q, %v; want %q", c.in, kind, ok, c.kind)
+		}
+	}
+}
