@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,9 +42,12 @@ func probeConfig(services string) string {
 
 func TestProbeServices(t *testing.T) {
 	release := make(chan struct{})
+	var mu sync.Mutex
 	var agents []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		agents = append(agents, r.UserAgent())
+		mu.Unlock()
 		switch r.URL.Path {
 		case "/up":
 			fmt.Fprint(w, "<html><body>Logga in med BankID</body></html>")
@@ -131,6 +135,11 @@ func TestProbeServices(t *testing.T) {
 	}
 	if d := got["Bygglov"].Duration; d < 300*time.Millisecond || d > 5*time.Second {
 		t.Errorf("slow probe took %s, want about the 300ms timeout", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(agents) < 9 {
+		t.Fatalf("server saw %d requests, want at least 9", len(agents))
 	}
 	for _, a := range agents {
 		if a != "Malbild-probe/1.0" {
