@@ -24,7 +24,7 @@ const (
 	seasonWindow = 36
 	// seasonMaterial is the seasonal strength from which the pattern is
 	// removed before fitting the trend.
-	seasonMaterial = 0.4
+	seasonMaterial = 0.5
 	// slopeZ is the normal quantile for the slope interval (90 %).
 	slopeZ = 1.645
 	// bandQ is the lower residual quantile of the band (upper: 1 − bandQ).
@@ -119,7 +119,7 @@ func (f *Forecast) At(t time.Time) (v, lo, hi float64, ok bool) {
 	if !f.OK {
 		return 0, 0, 0, false
 	}
-	x := t.Sub(f.To).Seconds() / secondsPerYear
+	x := (civil(t) - civil(f.To)) / secondsPerYear
 	v = f.Level + f.Slope*x
 	a, b := f.SlopeLow*x, f.SlopeHigh*x
 	lo = f.Level + math.Min(a, b) + f.ResidualLow
@@ -148,9 +148,10 @@ type fitter struct {
 // least 24 monthly values, each month of the year seen at least twice, a
 // yearly pattern is estimated from the last 36: the median distance from a
 // first trend line per month of the year, centred on zero. When that
-// pattern explains at least 40 % of the variation around the line
-// (strength = 1 − var(remainder) / var(detrended)), it is subtracted before
-// the trend is fitted, and projections are of the deseasonalised level. The
+// pattern explains at least half of the variation around the line
+// (strength = 1 − var(remainder) / var(detrended), adjusted for the 11
+// degrees of freedom the pattern takes so that noise and single wild values
+// do not pass for a pattern), it is subtracted before the trend is fitted, and projections are of the deseasonalised level. The
 // band combines a 90 % interval for the slope (from the ranks of the
 // pairwise slopes) with the 5th–95th percentiles of the values' distances
 // from the line. Fewer than 3 values give no trend.
@@ -214,7 +215,8 @@ func (fi *fitter) fitTrend(f *Forecast, s Series) {
 		return
 	}
 	last := s[len(s)-1].Date
-	years := func(t time.Time) float64 { return t.Sub(last).Seconds() / secondsPerYear }
+	c0 := civil(last)
+	years := func(t time.Time) float64 { return (civil(t) - c0) / secondsPerYear }
 	monthly := s[0].Period.Kind == strategy.Month
 	var factors [12]float64
 	if monthly {
@@ -250,16 +252,13 @@ func (fi *fitter) fitTrend(f *Forecast, s Series) {
 	f.ResidualLow = math.Min(0, quantile(fi.res, bandQ))
 	f.ResidualHigh = math.Max(0, quantile(fi.res, 1-bandQ))
 	med := quantile(fi.res, 0.5)
-	fi.buf = fi.buf[:0]
+	// With most values exactly on the line (MAD 0) any value off it is an
+	// outlier.
+	limit := 3 * mad(append(fi.buf[:0], fi.res...))
+	limit = math.Max(limit, 1e-9*math.Max(1, math.Abs(icpt)))
 	for _, r := range fi.res {
-		fi.buf = append(fi.buf, math.Abs(r-med))
-	}
-	slices.Sort(fi.buf)
-	if mad := quantile(fi.buf, 0.5) * 1.4826; mad > 0 {
-		for _, r := range fi.res {
-			if math.Abs(r-med) > 3*mad {
-				f.Outliers++
-			}
+		if math.Abs(r-med) > limit {
+			f.Outliers++
 		}
 	}
 }
@@ -304,24 +303,41 @@ func (fi *fitter) season(s Series, years func(time.Time) float64) (factors [12]f
 	for m := range factors {
 		factors[m] -= mean
 	}
+	// Strength: the share of the variation around the line the pattern
+	// explains, adjusted (like an adjusted R²) for the 11 values it is free
+	// to fit, so that noise or a single wild value does not pass for a
+	// pattern.
 	var vr, vd, mr, md float64
 	for i, p := range win {
 		md += fi.res[i]
 		mr += fi.res[i] - factors[p.Period.N-1]
 	}
-	md /= float64(len(win))
-	mr /= float64(len(win))
+	size := float64(len(win))
+	md /= size
+	mr /= size
 	for i, p := range win {
-		d := fi.res[i] - md
+		dd := fi.res[i] - md
 		r := fi.res[i] - factors[p.Period.N-1] - mr
-		vd += d * d
+		vd += dd * dd
 		vr += r * r
 	}
 	if vd == 0 {
 		return factors, 0, false
 	}
-	strength = math.Max(0, 1-vr/vd)
+	strength = math.Max(0, 1-vr/vd*(size-1)/(size-12))
 	return factors, strength, strength >= seasonMaterial
+}
+
+// mad is the median absolute deviation from the median of v, scaled to
+// estimate a standard deviation (× 1.4826). It reorders v.
+func mad(v []float64) float64 {
+	slices.Sort(v)
+	m := quantile(v, 0.5)
+	for i := range v {
+		v[i] = math.Abs(v[i] - m)
+	}
+	slices.Sort(v)
+	return quantile(v, 0.5) * 1.4826
 }
 
 // theilSen fits y = icpt + slope·x and a 90 % interval lo–hi for the slope
@@ -429,5 +445,5 @@ func (f *Forecast) reachDate(ind *strategy.Indicator, v float64) *time.Time {
 	if x > maxReachYears {
 		return nil
 	}
-	return ptr(f.To.Add(time.Duration(x * secondsPerYear * float64(time.Second))))
+	return ptr(fromCivil(civil(f.To) + x*secondsPerYear))
 }

@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -37,7 +38,7 @@ func ResolveTarget(spec string, baseline float64) (float64, error) {
 	case "halve":
 		return baseline / 2, nil
 	case "double":
-		return baseline * 2, nil
+		return finite(spec, baseline*2)
 	}
 	if body, ok := strings.CutSuffix(t, "%"); ok {
 		body = strings.TrimSpace(body)
@@ -67,26 +68,17 @@ func finite(spec string, v float64) (float64, error) {
 	return v, nil
 }
 
+var numberRE = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+
 // parseNumber reads a signed decimal number with optional digit grouping
-// (space, no-break space, narrow no-break space, _) and a decimal comma.
+// (space, no-break space, narrow no-break space, _), a decimal comma and an
+// exponent.
 func parseNumber(s string) (float64, error) {
 	t := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "_", "").Replace(s)
 	if strings.Count(t, ",") == 1 && !strings.Contains(t, ".") {
 		t = strings.Replace(t, ",", ".", 1)
 	}
-	digits, dots := 0, 0
-	for i, c := range t {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.':
-			dots++
-		case (c == '+' || c == '-') && i == 0:
-		default:
-			return 0, fmt.Errorf("invalid number %q", s)
-		}
-	}
-	if digits == 0 || dots > 1 {
+	if !numberRE.MatchString(t) {
 		return 0, fmt.Errorf("invalid number %q", s)
 	}
 	v, err := strconv.ParseFloat(t, 64)
@@ -110,6 +102,8 @@ type Knot struct {
 // lines from the baseline through each dated target. Build it with Path.
 //
 // Rules:
+//   - Lines are straight in calendar days (daylight saving time does not
+//     bend them).
 //   - Before the baseline date the path is undefined; without a (dated)
 //     baseline it starts at the first target. After the last target it
 //     stays at that target.
@@ -263,7 +257,8 @@ func (p *TargetPath) At(t time.Time) (v float64, ok bool) {
 	} else {
 		d0, v0 = g[i-1].date, p.target(&g[i-1], t).Value
 	}
-	f := t.Sub(d0).Seconds() / g[i].date.Sub(d0).Seconds()
+	c0 := civil(d0)
+	f := (civil(t) - c0) / (civil(g[i].date) - c0)
 	return v0 + f*(next-v0), true
 }
 
@@ -372,6 +367,23 @@ func (p *TargetPath) nextYearly(d, at time.Time) (strategy.Target, bool) {
 		return inForce(last.yearly, p.cutoff(last.date, at)), true
 	}
 	return strategy.Target{}, false
+}
+
+// civil is t's wall-clock time in Europe/Stockholm in seconds, as if there
+// were no daylight saving time: every day is 86 400 s long, so lines drawn
+// between midnights are straight in calendar days.
+func civil(t time.Time) float64 {
+	y, m, d := t.In(strategy.Stockholm).Date()
+	h, mi, s := t.In(strategy.Stockholm).Clock()
+	days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	return float64(days*86400+int64(h*3600+mi*60+s)) + float64(t.Nanosecond())/1e9
+}
+
+// fromCivil is the midnight (Europe/Stockholm) of the day civil second s
+// falls on.
+func fromCivil(s float64) time.Time {
+	u := time.Unix(int64(math.Floor(s/86400))*86400, 0).UTC()
+	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, strategy.Stockholm)
 }
 
 // day is midnight (Europe/Stockholm) of t's calendar day there.
