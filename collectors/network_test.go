@@ -110,6 +110,13 @@ func checkSample(t *testing.T, kind, embedded string) Collector {
 	if string(example) != embedded {
 		t.Errorf("examples/collectors/%s.yaml differs from collectors/samples/%s.yaml", kind, kind)
 	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "collectors-network.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```yaml\n"+embedded+"```") {
+		t.Errorf("docs/collectors-network.md does not show collectors/samples/%s.yaml as it is", kind)
+	}
 	inst := instanceFrom(t, filepath.Join(t.TempDir(), "malbild.yaml"), embedded)
 	if inst.Kind != kind {
 		t.Fatalf("sample kind %q, want %q", inst.Kind, kind)

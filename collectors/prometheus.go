@@ -444,6 +444,9 @@ func matrixToProbes(q promQuery, m, durations model.Matrix) ([]facts.ProbeResult
 				continue
 			}
 			r := facts.ProbeResult{Service: svc, URL: url, Time: v.Timestamp.Time().UTC(), OK: val >= 0.5}
+			if !r.OK {
+				r.Error = "down according to Prometheus"
+			}
 			if d, ok := took[key{svc, v.Timestamp}]; ok {
 				r.Duration = time.Duration(d * float64(time.Second))
 			}

@@ -161,6 +161,9 @@ queries:
 			t.Errorf("result %d = %s %d ok=%v %s, want %+v", i, g.Service, g.Time.Unix(), g.OK, g.Duration, w)
 		}
 	}
+	if b.Probes[0].Error != "" || b.Probes[2].Error != "down according to Prometheus" {
+		t.Errorf("error texts %q, %q", b.Probes[0].Error, b.Probes[2].Error)
+	}
 	if b.Probes[0].URL != "https://minasidor.example.se/" {
 		t.Errorf("URL from the instance label: %q", b.Probes[0].URL)
 	}
