@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,7 +146,7 @@ func newKolada(inst Instance) (Collector, error) {
 	if k.own == "" && len(opts.Municipalities) > 0 {
 		k.own = opts.Municipalities[0]
 	}
-	if opts.OwnMunicipality != "" && !slicesContain(opts.Municipalities, opts.OwnMunicipality) {
+	if opts.OwnMunicipality != "" && !slices.Contains(opts.Municipalities, opts.OwnMunicipality) {
 		return nil, OptionsError(inst, optionAt(root, "own_municipality"), "own_municipality %q is not among municipalities", opts.OwnMunicipality)
 	}
 	for kpi, ind := range opts.Indicator {
@@ -192,15 +193,6 @@ func newKolada(inst Instance) (Collector, error) {
 	return k, nil
 }
 
-func slicesContain(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // koladaRequest is one first-page request and what it may answer.
 type koladaRequest struct {
 	url    string
@@ -224,7 +216,7 @@ func (k *koladaCollector) requests(years []int) []koladaRequest {
 		for _, pc := range chunkIDs(k.places, koladaPlaceBudget) {
 			u := *k.base
 			u.Path = k.base.Path + "/data/kpi/" + strings.Join(kc, ",") + "/municipality/" + strings.Join(pc, ",") + ys
-			out = append(out, koladaRequest{url: u.String(), kpis: setOf(kc), places: setOf(pc)})
+			out = append(out, koladaRequest{url: u.String(), kpis: idSet(kc), places: idSet(pc)})
 		}
 	}
 	return out
@@ -253,7 +245,7 @@ func chunkIDs(ids []string, budget int) [][]string {
 	return out
 }
 
-func setOf(ids []string) map[string]bool {
+func idSet(ids []string) map[string]bool {
 	m := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		m[id] = true
@@ -280,7 +272,7 @@ func (k *koladaCollector) Collect(ctx context.Context, req Request, out Sink) er
 		return fmt.Errorf("kolada %s: %w", k.inst.Name, err)
 	}
 	fromDate := ""
-	if !backfill && st.Fingerprint == k.fingerprint && validDate(st.LastSync) {
+	if !backfill && st.Fingerprint == k.fingerprint && isDate(st.LastSync) {
 		fromDate = st.LastSync
 	}
 
@@ -361,7 +353,7 @@ func (k *koladaCollector) backfillYears(req Request, now time.Time) ([]int, erro
 	return ys, nil
 }
 
-func validDate(s string) bool {
+func isDate(s string) bool {
 	_, err := time.Parse(time.DateOnly, s)
 	return err == nil
 }

@@ -146,33 +146,33 @@ func newPrometheus(inst Instance) (Collector, error) {
 	return p, nil
 }
 
-// optionProblem is a problem with one key of an options item.
-type optionProblem struct{ key, msg string }
+// queryOptionProblem is a problem with one key of an options item.
+type queryOptionProblem struct{ key, msg string }
 
-func problem(key, format string, args ...any) *optionProblem {
-	return &optionProblem{key, fmt.Sprintf(format, args...)}
+func queryProblem(key, format string, args ...any) *queryOptionProblem {
+	return &queryOptionProblem{key, fmt.Sprintf(format, args...)}
 }
 
 // checkPromQuery validates q and fills its defaults.
-func checkPromQuery(q *promQuery, names map[string]bool) *optionProblem {
+func checkPromQuery(q *promQuery, names map[string]bool) *queryOptionProblem {
 	switch {
 	case !queryNamePattern.MatchString(q.Name):
-		return problem("name", "name %q: use letters, digits, '-', '_' and '.' (at most 64)", q.Name)
+		return queryProblem("name", "name %q: use letters, digits, '-', '_' and '.' (at most 64)", q.Name)
 	case names[q.Name]:
-		return problem("name", "query %q is listed twice", q.Name)
+		return queryProblem("name", "query %q is listed twice", q.Name)
 	case strings.TrimSpace(q.Query) == "":
-		return problem("query", "query %q has no PromQL query", q.Name)
+		return queryProblem("query", "query %q has no PromQL query", q.Name)
 	}
 	names[q.Name] = true
 	if q.Step.Set && q.Step.D < time.Second {
-		return problem("step", "step must be at least 1s")
+		return queryProblem("step", "step must be at least 1s")
 	}
 	seriesOnly := q.Indicator != "" || q.Period != "" || q.Aggregate != "" || q.Scale != nil || q.DimensionLabel != "" || q.DimensionKind != ""
 	probesOnly := q.ServiceLabel != "" || q.URLLabel != "" || q.DurationQuery != ""
 	switch q.Into {
 	case "probes":
 		if seriesOnly {
-			return problem("into", "query %q: indicator, period, aggregate, scale and dimension_* are for into: series", q.Name)
+			return queryProblem("into", "query %q: indicator, period, aggregate, scale and dimension_* are for into: series", q.Name)
 		}
 		if q.ServiceLabel == "" {
 			q.ServiceLabel = "service"
@@ -181,54 +181,54 @@ func checkPromQuery(q *promQuery, names map[string]bool) *optionProblem {
 			q.URLLabel = "instance"
 		}
 		if !labelNamePattern.MatchString(q.ServiceLabel) {
-			return problem("service_label", "service_label %q is not a Prometheus label name", q.ServiceLabel)
+			return queryProblem("service_label", "service_label %q is not a Prometheus label name", q.ServiceLabel)
 		}
 		if !labelNamePattern.MatchString(q.URLLabel) {
-			return problem("url_label", "url_label %q is not a Prometheus label name", q.URLLabel)
+			return queryProblem("url_label", "url_label %q is not a Prometheus label name", q.URLLabel)
 		}
 		q.Step.D = q.Step.or(time.Minute)
 	case "series":
 		if probesOnly {
-			return problem("into", "query %q: service_label, url_label and duration_query are for into: probes", q.Name)
+			return queryProblem("into", "query %q: service_label, url_label and duration_query are for into: probes", q.Name)
 		}
 		if !indicatorPattern.MatchString(q.Indicator) {
-			return problem("indicator", "query %q: into: series needs an indicator id", q.Name)
+			return queryProblem("indicator", "query %q: into: series needs an indicator id", q.Name)
 		}
 		if q.Period == "" {
 			q.Period = string(strategy.Month)
 		}
 		if !strategy.PeriodKind(q.Period).Valid() {
-			return problem("period", "period %q: want month, quarter, tertial or year", q.Period)
+			return queryProblem("period", "period %q: want month, quarter, tertial or year", q.Period)
 		}
 		switch q.Aggregate {
 		case "":
 			q.Aggregate = "mean"
 		case "mean", "last":
 		default:
-			return problem("aggregate", "aggregate %q: want mean or last", q.Aggregate)
+			return queryProblem("aggregate", "aggregate %q: want mean or last", q.Aggregate)
 		}
 		if q.Scale == nil {
 			one := 1.0
 			q.Scale = &one
 		}
 		if *q.Scale == 0 || math.IsNaN(*q.Scale) || math.IsInf(*q.Scale, 0) {
-			return problem("scale", "scale must be a non-zero number")
+			return queryProblem("scale", "scale must be a non-zero number")
 		}
 		if q.DimensionLabel != "" && !labelNamePattern.MatchString(q.DimensionLabel) {
-			return problem("dimension_label", "dimension_label %q is not a Prometheus label name", q.DimensionLabel)
+			return queryProblem("dimension_label", "dimension_label %q is not a Prometheus label name", q.DimensionLabel)
 		}
 		if q.DimensionKind != "" && q.DimensionLabel == "" {
-			return problem("dimension_kind", "dimension_kind needs dimension_label")
+			return queryProblem("dimension_kind", "dimension_kind needs dimension_label")
 		}
 		if q.DimensionKind == "" {
 			q.DimensionKind = q.DimensionLabel
 		}
 		if hasControl(q.DimensionKind) || len(q.DimensionKind) > 64 {
-			return problem("dimension_kind", "dimension_kind must be plain text of at most 64 bytes")
+			return queryProblem("dimension_kind", "dimension_kind must be plain text of at most 64 bytes")
 		}
 		q.Step.D = q.Step.or(time.Hour)
 	default:
-		return problem("into", "query %q: into must be probes or series, not %q", q.Name, q.Into)
+		return queryProblem("into", "query %q: into must be probes or series, not %q", q.Name, q.Into)
 	}
 	q.Step.Set = true
 	return nil
