@@ -1,0 +1,210 @@
+package demo
+
+import (
+	"fmt"
+	"iter"
+	"math"
+	"time"
+
+	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/strategy"
+)
+
+// probeInterval is the resolution of the availability history: the
+// blackbox exporter checks every service every five minutes.
+const probeInterval = 300
+
+// probeTimeout is how long a probe waits before it gives up.
+const probeTimeout = 10.0 // seconds
+
+// probeService is one monitored e-service.
+type probeService struct {
+	Name      string
+	URL       string
+	Latency   float64 // median response time in ms at the baseline
+	MaintDay  int     // weekday of the weekly maintenance window, 0 = Sunday
+	MaintHour int
+}
+
+// probeModel generates every probe sample on the fly from (seed, service,
+// time), so any range can be answered without storing anything.
+type probeModel struct {
+	seed     int64
+	services []probeService
+	// uptime is the percent of checks outside maintenance that succeed;
+	// latency the mean response time in ms of successful checks.
+	uptime  func(svc int, t float64) float64
+	latency func(svc int, t float64) float64
+	// maintMinutes is the length of the weekly maintenance window.
+	maintMinutes func(svc int, t float64) int
+	// start and end bound the history (Unix seconds); no samples outside.
+	start, end int64
+}
+
+// outage is a stretch of failed checks, in Unix seconds [from, to).
+type outage struct{ from, to int64 }
+
+// dayPlan is what happens to one service on one (Stockholm) day.
+type dayPlan struct {
+	day      int
+	midnight int64
+	next     int64 // the next midnight
+	maint    outage
+	outages  []outage
+	latency  float64
+}
+
+// plan returns the day plan of service svc for day number day.
+func (pm *probeModel) plan(svc, day int) dayPlan {
+	dp := dayPlan{day: day, midnight: dayTime(day).Unix(), next: dayTime(day + 1).Unix()}
+	s := pm.services[svc]
+	mid := float64(dp.midnight + 12*3600)
+	if weekday(day) == s.MaintDay {
+		y, m, d := civilFromDays(day)
+		from := time.Date(y, time.Month(m), d, s.MaintHour, 0, 0, 0, strategy.Stockholm).Unix()
+		dp.maint = outage{from, from + int64(pm.maintMinutes(svc, mid))*60}
+	}
+	dp.latency = pm.latency(svc, mid)
+	r := newRand(pm.seed, 'o', uint64(svc), uint64(day))
+	down := (1 - clamp(pm.uptime(svc, mid), 0, 100)/100) * 1440 // minutes per day
+	const meanLen = 40.0
+	x := down / meanLen
+	k := int(x)
+	if r.Float64() < x-float64(k) {
+		k++
+	}
+	for range k {
+		length := math.Min(meanLen*r.ExpFloat64(), 720)
+		from := dp.midnight + int64(r.IntN(1440))*60
+		dp.outages = append(dp.outages, outage{from, from + int64(length*60)})
+	}
+	return dp
+}
+
+// sample is one check: whether it succeeded and how long it took.
+type sample struct {
+	ok       bool
+	status   int
+	seconds  float64
+	inMaint  bool
+	errorMsg string
+}
+
+// probeCursor evaluates samples of one service in time order, keeping the
+// plans of the current and the previous day (outages may run past
+// midnight).
+type probeCursor struct {
+	pm        *probeModel
+	svc       int
+	cur, prev dayPlan
+	loaded    bool
+}
+
+func (c *probeCursor) at(ts int64) sample {
+	pm := c.pm
+	if !c.loaded || ts < c.cur.midnight || ts >= c.cur.next {
+		day := dayNumber(time.Unix(ts, 0))
+		switch {
+		case c.loaded && day == c.cur.day+1:
+			c.prev = c.cur
+		default:
+			c.prev = pm.plan(c.svc, day-1)
+		}
+		c.cur = pm.plan(c.svc, day)
+		c.loaded = true
+	}
+	k := key(pm.seed, 'p', uint64(c.svc), uint64(ts/probeInterval))
+	in := func(o outage) bool { return ts >= o.from && ts < o.to }
+	down := in(c.cur.maint) || in(c.prev.maint)
+	maint := down
+	for _, o := range c.cur.outages {
+		down = down || in(o)
+	}
+	for _, o := range c.prev.outages {
+		down = down || in(o)
+	}
+	if down {
+		s := sample{status: 503, seconds: 0.05 + 0.1*unit(k), inMaint: maint, errorMsg: "HTTP 503 Service Unavailable"}
+		if !maint && unit(mix(k)) < 0.1 {
+			s = sample{seconds: probeTimeout, errorMsg: "context deadline exceeded"}
+		}
+		return s
+	}
+	// Log-normal around the day's mean, a little slower around lunch.
+	hour := float64(ts-c.cur.midnight) / 3600
+	daily := 1 + 0.12*math.Cos(2*math.Pi*(hour-13)/24)
+	const sigma = 0.35
+	ms := c.cur.latency * daily * math.Exp(sigma*normal(k)-sigma*sigma/2)
+	return sample{ok: true, status: 200, seconds: math.Min(ms/1000, probeTimeout)}
+}
+
+// defaultProbeModel is the model behind ProbeResults: services at 99.6 %
+// availability with their usual response times.
+func defaultProbeModel(seed int64, services []probeService) *probeModel {
+	return &probeModel{
+		seed:         seed,
+		services:     services,
+		uptime:       func(int, float64) float64 { return 99.6 },
+		latency:      func(svc int, _ float64) float64 { return services[svc].Latency },
+		maintMinutes: func(int, float64) int { return 60 },
+		start:        benchFrom.Unix(),
+		end:          math.MaxInt64,
+	}
+}
+
+// demoServices lists the monitored services with addresses on host.
+func demoServices(host string) []probeService {
+	out := make([]probeService, len(probeServices))
+	for i, s := range probeServices {
+		out[i] = probeService{Name: s.Name, URL: "https://" + host + "/" + s.Path, Latency: s.Latency, MaintDay: s.MaintDay, MaintHour: s.MaintHour}
+	}
+	return out
+}
+
+// ProbeResults yields n availability checks from 2010 on, five minutes
+// apart per service, as the prometheus collector makes them of
+// probe_success and probe_duration_seconds: every service at one instant,
+// then the next instant. The number of services grows with n (at least
+// 8, so that no service needs more than about a year of history), and
+// nothing is held in memory beyond one day's plan per service.
+func ProbeResults(n int, seed int64) iter.Seq[facts.ProbeResult] {
+	return func(yield func(facts.ProbeResult) bool) {
+		if n <= 0 {
+			return
+		}
+		const perYear = 365 * 24 * 3600 / probeInterval
+		k := max(len(probeServices), (n+perYear-1)/perYear)
+		base := demoServices("e-tjanster.demo.example")
+		services := make([]probeService, k)
+		for i := range services {
+			s := base[i%len(base)]
+			if copy := i / len(base); copy > 0 {
+				s.Name = fmt.Sprintf("%s (nod %d)", s.Name, copy+1)
+				s.URL = fmt.Sprintf("%s?nod=%d", s.URL, copy+1)
+			}
+			services[i] = s
+		}
+		pm := defaultProbeModel(seed, services)
+		cursors := make([]probeCursor, k)
+		for i := range cursors {
+			cursors[i] = probeCursor{pm: pm, svc: i}
+		}
+		left := n
+		for ts := pm.start; ; ts += probeInterval {
+			at := time.Unix(ts, 0).UTC()
+			for i := range cursors {
+				s := cursors[i].at(ts)
+				r := facts.ProbeResult{
+					Service: services[i].Name, URL: services[i].URL, Time: at, OK: s.ok,
+					Status: s.status, Duration: time.Duration(s.seconds * float64(time.Second)), Error: s.errorMsg,
+				}
+				if !yield(r) {
+					return
+				}
+				if left--; left == 0 {
+					return
+				}
+			}
+		}
+	}
+}
