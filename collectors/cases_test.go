@@ -286,7 +286,7 @@ func TestCasesOptions(t *testing.T) {
 }
 
 func TestCasesSample(t *testing.T) {
-	c := checkSample(t, "cases_csv", casesSample)
+	c := checkFileSample(t, "cases_csv", casesSample)
 	o := c.(*casesCollector).opts
 	if !o.Watch || o.Columns.Received != "Inkom" || len(o.DigitalChannels) != 3 {
 		t.Fatalf("sample options %+v", o)

@@ -154,7 +154,11 @@ func newEServices(inst Instance) (Collector, error) {
 	}
 	o.Fields.defaults()
 	c.opts = o
-	c.client = &http.Client{Transport: newTransport(nil), Timeout: 2 * time.Minute}
+	timeout := inst.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	c.client = &http.Client{Transport: newTransport(nil), Timeout: timeout}
 	return c, nil
 }
 
@@ -520,9 +524,9 @@ func jsonError(source string, data []byte, err error) error {
 	off := int64(-1)
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off = se.Offset - 1 // Offset is just past the offending byte
 	case errors.As(err, &te):
-		off = te.Offset
+		off = max(te.Offset-1, 0)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		off = int64(len(data))
 		err = errors.New("unexpected end of input")
@@ -530,7 +534,7 @@ func jsonError(source string, data []byte, err error) error {
 	if off < 0 {
 		return fmt.Errorf("%s: malformed JSON: %v", source, err)
 	}
-	off = min(off, int64(len(data)))
+	off = min(max(off, 0), int64(len(data)))
 	line, col := 1, 1
 	for _, b := range data[:off] {
 		if b == '\n' {
