@@ -30,7 +30,11 @@ ORDER BY version`
 // database yet, in name order, and returns their names. Each applied file
 // is recorded in schema_migrations, so a second run applies nothing.
 func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
-	ms, err := migrations(schema.Files)
+	return s.migrate(ctx, schema.Files)
+}
+
+func (s *Store) migrate(ctx context.Context, files fs.FS) (applied []string, err error) {
+	ms, err := migrations(files)
 	if err != nil {
 		return nil, err
 	}

@@ -124,3 +124,32 @@ func TestStatements(t *testing.T) {
 		}
 	}
 }
+
+// A migration the server rejects stops the run with an error naming the
+// file; the ones before it stay applied and recorded.
+func TestMigrateErrorNamesFile(t *testing.T) {
+	dsn := chtest.DSN(t)
+	ctx := context.Background()
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	files := fstest.MapFS{
+		"0001_a.sql": {Data: []byte("CREATE TABLE IF NOT EXISTS a (x UInt8) ENGINE = MergeTree ORDER BY x")},
+		"0002_b.sql": {Data: []byte("CREATE TABLE b (x Nonsense) ENGINE = MergeTree ORDER BY x")},
+	}
+	applied, err := s.migrate(ctx, files)
+	if err == nil || !strings.Contains(err.Error(), "applying migration 0002_b.sql") {
+		t.Fatalf("err = %v, want it to name 0002_b.sql", err)
+	}
+	if IsUnavailable(err) {
+		t.Fatalf("a bad migration reported as unavailable: %v", err)
+	}
+	if len(applied) != 1 || applied[0] != "0001_a.sql" {
+		t.Fatalf("applied = %v", applied)
+	}
+	if got := strings.TrimSpace(chtest.Query(t, dsn, "SELECT version, name FROM schema_migrations")); got != "1\t0001_a.sql" {
+		t.Fatalf("schema_migrations: %q", got)
+	}
+}

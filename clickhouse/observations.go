@@ -151,7 +151,7 @@ func (s *Store) Observations(ctx context.Context, f ObservationFilter) ([]strate
 	// GROUP BY with argMax rather than FINAL: rows of one key may sit in
 	// parts not merged yet, and this works the same on 18.16 and today.
 	q := `SELECT indicator, period_kind, period_start, dim_kind, dim_value,
-	argMax(value, version), argMax(source, version), max(version) AS v,
+	argMax(value, version), argMax(source, version), max(version),
 	argMax(author, version), argMax(comment, version), argMax(recorded, version)
 FROM observations
 WHERE ` + where.String() + `
