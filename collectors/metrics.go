@@ -21,8 +21,8 @@ import (
 //   - malbild_collector_errors_total (counter): failed attempts, so a run
 //     that succeeded on its second attempt counts one error.
 //
-// and, without labels, malbild_collector_spool_batches (gauge): batches
-// waiting in the spool for ClickHouse.
+// and, without labels, malbild_collector_spool_batches (gauge): entries
+// (batches and run records) waiting in the spool for ClickHouse.
 type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	duration    *prometheus.HistogramVec
@@ -58,7 +58,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"collector"}),
 		spooled: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "malbild_collector_spool_batches",
-			Help: "Batches waiting in the spool until ClickHouse answers again.",
+			Help: "Spooled batches and run records waiting until ClickHouse answers again.",
 		}),
 	}
 	if reg == nil {

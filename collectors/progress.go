@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,13 +41,20 @@ func (b *Board) Expect(n int) {
 	b.mu.Unlock()
 }
 
-// Track starts following a run of the named collector. The Tracker is the
-// run's Progress.
+// Track starts following a run of the named collector, replacing the
+// collector's previous run (so a long serve keeps one tracker per
+// collector). The Tracker is the run's Progress.
 func (b *Board) Track(collector string) *Tracker {
 	t := &Tracker{Collector: collector, started: b.now(), now: b.now}
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, r := range b.runs {
+		if r.Collector == collector {
+			b.runs[i] = t
+			return t
+		}
+	}
 	b.runs = append(b.runs, t)
-	b.mu.Unlock()
 	return t
 }
 
@@ -293,6 +301,33 @@ func firstLine(s string, n int) string {
 		s = s[:i] + " …"
 	}
 	return truncateRunes(s, n)
+}
+
+// StartProgress shows b while collectors run: as a progress bar on f when
+// f is a terminal (redrawn four times a second, as wide as $COLUMNS or 100
+// characters), otherwise as log lines every five seconds. stop ends the
+// display (clearing the bar) and waits until it has.
+func StartProgress(b *Board, f *os.File, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if IsTerminal(f) {
+			width := 100
+			if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 10 {
+				width = n - 1
+			}
+			ShowProgress(ctx, f, b, width, 250*time.Millisecond)
+			return
+		}
+		if log != nil {
+			LogProgress(ctx, log, b, 5*time.Second)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // IsTerminal reports whether f is a character device (a terminal) rather

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -163,4 +165,37 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestBoardKeepsLatestRunPerCollector(t *testing.T) {
+	b := NewBoard(nil)
+	first := b.Track("bygg")
+	first.Rows(10)
+	first.finish()
+	b.Track("enkät")
+	second := b.Track("bygg")
+	second.Rows(3)
+	snaps := b.Snapshots()
+	if len(snaps) != 2 || snaps[0].Collector != "bygg" || snaps[0].Rows != 3 || snaps[0].Done {
+		t.Fatalf("snapshots %+v: want the latest bygg run in its place", snaps)
+	}
+}
+
+func TestStartProgressNotATerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if IsTerminal(f) {
+		t.Fatal("a regular file is not a terminal")
+	}
+	var buf syncBuffer
+	b := NewBoard(nil)
+	b.Track("bygg")
+	stop := StartProgress(b, f, slog.New(slog.NewTextHandler(&buf, nil)))
+	stop()
+	if st, _ := f.Stat(); st.Size() != 0 {
+		t.Fatal("progress bar drawn into a file")
+	}
 }

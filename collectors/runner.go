@@ -654,6 +654,11 @@ func (a *attemptSink) Write(ctx context.Context, b *facts.Batch) error {
 	var err error
 	if d, ok := a.next.(deliverer); ok {
 		spooled, err = d.Deliver(ctx, b)
+		if err != nil && ctx.Err() == nil && !clickhouse.IsUnavailable(err) {
+			// ClickHouse refused the batch itself: sending it again
+			// cannot help.
+			err = Permanent(err)
+		}
 	} else {
 		err = a.next.Write(ctx, b)
 	}

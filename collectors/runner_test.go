@@ -481,3 +481,26 @@ func TestRunnerJitter(t *testing.T) {
 		t.Errorf("jitter(1m) = %s, want just under a tenth", j)
 	}
 }
+
+// A batch ClickHouse refuses (not unavailability) fails the run at once.
+func TestRunnerRefusedBatchNotRetried(t *testing.T) {
+	store := &fakeStore{refuse: "bad.csv"}
+	var calls atomic.Int32
+	colls := map[string]Collector{
+		"c": collectFunc(func(ctx context.Context, _ Request, out Sink) error {
+			calls.Add(1)
+			return out.Write(ctx, caseBatch("bad", 1))
+		}),
+	}
+	tr := newTestRunner(t, colls, time.Minute, func(c *RunnerConfig) { c.Sink = NewStoreSink(store, nil, nil) })
+	results, _ := tr.RunOnce(context.Background(), nil)
+	if r := results[0]; r.Outcome != OutcomeFailed || r.Attempts != 1 || calls.Load() != 1 || !strings.Contains(r.Err.Error(), "cannot parse input") {
+		t.Fatalf("refused batch: %+v", r)
+	}
+	// Unavailability without a spool is retried.
+	store.refuse, store.down = "", true
+	results, _ = tr.RunOnce(context.Background(), nil)
+	if r := results[0]; r.Outcome != OutcomeFailed || r.Attempts != 3 {
+		t.Fatalf("ClickHouse down, no spool: %+v", r)
+	}
+}
