@@ -64,10 +64,11 @@ type Reader struct {
 
 	csv        *csv.Reader
 	header     []string
-	lineOffset int // lines before the CSV data proper (a sep= line)
-	lines      int // line breaks in the data: at most this many rows
-	rec        []string
-	broken     bool // a syntax error ended the readable part
+	lineOffset int      // lines before the CSV data proper (a sep= line)
+	lines      int      // line breaks in the data: at most this many rows
+	rec        []string // the last row read, nil after a syntax error
+	line       int      // line of the last row read
+	broken     bool     // a syntax error ended the readable part
 }
 
 // NewReader reads all of src, decodes it and reads the header line. file
@@ -111,7 +112,13 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		}
 		r.header = make([]string, len(rec))
 		for i, h := range rec {
-			r.header[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+			// Header names appear in messages: no control characters.
+			c, err := Clean(h)
+			if err != nil {
+				line, _ := r.csv.FieldPos(i)
+				return nil, &Error{File: file, Line: line + r.lineOffset, Column: i + 1, Msg: "header: " + err.Error()}
+			}
+			r.header[i] = c
 		}
 		break
 	}
@@ -300,18 +307,19 @@ func (r *Reader) Read() ([]string, error) {
 			if errors.Is(err, io.EOF) {
 				return nil, io.EOF
 			}
-			r.broken = true
+			r.broken, r.rec = true, nil
 			return nil, r.syntaxError(err)
 		}
+		r.rec = rec
+		r.line, _ = r.csv.FieldPos(0)
+		r.line += r.lineOffset
 		if len(rec) != len(r.header) {
 			if blank(rec) {
 				continue
 			}
-			r.rec = rec
 			return nil, &Error{File: r.File, Line: r.Line(),
 				Msg: fmt.Sprintf("the row has %d fields but the header has %d (a %q inside a value that is not quoted?)", len(rec), len(r.header), r.Delimiter)}
 		}
-		r.rec = rec
 		if blank(rec) {
 			continue
 		}
@@ -320,10 +328,7 @@ func (r *Reader) Read() ([]string, error) {
 }
 
 // Line is the line on which the last row read starts.
-func (r *Reader) Line() int {
-	line, _ := r.csv.FieldPos(0)
-	return line + r.lineOffset
-}
+func (r *Reader) Line() int { return r.line }
 
 // Errorf returns an error about field col (0-based) of the last row read:
 // "file:line:column: message" with the 1-based column number.

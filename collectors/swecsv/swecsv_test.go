@@ -115,6 +115,7 @@ func TestReaderErrors(t *testing.T) {
 		{"a;b\n1;x\"y\n", "e.csv:2: CSV syntax: bare \" in non-quoted-field (at character 4)"},
 		{"a;b\n1;\"open\n", "e.csv:2: CSV syntax: extraneous or missing \" in quoted-field"},
 		{"a;A\n", "e.csv:1:2: column \"A\" appears twice"},
+		{"a;" + strings.Repeat("b", 1001) + "\n", "e.csv:1:2: header: value is 1001 characters long (at most 1000)"},
 	}
 	for _, c := range cases {
 		r, err := NewReader(strings.NewReader(c.data), "e.csv", Options{})
@@ -282,4 +283,51 @@ func TestPersonalID(t *testing.T) {
 			t.Errorf("PersonalID(%q) = %q, %v; want %q", c.in, kind, ok, c.kind)
 		}
 	}
+}
+
+func TestHeaderIsCleaned(t *testing.T) {
+	r, err := NewReader(strings.NewReader("\x1b[31mInkom\x1b[0m;B\u202e\n1;2\n"), "h.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.Header(), "|"); got != "[31mInkom[0m|B" {
+		t.Fatalf("header %q", got)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("a;b\r\n1;\"2\"\r\n"), "", "")
+	f.Add([]byte("sep=,\na,b\n\xe4,\"x\ny\"\n"), "windows-1252", "")
+	f.Add([]byte("\xef\xbb\xbfa,b\n1,2,3\n"), "utf-8", ",")
+	f.Fuzz(func(t *testing.T, data []byte, enc, delim string) {
+		r, err := NewReader(strings.NewReader(string(data)), "f.csv", Options{Encoding: enc, Delimiter: delim})
+		if err != nil {
+			return
+		}
+		for _, h := range r.Header() {
+			if strings.ContainsAny(h, "\x00\n\r\x1b") {
+				t.Fatalf("control character in header %q", h)
+			}
+		}
+		for i := 0; i < 1000; i++ {
+			rec, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err == nil && len(rec) != len(r.Header()) {
+				t.Fatalf("row of %d fields, header %d", len(rec), len(r.Header()))
+			}
+			for j := -1; j <= len(r.Header()); j++ {
+				_ = r.Errorf(j, "x").Error()
+			}
+			if err == nil {
+				for _, v := range rec {
+					ParseNumber(v)
+					ParseTime(v)
+					PersonalID(v)
+					Clean(v)
+				}
+			}
+		}
+	})
 }
