@@ -243,6 +243,9 @@ func (c *eservicesCollector) collectAPI(ctx context.Context, req Request, out Si
 		Tenant: tenantOf(req, c.inst), Collector: c.inst.Name, Source: source,
 		Version: nextVersion(now), EServices: svcs,
 	}
+	if len(svcs) == 0 {
+		return nil
+	}
 	if err := out.Write(ctx, b); err != nil {
 		return fmt.Errorf("writing %s: %w", source, err)
 	}

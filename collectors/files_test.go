@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -142,6 +143,19 @@ func TestFileOptionsResolveAndList(t *testing.T) {
 	}
 	if fs, err := (&FileOptions{Glob: filepath.Join(dir, "*.none")}).list(); err != nil || len(fs) != 0 {
 		t.Fatalf("empty glob: %v %v", fs, err)
+	}
+}
+
+func TestHeaderOnlyFileWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "tom.csv", "indikator;period;värde\r\n", fileTestNow)
+	c, err := New(instanceFrom(t, filepath.Join(dir, "malbild.yaml"), "name: s\nkind: series_csv\npath: tom.csv\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &batchSink{}
+	if err := c.Collect(context.Background(), Request{Tenant: "0120"}, sink); err != nil || len(sink.batches) != 0 {
+		t.Fatalf("%v, %d batches", err, len(sink.batches))
 	}
 }
 

@@ -247,9 +247,11 @@ func collectFiles(ctx context.Context, kind string, inst Instance, opts *FileOpt
 			b.Observations[i].Tenant = b.Tenant
 			b.Observations[i].Version = b.Version
 		}
-		if err := out.Write(ctx, b); err != nil {
-			errs = append(errs, fmt.Errorf("writing %s: %w", f.Path, err))
-			continue
+		if b.Rows() > 0 { // a file with a header only has nothing to write
+			if err := out.Write(ctx, b); err != nil {
+				errs = append(errs, fmt.Errorf("writing %s: %w", f.Path, err))
+				continue
+			}
 		}
 		if state != nil {
 			state.Files[f.Path] = fileMark{Size: f.Size, ModTime: f.ModTime, Version: b.Version, Imported: now()}
