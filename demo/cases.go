@@ -31,7 +31,7 @@ var caseChannels = append(append([]string{}, channelsDigital...), channelsOther.
 // before or during the summer holidays.
 var (
 	volumeSeason   = [12]float64{1.05, 1.0, 1.1, 1.05, 1.05, 0.95, 0.6, 0.85, 1.1, 1.1, 1.05, 0.85}
-	durationSeason = [12]float64{1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.25, 1.05, 1.0, 1.0, 1.0, 1.08}
+	durationSeason = [12]float64{1.0, 1.0, 1.0, 1.0, 1.0, 1.06, 1.15, 1.05, 1.0, 1.0, 1.0, 1.04}
 )
 
 // Hour-of-day weights for cases that arrive through an e-service (any
@@ -199,7 +199,7 @@ func (cm *caseModel) month(y int, m time.Month, n int, rows []caseRow) []caseRow
 	cm.digitalShares(mid, 0.012*r.NormFloat64(), p)
 	minaSidor := clamp(float64(y-2014)*0.04, 0, 0.3)
 	season := durationSeason[m-1]
-	durNoise := 1 + 0.03*r.NormFloat64()
+	durNoise := 1 + 0.015*r.NormFloat64()
 	otherCum := cumulative(channelWeights)
 
 	for range n {

@@ -514,33 +514,75 @@ func (cm *caseModel) mostCommon(ts []int, n int) []int {
 }
 
 func (g *generator) buildEServices() {
-	em := &eserviceModel{
-		seed:       g.seed,
-		host:       g.host,
+	main := &eserviceSegment{
+		prefix:     "ET",
 		active:     linear(20, 60, g.from, g.now),
 		integrated: linear(0.25, 0.70, g.from, g.now),
 		eid:        linear(0.35, 0.85, g.from, g.now),
 	}
-	set := func(measure string, f func(tr *trajectory)) {
-		driver := ""
-		for _, ind := range g.measureIndicators(measure) {
-			if driver != "" || param(ind, "category") != "" || param(ind, "department") != "" {
-				g.follow(ind, driver)
-				continue
+	em := &eserviceModel{seed: g.seed, host: g.host, segments: []*eserviceSegment{main}}
+	// segment returns the segment an indicator's category and department
+	// parameters select, creating it on first use.
+	segment := func(ind *strategy.Indicator) *eserviceSegment {
+		cat, dep := param(ind, "category"), param(ind, "department")
+		if cat == "" && dep == "" {
+			return main
+		}
+		for _, seg := range em.segments[1:] {
+			if strings.EqualFold(seg.category, cat) && strings.EqualFold(seg.department, dep) {
+				return seg
 			}
-			f(g.drive(ind))
-			driver = ind.ID
+		}
+		n := len(em.segments)
+		seg := &eserviceSegment{
+			category: cat, department: dep, prefix: fmt.Sprintf("E%c", 'A'+n%26), offset: 17 * n,
+			active:     linear(5, 20, g.from, g.now),
+			integrated: linear(0.4, 0.9, g.from, g.now),
+			eid:        linear(0.5, 1, g.from, g.now),
+		}
+		em.segments = append(em.segments, seg)
+		return seg
+	}
+	drivers := map[*eserviceSegment]map[string]string{}
+	var subs []*eserviceSegment
+	for _, ind := range g.measureIndicators("eservices_active", "eservices_integrated_share", "eservices_eid_share") {
+		seg := segment(ind)
+		if drivers[seg] == nil {
+			drivers[seg] = map[string]string{}
+			if seg != main {
+				subs = append(subs, seg)
+			}
+		}
+		m := ind.Source.Measure
+		if d, ok := drivers[seg][m]; ok {
+			g.follow(ind, d)
+			continue
+		}
+		tr := g.drive(ind)
+		drivers[seg][m] = ind.ID
+		share := func(t float64) float64 { return tr.value(t) / 100 }
+		switch m {
+		case "eservices_active":
+			seg.active = tr.value
+		case "eservices_integrated_share":
+			seg.integrated = share
+		case "eservices_eid_share":
+			seg.eid = share
 		}
 	}
-	set("eservices_active", func(tr *trajectory) { em.active = tr.value })
-	set("eservices_integrated_share", func(tr *trajectory) { em.integrated = func(t float64) float64 { return tr.value(t) / 100 } })
-	set("eservices_eid_share", func(tr *trajectory) { em.eid = func(t float64) float64 { return tr.value(t) / 100 } })
-	active := ""
-	if ps := g.measureIndicators("eservices_active"); len(ps) > 0 && g.plans[ps[0].ID].Shaped {
-		active = ps[0].ID
+	// An unfiltered count covers every segment: the main segment makes up
+	// the rest.
+	if total := main.active; len(subs) > 0 && drivers[main]["eservices_active"] != "" {
+		main.active = func(t float64) float64 {
+			v := total(t)
+			for _, seg := range subs {
+				v -= math.Round(seg.active(t))
+			}
+			return math.Max(v, 1)
+		}
 	}
 	for _, ind := range g.measureIndicators("eservices_added", "eservices_retired") {
-		g.follow(ind, active)
+		g.follow(ind, drivers[segment(ind)]["eservices_active"])
 	}
 	g.eserv = em
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,12 +14,25 @@ import (
 
 const eserviceHeader = "Id;Namn;Kategori;Förvaltning;Adress;Integrerad;E-legitimation;Status"
 
-// eserviceModel says how the e-service catalogue develops: the number of
-// active services and the shares integrated with a back-office system and
-// requiring e-ID (0–1). Times are Unix seconds.
+// eserviceModel says how the e-service catalogue develops. The catalogue
+// is made of segments simulated independently: the municipality's
+// services, plus one segment per category or department an indicator
+// filters on (e.g. Mölndal's "Egen plattform"), whose services carry that
+// category or department.
 type eserviceModel struct {
-	seed       int64
-	host       string // host name in the services' addresses
+	seed     int64
+	host     string // host name in the services' addresses
+	segments []*eserviceSegment
+}
+
+// eserviceSegment is one part of the catalogue: the number of active
+// services and the shares integrated with a back-office system and
+// requiring e-ID (0–1), at time t (Unix seconds).
+type eserviceSegment struct {
+	category   string // overrides the vocabulary's category when set
+	department string // overrides the vocabulary's department when set
+	prefix     string // id prefix, e.g. "ET"
+	offset     int    // first catalogue entry
 	active     func(t float64) float64
 	integrated func(t float64) float64
 	eid        func(t float64) float64
@@ -26,7 +40,9 @@ type eserviceModel struct {
 
 type eservice struct {
 	id         string
-	spec       eserviceSpec
+	name       string
+	category   string
+	department string
 	launched   int // quarter index
 	retired    int // quarter index, -1 while active
 	uInt, uEid float64
@@ -51,29 +67,52 @@ func quarterEnds(from, now time.Time) []time.Time {
 
 // snapshots simulates the catalogue quarter by quarter and calls emit with
 // each snapshot's date and rows (active services and those retired within
-// the last year).
-func (em *eserviceModel) snapshots(dates []time.Time, emit func(date time.Time, rows []*eservice) error) error {
-	r := newRand(em.seed, 'e')
-	var all []*eservice
-	next := 0 // next catalogue entry to launch
-	launch := func(q int) {
-		spec := eserviceCatalogue[next%len(eserviceCatalogue)]
-		if round := next / len(eserviceCatalogue); round > 0 {
-			// Past the catalogue: relaunches on a new platform.
-			spec.Name += fmt.Sprintf(" (version %d)", round+1)
-		}
-		next++
-		all = append(all, &eservice{
-			id: fmt.Sprintf("ET-%04d", next), spec: spec, launched: q, retired: -1,
-			uInt: r.Float64(), uEid: r.Float64(),
+// the last year), segment by segment.
+func (em *eserviceModel) snapshots(dates []time.Time, emit func(date time.Time, rows []eservice) error) error {
+	perDate := make([][]eservice, len(dates))
+	for i, seg := range em.segments {
+		seg.simulate(newRand(em.seed, 'e', uint64(i)), dates, func(q int, rows []*eservice) {
+			for _, s := range rows {
+				perDate[q] = append(perDate[q], *s)
+			}
 		})
 	}
 	for q, d := range dates {
-		t := unix(d)
-		want := int(math.Round(em.active(t)))
-		if want < 1 {
-			want = 1
+		if err := emit(d, perDate[q]); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+func (seg *eserviceSegment) simulate(r *rand.Rand, dates []time.Time, emit func(q int, rows []*eservice)) {
+	var all []*eservice
+	next := 0 // launches so far
+	launch := func(q int) {
+		i := seg.offset + next
+		spec := eserviceCatalogue[i%len(eserviceCatalogue)]
+		name := spec.Name
+		if round := i / len(eserviceCatalogue); round > 0 {
+			// Past the catalogue: relaunches on a new platform.
+			name += fmt.Sprintf(" (version %d)", round+1)
+		}
+		next++
+		s := &eservice{
+			id: fmt.Sprintf("%s-%04d", seg.prefix, next), name: name,
+			category: spec.Category, department: departments[spec.Dept].Admin,
+			launched: q, retired: -1, uInt: r.Float64(), uEid: r.Float64(),
+		}
+		if seg.category != "" {
+			s.category = seg.category
+		}
+		if seg.department != "" {
+			s.department = seg.department
+		}
+		all = append(all, s)
+	}
+	for q, d := range dates {
+		t := unix(d)
+		want := max(0, int(math.Round(seg.active(t))))
 		var active []*eservice
 		for _, s := range all {
 			if s.retired < 0 {
@@ -87,7 +126,7 @@ func (em *eserviceModel) snapshots(dates []time.Time, emit func(date time.Time, 
 			}
 		}
 		active = slices.DeleteFunc(active, func(s *eservice) bool { return s.retired >= 0 })
-		// Shrink when the plan says so: retire the least used (latest).
+		// Shrink when the plan says so: retire the latest first.
 		for len(active) > want {
 			active[len(active)-1].retired = q
 			active = active[:len(active)-1]
@@ -96,24 +135,21 @@ func (em *eserviceModel) snapshots(dates []time.Time, emit func(date time.Time, 
 			launch(q)
 			active = append(active, all[len(all)-1])
 		}
-		em.flag(active, t)
+		flag(active, seg.integrated(t), seg.eid(t))
 		var rows []*eservice
 		for _, s := range all {
 			if s.retired < 0 || q-s.retired < 4 {
 				rows = append(rows, s)
 			}
 		}
-		if err := emit(d, rows); err != nil {
-			return err
-		}
+		emit(q, rows)
 	}
-	return nil
 }
 
 // flag marks the round(share × n) active services with the lowest draws as
 // integrated and e-ID enabled, so the shares are met exactly and a service
 // once integrated normally stays so.
-func (em *eserviceModel) flag(active []*eservice, t float64) {
+func flag(active []*eservice, integrated, eid float64) {
 	set := func(share float64, u func(*eservice) float64, f func(*eservice, bool)) {
 		k := int(math.Round(clamp(share, 0, 1) * float64(len(active))))
 		idx := slices.Clone(active)
@@ -130,8 +166,8 @@ func (em *eserviceModel) flag(active []*eservice, t float64) {
 			f(s, i < k)
 		}
 	}
-	set(em.integrated(t), func(s *eservice) float64 { return s.uInt }, func(s *eservice, v bool) { s.integrated = v })
-	set(em.eid(t), func(s *eservice) float64 { return s.uEid }, func(s *eservice, v bool) { s.eid = v })
+	set(integrated, func(s *eservice) float64 { return s.uInt }, func(s *eservice, v bool) { s.integrated = v })
+	set(eid, func(s *eservice) float64 { return s.uEid }, func(s *eservice, v bool) { s.eid = v })
 }
 
 // writeEServiceFiles writes one snapshot file per quarter into dir (UTF-8
@@ -142,7 +178,7 @@ func (em *eserviceModel) writeEServiceFiles(dir string, from, now time.Time) ([]
 	}
 	var files []string
 	total := 0
-	err := em.snapshots(quarterEnds(from, now), func(d time.Time, rows []*eservice) error {
+	err := em.snapshots(quarterEnds(from, now), func(d time.Time, rows []eservice) error {
 		name := filepath.Join(dir, "eservices-"+d.Format("2006-01-02")+".csv")
 		files = append(files, name)
 		total += len(rows)
@@ -155,8 +191,8 @@ func (em *eserviceModel) writeEServiceFiles(dir string, from, now time.Time) ([]
 					status = "Avvecklad"
 				}
 				b.WriteString(strings.Join([]string{
-					s.id, csvField(s.spec.Name), csvField(s.spec.Category), csvField(departments[s.spec.Dept].Admin),
-					"https://" + em.host + "/" + slug(s.spec.Name), yesNo(s.integrated), yesNo(s.eid), status,
+					s.id, csvField(s.name), csvField(s.category), csvField(s.department),
+					"https://" + em.host + "/" + slug(s.name), yesNo(s.integrated), yesNo(s.eid), status,
 				}, ";"))
 				b.WriteString("\r\n")
 			}

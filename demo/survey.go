@@ -164,11 +164,13 @@ func invert(f func(float64) float64, y float64) float64 {
 	return (lo + hi) / 2
 }
 
-// surveyYears lists the years whose October survey has closed by now.
+// surveyYears lists the years whose October survey ran after from and
+// has closed by now.
 func surveyYears(from, now time.Time) []int {
 	var ys []int
 	for y := from.Year(); y <= now.Year(); y++ {
-		if closes := time.Date(y, 10, 24, 0, 0, 0, 0, strategy.Stockholm); !closes.After(now) {
+		opens := time.Date(y, 10, 1, 0, 0, 0, 0, strategy.Stockholm)
+		if closes := opens.AddDate(0, 0, 23); !opens.Before(from) && !closes.After(now) {
 			ys = append(ys, y)
 		}
 	}
