@@ -39,6 +39,24 @@ const secondsPerYear = 365.2425 * 24 * 3600
 // Forecast is a robust trend of an indicator's values and what it says
 // about the targets. See ForecastAt for the method.
 type Forecast struct {
+	Trend
+
+	// Targets holds one entry per horizon target (per yearly target when
+	// there are none), in date order; Final is the last of them.
+	Targets []TargetForecast `json:"targets,omitempty"`
+	Final   *TargetForecast  `json:"final,omitempty"`
+	// ThreeYear and FiveYear are the horizon targets with Years 3 and 5;
+	// when no horizon target has Years set, the first and second horizon
+	// targets. Reaches3Year and Reaches5Year are their Reaches (false when
+	// there is no such target).
+	ThreeYear    *TargetForecast `json:"three_year,omitempty"`
+	FiveYear     *TargetForecast `json:"five_year,omitempty"`
+	Reaches3Year bool            `json:"reaches_3_year"`
+	Reaches5Year bool            `json:"reaches_5_year"`
+}
+
+// Trend is a fitted trend line (see ForecastAt).
+type Trend struct {
 	// OK is false when no trend could be fitted; Reason says why.
 	OK     bool          `json:"ok"`
 	Reason strategy.Text `json:"reason,omitzero"`
@@ -69,19 +87,6 @@ type Forecast struct {
 	Outliers int `json:"outliers,omitempty"`
 	// Clamp is set for percent units: projections stay within 0–100.
 	Clamp bool `json:"clamp,omitempty"`
-
-	// Targets holds one entry per horizon target (per yearly target when
-	// there are none), in date order; Final is the last of them.
-	Targets []TargetForecast `json:"targets,omitempty"`
-	Final   *TargetForecast  `json:"final,omitempty"`
-	// ThreeYear and FiveYear are the horizon targets with Years 3 and 5;
-	// when no horizon target has Years set, the first and second horizon
-	// targets. Reaches3Year and Reaches5Year are their Reaches (false when
-	// there is no such target).
-	ThreeYear    *TargetForecast `json:"three_year,omitempty"`
-	FiveYear     *TargetForecast `json:"five_year,omitempty"`
-	Reaches3Year bool            `json:"reaches_3_year"`
-	Reaches5Year bool            `json:"reaches_5_year"`
 }
 
 // TargetForecast is what the trend and the values say about one target.
@@ -115,7 +120,7 @@ type TargetForecast struct {
 // At is the trend's projection at t with its band. The projection is the
 // deseasonalised trend level; for percent units all three stay in 0–100.
 // ok is false when there is no trend.
-func (f *Forecast) At(t time.Time) (v, lo, hi float64, ok bool) {
+func (f *Trend) At(t time.Time) (v, lo, hi float64, ok bool) {
 	if !f.OK {
 		return 0, 0, 0, false
 	}
@@ -133,9 +138,13 @@ func (f *Forecast) At(t time.Time) (v, lo, hi float64, ok bool) {
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 
-// fitter holds scratch space reused between fits.
+// fitter holds scratch space reused between fits, and the last fit: the
+// forecast now and the open period's proposal usually fit the same values.
 type fitter struct {
 	buf, xs, ys, res []float64
+	last             *Point
+	lastN            int
+	lastTrend        Trend
 }
 
 // ForecastAt fits a trend to the values of s known at time at and projects
@@ -161,7 +170,8 @@ func ForecastAt(ind *strategy.Indicator, path *TargetPath, s Series, at time.Tim
 }
 
 func (fi *fitter) forecast(ind *strategy.Indicator, path *TargetPath, s Series, at time.Time) Forecast {
-	f := Forecast{Clamp: ind.Unit == strategy.UnitPercent}
+	var f Forecast
+	f.Clamp = ind.Unit == strategy.UnitPercent
 	fi.fitTrend(&f, s)
 	horizon := path.Horizon(at)
 	targets := horizon
@@ -207,6 +217,21 @@ func (fi *fitter) forecast(ind *strategy.Indicator, path *TargetPath, s Series, 
 
 // fitTrend fills the trend fields of f from s.
 func (fi *fitter) fitTrend(f *Forecast, s Series) {
+	clamp := f.Clamp
+	if len(s) > 0 && fi.last == &s[0] && fi.lastN == len(s) {
+		f.Trend = fi.lastTrend
+	} else {
+		f.Trend = Trend{}
+		fi.fit(&f.Trend, s)
+		if len(s) > 0 {
+			fi.last, fi.lastN, fi.lastTrend = &s[0], len(s), f.Trend
+		}
+	}
+	f.Clamp = clamp
+}
+
+// fit fills t from s.
+func (fi *fitter) fit(f *Trend, s Series) {
 	if len(s) < minPoints {
 		f.Reason = strategy.Text{
 			SV: fmt.Sprintf("Minst %d mätvärden behövs för en prognos (har %d).", minPoints, len(s)),
@@ -296,8 +321,7 @@ func (fi *fitter) season(s Series, years func(time.Time) float64) (factors [12]f
 				fi.buf = append(fi.buf, fi.res[i])
 			}
 		}
-		slices.Sort(fi.buf)
-		factors[m] = quantile(fi.buf, 0.5)
+		factors[m] = median(fi.buf)
 		mean += factors[m] / 12
 	}
 	for m := range factors {
@@ -353,28 +377,82 @@ func (fi *fitter) theilSen(xs, ys []float64) (slope, lo, hi, icpt float64) {
 		}
 	}
 	if len(fi.buf) == 0 {
-		return 0, 0, 0, quantileUnsorted(fi, ys)
+		fi.buf = append(fi.buf[:0], ys...)
+		return 0, 0, 0, median(fi.buf)
 	}
-	slices.Sort(fi.buf)
 	N := len(fi.buf)
-	slope = quantile(fi.buf, 0.5)
 	c := slopeZ * math.Sqrt(float64(n*(n-1)*(2*n+5))/18)
-	i1 := int(math.Floor((float64(N)-c)/2)) - 1
-	i2 := int(math.Ceil((float64(N) + c) / 2))
-	lo = fi.buf[min(max(i1, 0), N-1)]
-	hi = fi.buf[min(max(i2, 0), N-1)]
+	i1 := min(max(int(math.Floor((float64(N)-c)/2))-1, 0), N-1)
+	i2 := min(max(int(math.Ceil((float64(N)+c)/2)), 0), N-1)
+	slope = median(fi.buf)
+	lo = nth(fi.buf, i1)
+	hi = nth(fi.buf, i2)
 	fi.buf = fi.buf[:0]
 	for i := range n {
 		fi.buf = append(fi.buf, ys[i]-slope*xs[i])
 	}
-	slices.Sort(fi.buf)
-	return slope, lo, hi, quantile(fi.buf, 0.5)
+	return slope, lo, hi, median(fi.buf)
 }
 
-func quantileUnsorted(fi *fitter, v []float64) float64 {
-	fi.buf = append(fi.buf[:0], v...)
-	slices.Sort(fi.buf)
-	return quantile(fi.buf, 0.5)
+// nth reorders v so that v[k] is its k-th smallest value (from 0), with
+// no larger value before it and no smaller after, and returns it
+// (Hoare's selection with a median-of-three pivot; O(len(v)) on average).
+func nth(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		p := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
+}
+
+// median of v (the mean of the two middle values for an even count); it
+// reorders v. 0 for no values.
+func median(v []float64) float64 {
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	m := nth(v, n/2)
+	if n%2 == 1 {
+		return m
+	}
+	below := v[0]
+	for _, x := range v[1 : n/2] {
+		below = math.Max(below, x)
+	}
+	return (below + m) / 2
 }
 
 // quantile is the q-quantile of sorted values, interpolating linearly

@@ -3,6 +3,7 @@ package progress
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -280,5 +281,31 @@ func TestForecastBandContainsProjection(t *testing.T) {
 				t.Fatalf("iteration %d: %v not in [%v, %v]", iter, v, lo, hi)
 			}
 		}
+	}
+}
+
+func TestNthAndMedian(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for iter := range 2000 {
+		n := 1 + rng.Intn(60)
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = float64(rng.Intn(10)) // many ties
+			if iter%2 == 0 {
+				v[i] = rng.NormFloat64()
+			}
+		}
+		sorted := append([]float64(nil), v...)
+		slices.Sort(sorted)
+		k := rng.Intn(n)
+		if got := nth(append([]float64(nil), v...), k); got != sorted[k] {
+			t.Fatalf("nth(%v, %d) = %v, want %v", v, k, got, sorted[k])
+		}
+		if got, want := median(append([]float64(nil), v...)), quantile(sorted, 0.5); !near(got, want, 1e-12) {
+			t.Fatalf("median(%v) = %v, want %v", v, got, want)
+		}
+	}
+	if median(nil) != 0 {
+		t.Error("median of nothing")
 	}
 }

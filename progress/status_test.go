@@ -204,3 +204,44 @@ func TestStatusProperties(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusRelativeTarget(t *testing.T) {
+	// Norrtälje: halve incoming calls, 1 600 000 a year → 800 000 by 2017.
+	v, err := ResolveTarget("halve", 1600000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ind := &strategy.Indicator{ID: "calls", Unit: strategy.UnitCount, Direction: strategy.Decrease, Tolerance: 50000,
+		Baseline: &strategy.Baseline{Value: 1600000, Date: d(2014, 12, 31)},
+		Targets:  []strategy.Target{{Date: d(2017, 12, 31), Value: v, Spec: "halve", Kind: strategy.TargetHorizon, Years: 3}}}
+	// The path: 1 600 000 − 800 000 · 365/1096 on 2015-12-31 ≈ 1 333 577.
+	want := 1600000 - 800000*365.0/1096
+	for _, c := range []struct {
+		v    float64
+		want Status
+	}{{1300000, StatusOnTrack}, {want + 50000, StatusAtRisk}, {want + 50001, StatusOffTrack}, {800000, StatusMet}} {
+		r := StatusAt(ind, Path(ind), series([]strategy.Period{year(2015)}, c.v), d(2016, 2, 1))
+		if r.Status != c.want || !near(*r.Expected, want, 1e-6) {
+			t.Errorf("%v calls: %s (expected %v), want %s", c.v, r.Status, *r.Expected, c.want)
+		}
+	}
+	if !ind.Targets[0].Relative() {
+		t.Error("halve is relative")
+	}
+}
+
+func TestStatusYearlyTargetChangedMidYear(t *testing.T) {
+	// Only yearly targets: 70 for 2025, raised to 75 on 15 June. May's value
+	// is on the old path (60 → 70) but behind the new one (60 → 75).
+	ind := indicator(strategy.Increase, d(2024, 12, 31), 60, 1,
+		yearly(2025, 70, d(2024, 12, 1)), yearly(2025, 75, d(2025, 6, 15)))
+	s := series([]strategy.Period{month(2025, 5)}, 64.2)
+	r := StatusAt(ind, Path(ind), s, d(2025, 6, 10))
+	if r.Status != StatusOnTrack || !near(*r.Expected, 60+10*151.0/365, 1e-9) || r.Target.Value != 70 {
+		t.Errorf("10 June: %s against %v (target %v)", r.Status, *r.Expected, r.Target.Value)
+	}
+	r = StatusAt(ind, Path(ind), s, d(2025, 6, 20))
+	if r.Status != StatusOffTrack || !near(*r.Expected, 60+15*151.0/365, 1e-9) || r.Target.Value != 75 {
+		t.Errorf("20 June: %s against %v (target %v)", r.Status, *r.Expected, r.Target.Value)
+	}
+}

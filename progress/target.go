@@ -114,13 +114,17 @@ type Knot struct {
 //     through the horizon target; the yearly one still governs ILS
 //     assessments.
 //   - Version in force: the latest version with Decided on or before the
-//     earlier of the target's date and the time of looking (the date being
-//     evaluated, capped by AsOf). A zero Decided is in force from the start.
-//     When no version is in force yet, the earliest decided one is used.
+//     evaluation time — the AsOf time for At and Knots, the earlier of the
+//     argument and AsOf for the methods taking a time. A zero Decided is in
+//     force from the start; when no version is decided yet, the earliest
+//     decided one is used. Without AsOf and with a zero time, the latest
+//     version applies. The whole path is drawn with the versions in force
+//     at the evaluation time, so the line on a chart and the status agree.
 //
-// A yearly target of 70 for 2025 changed to 75 on 15 June therefore gives a
-// path aimed at 70 up to 14 June and at 75 from 15 June; and a report made
-// as of T1 (AsOf 1 May) sees 70.
+// A yearly target of 70 for 2025 raised to 75 on 15 June: evaluated on 10
+// June (AsOf 10 June) the path for all of 2025 aims at 70; evaluated on
+// 20 June it aims at 75; and a T1 proposal (evaluated at the end of April)
+// always sees 70.
 type TargetPath struct {
 	unit  strategy.Unit
 	base  *Knot // nil without a dated baseline
@@ -202,21 +206,24 @@ func (p *TargetPath) Start() (t time.Time, ok bool) {
 	return p.path[0].date, true
 }
 
-// cutoff is the time at which the versions of a target dated d are taken
-// when looking at time at: the earliest of d, at and the AsOf limit.
-func (p *TargetPath) cutoff(d, at time.Time) time.Time {
-	c := d
-	if !at.IsZero() && at.Before(c) {
-		c = at
+// cutoff is the time versions are taken at when looking at time at: the
+// earlier of at and the AsOf limit; zero means no limit.
+func (p *TargetPath) cutoff(at time.Time) time.Time {
+	switch {
+	case at.IsZero():
+		return p.known
+	case p.known.IsZero() || at.Before(p.known):
+		return at
 	}
-	if !p.known.IsZero() && p.known.Before(c) {
-		c = p.known
-	}
-	return c
+	return p.known
 }
 
-// inForce picks the version in force at c from versions sorted by Decided.
+// inForce picks the version in force at c (zero: no limit) from versions
+// sorted by Decided; when none is decided by c, the earliest.
 func inForce(vs []strategy.Target, c time.Time) strategy.Target {
+	if c.IsZero() {
+		return vs[len(vs)-1]
+	}
 	for i := len(vs) - 1; i >= 0; i-- {
 		if !vs[i].Decided.After(c) {
 			return vs[i]
@@ -227,7 +234,7 @@ func inForce(vs []strategy.Target, c time.Time) strategy.Target {
 
 // target is the target the path goes through at g, as seen at time at.
 func (p *TargetPath) target(g *group, at time.Time) strategy.Target {
-	c := p.cutoff(g.date, at)
+	c := p.cutoff(at)
 	if len(g.horizon) > 0 {
 		return inForce(g.horizon, c)
 	}
@@ -244,9 +251,9 @@ func (p *TargetPath) At(t time.Time) (v float64, ok bool) {
 	g := p.path
 	i := sort.Search(len(g), func(i int) bool { return !g[i].date.Before(t) })
 	if i == len(g) {
-		return p.target(&g[i-1], t).Value, true
+		return p.target(&g[i-1], time.Time{}).Value, true
 	}
-	next := p.target(&g[i], t).Value
+	next := p.target(&g[i], time.Time{}).Value
 	if g[i].date.Equal(t) {
 		return next, true
 	}
@@ -255,15 +262,16 @@ func (p *TargetPath) At(t time.Time) (v float64, ok bool) {
 	if i == 0 {
 		d0, v0 = p.base.Date, p.base.Value // t ≥ start, so a baseline exists
 	} else {
-		d0, v0 = g[i-1].date, p.target(&g[i-1], t).Value
+		d0, v0 = g[i-1].date, p.target(&g[i-1], time.Time{}).Value
 	}
 	c0 := civil(d0)
 	f := (civil(t) - c0) / (civil(g[i].date) - c0)
 	return v0 + f*(next-v0), true
 }
 
-// Knots lists the points the path passes through as seen at time at (the
-// zero time: no limit besides AsOf): the baseline, then one target per day.
+// Knots lists the points the path passes through, with the versions in
+// force at the earlier of at and AsOf (zero: no limit): the baseline, then
+// one target per day.
 func (p *TargetPath) Knots(at time.Time) []Knot {
 	out := make([]Knot, 0, len(p.path)+1)
 	if p.base != nil && p.Defined() {
@@ -289,7 +297,7 @@ func (p *TargetPath) Horizon(at time.Time) []strategy.Target {
 	var out []strategy.Target
 	for i := range p.all {
 		if g := &p.all[i]; len(g.horizon) > 0 {
-			out = append(out, inForce(g.horizon, p.cutoff(g.date, at)))
+			out = append(out, inForce(g.horizon, p.cutoff(at)))
 		}
 	}
 	return out
@@ -301,7 +309,7 @@ func (p *TargetPath) Yearly(at time.Time) []strategy.Target {
 	var out []strategy.Target
 	for i := range p.all {
 		if g := &p.all[i]; len(g.yearly) > 0 {
-			out = append(out, inForce(g.yearly, p.cutoff(g.date, at)))
+			out = append(out, inForce(g.yearly, p.cutoff(at)))
 		}
 	}
 	return out
@@ -314,7 +322,7 @@ func (p *TargetPath) YearlyTarget(year int, at time.Time) (strategy.Target, bool
 	for i := len(p.all) - 1; i >= 0; i-- {
 		g := &p.all[i]
 		if len(g.yearly) > 0 && g.date.Year() == year {
-			return inForce(g.yearly, p.cutoff(g.date, at)), true
+			return inForce(g.yearly, p.cutoff(at)), true
 		}
 	}
 	return strategy.Target{}, false
@@ -327,14 +335,14 @@ func (p *TargetPath) Final(at time.Time) (strategy.Target, bool) {
 	for i := len(p.all) - 1; i >= 0; i-- {
 		g := &p.all[i]
 		if len(g.horizon) > 0 {
-			return inForce(g.horizon, p.cutoff(g.date, at)), true
+			return inForce(g.horizon, p.cutoff(at)), true
 		}
 		if yearly == nil && len(g.yearly) > 0 {
 			yearly = g
 		}
 	}
 	if yearly != nil {
-		return inForce(yearly.yearly, p.cutoff(yearly.date, at)), true
+		return inForce(yearly.yearly, p.cutoff(at)), true
 	}
 	return strategy.Target{}, false
 }
@@ -359,12 +367,12 @@ func (p *TargetPath) nextYearly(d, at time.Time) (strategy.Target, bool) {
 			continue
 		}
 		if !g.date.Before(d) {
-			return inForce(g.yearly, p.cutoff(g.date, at)), true
+			return inForce(g.yearly, p.cutoff(at)), true
 		}
 		last = g
 	}
 	if last != nil {
-		return inForce(last.yearly, p.cutoff(last.date, at)), true
+		return inForce(last.yearly, p.cutoff(at)), true
 	}
 	return strategy.Target{}, false
 }

@@ -131,42 +131,43 @@ func TestPathYearlyTargetChangedMidYear(t *testing.T) {
 	ind := indicator(strategy.Increase, d(2024, 12, 31), 60, 0,
 		yearly(2025, 75, d(2025, 6, 15)), yearly(2025, 70, d(2024, 12, 1)))
 	p := Path(ind)
-	cases := []struct {
+	for _, c := range []struct {
+		asOf time.Time
 		at   time.Time
 		want float64
 	}{
-		{d(2025, 3, 31), 60 + 10*90.0/365},  // aimed at 70
-		{d(2025, 6, 14), 60 + 10*165.0/365}, // still 70
-		{d(2025, 6, 15), 60 + 15*166.0/365}, // 75 from the decision on
-		{d(2025, 9, 30), 60 + 15*273.0/365}, // aimed at 75
-		{d(2025, 12, 31), 75},               //
-		{d(2026, 6, 1), 75},                 // stays
-	}
-	for _, c := range cases {
-		if got, _ := p.At(c.at); !near(got, c.want, 1e-9) {
-			t.Errorf("At(%s) = %v, want %v", c.at.Format("2006-01-02"), got, c.want)
+		{d(2025, 6, 14), d(2025, 3, 31), 60 + 10*90.0/365}, // evaluated before the change: aimed at 70
+		{d(2025, 6, 14), d(2025, 12, 31), 70},
+		{d(2025, 6, 15), d(2025, 3, 31), 60 + 15*90.0/365}, // from the decision on: aimed at 75
+		{d(2025, 6, 15), d(2025, 9, 30), 60 + 15*273.0/365},
+		{d(2025, 6, 15), d(2026, 6, 1), 75},
+		{time.Time{}, d(2025, 12, 31), 75},   // no limit: the latest version
+		{d(2024, 6, 1), d(2025, 12, 31), 70}, // nothing decided yet: the earliest version
+	} {
+		if got, _ := p.AsOf(c.asOf).At(c.at); !near(got, c.want, 1e-9) {
+			t.Errorf("AsOf(%s).At(%s) = %v, want %v", c.asOf.Format("2006-01-02"), c.at.Format("2006-01-02"), got, c.want)
 		}
-	}
-	// As known on 1 May the target is still 70, even at year end.
-	if got, _ := p.AsOf(d(2025, 5, 1)).At(d(2025, 12, 31)); got != 70 {
-		t.Errorf("AsOf(May).At(year end) = %v, want 70", got)
 	}
 	for _, c := range []struct {
 		at   time.Time
 		want float64
-	}{{d(2025, 5, 1), 70}, {d(2025, 9, 1), 75}, {d(2026, 1, 1), 75}, {d(2024, 1, 1), 70}} {
+	}{{d(2025, 5, 1), 70}, {d(2025, 9, 1), 75}, {d(2026, 1, 1), 75}, {d(2024, 1, 1), 70}, {time.Time{}, 75}} {
 		if got, ok := p.YearlyTarget(2025, c.at); !ok || got.Value != c.want {
 			t.Errorf("YearlyTarget(2025, %s) = %v, %v; want %v", c.at.Format("2006-01-02"), got.Value, ok, c.want)
+		}
+		if got, _ := p.AsOf(d(2025, 5, 1)).YearlyTarget(2025, c.at); got.Value != 70 {
+			t.Errorf("AsOf(May).YearlyTarget(2025, %s) = %v, want 70", c.at.Format("2006-01-02"), got.Value)
 		}
 	}
 	if _, ok := p.YearlyTarget(2026, d(2026, 5, 1)); ok {
 		t.Error("YearlyTarget for a year without one")
 	}
-	// A version decided after the target's date does not change the past.
-	late := Path(indicator(strategy.Increase, d(2024, 12, 31), 60, 0,
-		yearly(2025, 70, time.Time{}), yearly(2025, 90, d(2026, 2, 1))))
-	if got, _ := late.At(d(2026, 6, 1)); got != 70 {
-		t.Errorf("retroactive version used: %v", got)
+	knots := p.AsOf(d(2025, 6, 1)).Knots(time.Time{})
+	if len(knots) != 2 || knots[1].Value != 70 || knots[1].Kind != "yearly" {
+		t.Errorf("knots %+v", knots)
+	}
+	if knots := p.Knots(d(2025, 7, 1)); knots[1].Value != 75 {
+		t.Errorf("knots in July %+v", knots)
 	}
 }
 
