@@ -1,0 +1,282 @@
+package dashboards
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/progress"
+	"github.com/malbild/malbild/strategy"
+)
+
+// tenantState holds the current snapshot of one municipality and guards
+// its refresh.
+type tenantState struct {
+	refresh sync.Mutex // held while the store is asked
+
+	mu      sync.Mutex
+	snap    *snapshot
+	checked time.Time // last time the data version was asked for
+}
+
+// snapshot is everything the pages of one municipality show, read from
+// the store at one data version and evaluated by the engine. It is never
+// changed once built; the caches hang off it, so they go when it goes.
+type snapshot struct {
+	strat   *strategy.Strategy
+	version uint64
+	loaded  time.Time // when the data was read
+	stale   bool      // the store did not answer the last time it was asked
+	raw     *rawData
+	eval    *evaluation
+
+	mu    sync.Mutex
+	pages map[string]cached // rendered pages and API answers by key
+}
+
+// cached is one cached answer.
+type cached struct {
+	status int
+	ctype  string
+	body   []byte
+}
+
+// maxCached bounds the answers cached per snapshot (keys include query
+// values, which come from outside).
+const maxCached = 2000
+
+func (sn *snapshot) get(key string) (cached, bool) {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	c, ok := sn.pages[key]
+	return c, ok
+}
+
+func (sn *snapshot) put(key string, c cached) {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.pages == nil {
+		sn.pages = map[string]cached{}
+	}
+	if len(sn.pages) < maxCached {
+		sn.pages[key] = c
+	}
+}
+
+func (s *Server) tenantState(code string) *tenantState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.tenants[code]
+	if ts == nil {
+		ts = &tenantState{}
+		s.tenants[code] = ts
+	}
+	return ts
+}
+
+// data returns the snapshot for strategy st, refreshing it first when
+// the refresh interval has passed and the store's data version (or the
+// strategy) changed. While another request refreshes, the current
+// snapshot is returned at once. When the store does not answer, the last
+// good data is returned marked stale; the next check after the interval
+// tries again.
+func (s *Server) data(ctx context.Context, st *strategy.Strategy) *snapshot {
+	ts := s.tenantState(st.Municipality.Code)
+	ts.mu.Lock()
+	cur, checked := ts.snap, ts.checked
+	ts.mu.Unlock()
+	fresh := cur != nil && cur.strat == st && time.Since(checked) < s.opts.RefreshInterval
+	if fresh {
+		return cur
+	}
+	if cur != nil && cur.strat == st {
+		if !ts.refresh.TryLock() {
+			return cur // someone else is refreshing
+		}
+	} else {
+		ts.refresh.Lock()
+	}
+	defer ts.refresh.Unlock()
+	ts.mu.Lock()
+	cur, checked = ts.snap, ts.checked
+	ts.mu.Unlock()
+	if cur != nil && cur.strat == st && time.Since(checked) < s.opts.RefreshInterval {
+		return cur // refreshed while we waited
+	}
+	next := s.refresh(ctx, st, cur)
+	ts.mu.Lock()
+	ts.snap, ts.checked = next, time.Now()
+	ts.mu.Unlock()
+	return next
+}
+
+// refresh builds the next snapshot from cur (which may be nil).
+func (s *Server) refresh(ctx context.Context, st *strategy.Strategy, cur *snapshot) *snapshot {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.QueryTimeout)
+	defer cancel()
+	tenant := st.Municipality.Code
+	version, err := s.opts.Store.DataVersion(ctx, tenant)
+	if err == nil && cur != nil && cur.strat == st && !cur.stale && cur.version == version {
+		return cur
+	}
+	var raw *rawData
+	if err == nil {
+		raw, err = s.load(ctx, st)
+	}
+	if err != nil {
+		s.log.Warn("dashboards: reading from the store failed; serving the last good data", "tenant", tenant, "err", err)
+		if cur != nil && cur.stale && cur.strat == st {
+			return cur
+		}
+		next := &snapshot{strat: st, stale: true, raw: &rawData{}}
+		if cur != nil {
+			next.version, next.loaded, next.raw = cur.version, cur.loaded, cur.raw
+		}
+		next.eval = s.evaluate(st, next.raw)
+		return next
+	}
+	if cur != nil && cur.stale {
+		s.log.Info("dashboards: the store answers again", "tenant", tenant)
+	}
+	next := &snapshot{strat: st, version: version, loaded: time.Now(), raw: raw}
+	next.eval = s.evaluate(st, raw)
+	return next
+}
+
+// rawData is what was read from the store for one municipality.
+type rawData struct {
+	// obs holds every observation (totals and break-downs) by indicator
+	// id; series-fed indicators also find theirs under their own id.
+	obs map[string][]strategy.Observation
+	// latest is the latest revision of every assessment, confirmed the
+	// latest confirmed revision (a draft written after it does not hide it).
+	latest, confirmed []strategy.Assessment
+	collectors        []clickhouse.CollectorStatus
+	services          []clickhouse.ServiceStatus
+	benchmarks        []facts.BenchmarkValue
+	// updated is the latest Recorded time per indicator.
+	updated map[string]time.Time
+}
+
+// load reads everything the pages of st show.
+func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, error) {
+	tenant := st.Municipality.Code
+	raw := &rawData{obs: map[string][]strategy.Observation{}, updated: map[string]time.Time{}}
+	obs, err := s.opts.Store.Observations(ctx, clickhouse.ObservationFilter{Tenant: tenant, Dimensions: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range obs {
+		raw.obs[o.Indicator] = append(raw.obs[o.Indicator], o)
+	}
+	for _, ind := range st.Indicators() {
+		if name := ind.Series(); name != "" && name != ind.ID && len(raw.obs[ind.ID]) == 0 {
+			for _, o := range raw.obs[name] {
+				o.Indicator = ind.ID
+				raw.obs[ind.ID] = append(raw.obs[ind.ID], o)
+			}
+		}
+		for _, o := range raw.obs[ind.ID] {
+			if o.Recorded.After(raw.updated[ind.ID]) {
+				raw.updated[ind.ID] = o.Recorded
+			}
+		}
+	}
+	if raw.latest, err = s.opts.Store.Assessments(ctx, clickhouse.AssessmentFilter{Tenant: tenant}); err != nil {
+		return nil, err
+	}
+	if raw.confirmed, err = s.opts.Store.Assessments(ctx, clickhouse.AssessmentFilter{Tenant: tenant, ConfirmedOnly: true}); err != nil {
+		return nil, err
+	}
+	if raw.collectors, err = s.opts.Store.CollectorStatus(ctx, tenant); err != nil {
+		return nil, err
+	}
+	if raw.services, err = s.opts.Store.ServiceStatus(ctx, tenant); err != nil {
+		return nil, err
+	}
+	var kpis []string
+	for _, ind := range st.Indicators() {
+		if ind.Source.Kolada != "" {
+			kpis = append(kpis, ind.Source.Kolada)
+		}
+	}
+	if len(kpis) > 0 {
+		if raw.benchmarks, err = s.opts.Store.Benchmarks(ctx, tenant, kpis); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}
+
+// evaluation is the engine's view of one snapshot: the whole strategy for
+// signed-in staff, and the public part alone for everybody else. The
+// public report sees only public goals and indicators and only confirmed
+// assessments, so nothing internal can reach a public page through it.
+type evaluation struct {
+	full      *progress.Report
+	public    *progress.Report
+	pubStrat  *strategy.Strategy
+	evaluated time.Time
+}
+
+func (s *Server) evaluate(st *strategy.Strategy, raw *rawData) *evaluation {
+	now := s.opts.Now()
+	pub := publicStrategy(st)
+	all := append(append([]strategy.Assessment(nil), raw.latest...), raw.confirmed...)
+	return &evaluation{
+		full:      progress.Evaluate(st, raw.obs, all, now),
+		public:    progress.Evaluate(pub, raw.obs, raw.confirmed, now),
+		pubStrat:  pub,
+		evaluated: now,
+	}
+}
+
+// report is the report a request may see.
+func (e *evaluation) report(internal bool) *progress.Report {
+	if internal {
+		return e.full
+	}
+	return e.public
+}
+
+// publicStrategy is a copy of st with only the public goals, and of those
+// only the public indicators; goal areas without public goals are left
+// out. Programmes (budgets) are internal.
+func publicStrategy(st *strategy.Strategy) *strategy.Strategy {
+	c := *st
+	c.Areas = nil
+	c.Programmes = nil
+	for _, a := range st.Areas {
+		ac := *a
+		ac.Goals = nil
+		for _, g := range a.Goals {
+			if !g.Public {
+				continue
+			}
+			gc := *g
+			gc.Indicators = nil
+			for _, ind := range g.Indicators {
+				if ind.Public {
+					gc.Indicators = append(gc.Indicators, ind)
+				}
+			}
+			ac.Goals = append(ac.Goals, &gc)
+		}
+		if len(ac.Goals) > 0 {
+			c.Areas = append(c.Areas, &ac)
+		}
+	}
+	return &c
+}
+
+// isPublic reports whether indicator id of st may be shown to everybody:
+// it and its goal are public.
+func isPublic(st *strategy.Strategy, ind *strategy.Indicator) bool {
+	if ind == nil || !ind.Public {
+		return false
+	}
+	g := st.GoalOf(ind)
+	return g != nil && g.Public
+}

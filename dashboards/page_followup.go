@@ -1,0 +1,135 @@
+package dashboards
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/malbild/malbild/progress"
+	"github.com/malbild/malbild/strategy"
+)
+
+type followupView struct {
+	Strategy   string
+	Year       int
+	Action     string
+	Years      []option
+	Matrix     table
+	Collectors table
+}
+
+// serveFollowup answers the follow-up overview: for every indicator and
+// report period of a year the outcome, the yearly target and the proposed
+// (or recorded) assessment, how fresh the data is, and how the collectors
+// are doing. Internal: signed-in staff only.
+func (s *Server) serveFollowup(w http.ResponseWriter, r *http.Request) {
+	if !s.internal(r) {
+		s.serveError(w, r, http.StatusUnauthorized, "err_unauthorized")
+		return
+	}
+	q := reqInfo(r)
+	snap := s.data(r.Context(), q.strat)
+	rep := snap.eval.full
+	periods := reportPeriods(q.strat, rep.Open, snap.raw)
+	first, last := periods[len(periods)-1].Year, rep.Open.Year
+	year := last
+	if v := r.URL.Query().Get("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < first || y > last {
+			s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
+			return
+		}
+		year = y
+	}
+	s.serveCached(w, r, snap, "followup|"+strconv.Itoa(year), func() (cached, error) {
+		lang := q.lang
+		p := s.newPage(r, tr(lang, "followup_title"), "followup")
+		stalePage(p, snap)
+		v := &followupView{Strategy: q.strat.Title.In(lang), Year: year, Action: q.base + "/uppfoljning"}
+		for y := last; y >= first; y-- {
+			v.Years = append(v.Years, option{Value: strconv.Itoa(y), Label: strconv.Itoa(y), Selected: y == year})
+		}
+		v.Matrix = followupMatrix(q.base, q.strat, rep, year, lang)
+		v.Collectors = collectorTable(snap.raw, lang)
+		p.Data = v
+		return s.htmlPage("followup", p)
+	})
+}
+
+func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, year int, lang string) table {
+	var ps []strategy.Period
+	for _, p := range progress.ReportPeriods(st.Rhythm, year) {
+		if !rep.Open.Before(p) {
+			ps = append(ps, p)
+		}
+	}
+	head := []string{tr(lang, "indicator")}
+	for _, p := range ps {
+		head = append(head, p.Label(lang))
+	}
+	head = append(head, tr(lang, "freshness_col"))
+	t := newTable(lang, trf(lang, "followup_caption", year), head...)
+	for _, ir := range rep.Indicators {
+		if ir.Dropped {
+			continue
+		}
+		u := ir.Indicator.Unit
+		cells := []cell{{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)}}
+		mark := false
+		for _, p := range ps {
+			pr, _ := rep.ProposeIndicator(ir.ID, p)
+			c := cell{Status: levelStatus(pr.Level, lang)}
+			text := tr(lang, "outcome") + " " + pointValue(pr.Outcome, u, lang) + " · " + tr(lang, "yearly_target") + " " + value(pr.Target, u, lang)
+			if a := rep.Assessment(strategy.SubjectIndicator, ir.ID, p); a != nil {
+				c.Status = levelStatus(a.Level, lang)
+				state := tr(lang, "state_draft")
+				switch {
+				case a.Confirmed:
+					state = tr(lang, "state_confirmed")
+				case a.Ready:
+					state = tr(lang, "state_ready")
+				}
+				text += " · " + state + " (" + tr(lang, "proposal") + ": " + progress.LevelLabel(pr.Level, lang) + ")"
+			} else {
+				text += " · " + tr(lang, "proposal")
+			}
+			if pr.Forecast != strategy.LevelNone {
+				text += " · " + tr(lang, "forecast_full_year") + ": " + progress.LevelLabel(pr.Forecast, lang)
+			}
+			c.Text = text
+			mark = mark || c.Status.Class == "bad"
+			cells = append(cells, c)
+		}
+		fresh := "–"
+		if l := ir.Status.Latest; l != nil {
+			fresh = l.Period.Label(lang) + " · " + tr(lang, "fresh")
+			if ir.Status.Status == progress.StatusStale {
+				fresh = l.Period.Label(lang) + " · " + tr(lang, "stale")
+				mark = true
+			}
+		}
+		cells = append(cells, txt(fresh))
+		t.Rows = append(t.Rows, row{Cells: cells, Mark: mark})
+	}
+	return t
+}
+
+func collectorTable(raw *rawData, lang string) table {
+	t := newTable(lang, tr(lang, "collectors_caption"), tr(lang, "collector"), tr(lang, "kind"),
+		tr(lang, "last_success"), tr(lang, "last_error"), tr(lang, "rows"))
+	t.Num[4] = true
+	for _, c := range raw.collectors {
+		success := tr(lang, "never")
+		if !c.LastSuccess.IsZero() {
+			success = formatDateTime(c.LastSuccess)
+		}
+		lastErr := "–"
+		if c.LastError != "" {
+			lastErr = formatDateTime(c.LastErrorTime) + ": " + c.LastError
+		}
+		r := row{Cells: []cell{txt(c.Collector), txt(c.Kind), txt(success), txt(lastErr), txt(fmt.Sprint(c.LastRun.Rows))}}
+		r.Mark = c.LastError != "" && c.LastErrorTime.After(c.LastSuccess)
+		t.Rows = append(t.Rows, r)
+	}
+	return t
+}

@@ -1,0 +1,423 @@
+package dashboards
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/malbild/malbild/progress"
+	"github.com/malbild/malbild/strategy"
+)
+
+// statusView is a status as shown: always a symbol and words, the colour
+// (Class) only supports them.
+type statusView struct {
+	Key, Symbol, Label, Class string
+}
+
+func indicatorStatus(st progress.Status, lang string) *statusView {
+	class := "none"
+	switch st {
+	case progress.StatusMet, progress.StatusOnTrack:
+		class = "good"
+	case progress.StatusAtRisk:
+		class = "warn"
+	case progress.StatusOffTrack:
+		class = "bad"
+	}
+	return &statusView{Key: st.Key(), Symbol: st.Symbol(), Label: st.Label(lang), Class: class}
+}
+
+func levelStatus(l strategy.Level, lang string) *statusView {
+	class := "none"
+	switch l {
+	case strategy.LevelMet:
+		class = "good"
+	case strategy.LevelPartly:
+		class = "warn"
+	case strategy.LevelNotMet:
+		class = "bad"
+	}
+	label := progress.LevelLabel(l, lang)
+	sym := progress.LevelSymbol(l)
+	if l == strategy.LevelNone {
+		label, sym = progress.LevelLabel(strategy.LevelNotAssessed, lang), progress.LevelSymbol(strategy.LevelNotAssessed)
+	}
+	return &statusView{Key: string(l), Symbol: sym, Label: capitalize(label), Class: class}
+}
+
+func capitalize(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
+// table is a data table; the first cell of each row is its header.
+type table struct {
+	Caption string
+	Head    []string
+	Num     []bool // right-aligned numeric columns
+	Rows    []row
+	Empty   string
+}
+
+type row struct {
+	Cells []cell
+	Mark  bool // a deviation
+}
+
+type cell struct {
+	Text   string
+	Href   string
+	Status *statusView
+}
+
+func newTable(lang, caption string, head ...string) table {
+	return table{Caption: caption, Head: head, Num: make([]bool, len(head)), Empty: tr(lang, "table_empty")}
+}
+
+func (t *table) add(cells ...cell) { t.Rows = append(t.Rows, row{Cells: cells}) }
+
+func txt(s string) cell { return cell{Text: s} }
+
+// value formats v in unit u, "–" when missing.
+func value(v *float64, u strategy.Unit, lang string) string {
+	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
+		return "–"
+	}
+	return progress.FormatValue(*v, u, lang)
+}
+
+func pointValue(p *progress.Point, u strategy.Unit, lang string) string {
+	if p == nil {
+		return "–"
+	}
+	return progress.FormatValue(p.Value, u, lang)
+}
+
+// targetLabel names a target: its label, "Mål 3 år" or the date.
+func targetLabel(t strategy.Target, lang string) string {
+	switch {
+	case t.Years == 3:
+		return tr(lang, "target_3")
+	case t.Years == 5:
+		return tr(lang, "target_5")
+	case t.Label != "":
+		return trf(lang, "target_n", t.Label)
+	}
+	return trf(lang, "target_n", formatDate(t.Date))
+}
+
+// sourceText is the "Källa: …" line of an indicator.
+func sourceText(ind *strategy.Indicator, lang string) string {
+	return tr(lang, "source") + ": " + sourceName(ind, lang)
+}
+
+// sourceName says where an indicator's values come from; Kolada by name,
+// as its terms of use ask.
+func sourceName(ind *strategy.Indicator, lang string) string {
+	switch {
+	case ind.Source.Kolada != "":
+		return "Kolada (" + ind.Source.Kolada + ")"
+	case ind.Source.Note != "":
+		return ind.Source.Note
+	case ind.Source.Measure != "":
+		name := ind.Source.Measure
+		if m, ok := strategy.Measures[name]; ok {
+			name = m.Title.In(lang)
+		}
+		return trf(lang, "source_measure", name)
+	case ind.Source.Series != "":
+		return ind.Source.Series
+	}
+	return ind.ID
+}
+
+// forecastText says whether target forecast tf is reached at the current
+// pace; "" when there is nothing to say.
+func forecastText(f *progress.Forecast, tf *progress.TargetForecast, lang string) string {
+	switch {
+	case tf == nil:
+		return ""
+	case tf.Passed && tf.MetAtDate != nil && *tf.MetAtDate:
+		return tr(lang, "forecast_passed_met")
+	case tf.Passed && tf.MetAtDate != nil:
+		return tr(lang, "forecast_passed_not_met")
+	case tf.Passed:
+		return ""
+	case tf.ReachDate != nil && tf.Reaches:
+		return trf(lang, "forecast_reached", tf.ReachDate.In(strategy.Stockholm).Year())
+	case tf.ReachDate != nil:
+		return trf(lang, "forecast_late", tf.ReachDate.In(strategy.Stockholm).Year())
+	case !f.OK:
+		return tr(lang, "forecast_none")
+	}
+	return tr(lang, "forecast_never")
+}
+
+// targetView is one target with the progress toward it.
+type targetView struct {
+	Label, Value, Date string
+	Progress           string
+	Bar                int
+	HasBar             bool
+}
+
+func targetViews(ir *progress.IndicatorResult, lang string) []targetView {
+	var out []targetView
+	for _, tp := range ir.Progress.Targets {
+		tv := targetView{
+			Label: targetLabel(tp.Target, lang),
+			Value: progress.FormatValue(tp.Target.Value, ir.Indicator.Unit, lang),
+			Date:  formatDate(tp.Target.Date),
+		}
+		switch {
+		case tp.Met:
+			tv.Progress, tv.Bar, tv.HasBar = tr(lang, "target_met"), 100, true
+		case tp.Covered != nil:
+			c := math.Max(0, math.Min(100, *tp.Covered))
+			tv.Progress = trf(lang, "target_progress", progress.FormatNumber(math.Round(*tp.Covered), lang)+"\u00a0%")
+			tv.Bar, tv.HasBar = int(math.Round(c)), true
+		}
+		out = append(out, tv)
+	}
+	return out
+}
+
+// progressData lays an indicator's values, target path, targets,
+// baseline and forecast out on the periods from its start to its last
+// target (or latest value).
+func progressData(ir *progress.IndicatorResult, now time.Time, lang string) (progressSeries, []strategy.Period) {
+	ind := ir.Indicator
+	kind := strategy.Year
+	if len(ir.Series) > 0 {
+		kind = ir.Series[0].Period.Kind
+	}
+	var from, to time.Time
+	stretch := func(t time.Time) {
+		if t.IsZero() {
+			return
+		}
+		if from.IsZero() || t.Before(from) {
+			from = t
+		}
+		if to.IsZero() || t.After(to) {
+			to = t
+		}
+	}
+	if len(ir.Series) > 0 {
+		stretch(ir.Series[0].Date)
+		stretch(ir.Series[len(ir.Series)-1].Date)
+	}
+	if ind.Baseline != nil {
+		stretch(ind.Baseline.Date)
+	}
+	horizon := ir.Path.Horizon(now)
+	for _, t := range horizon {
+		stretch(t.Date)
+	}
+	if from.IsZero() {
+		return progressSeries{}, nil
+	}
+	periods := progress.PeriodsBetween(kind, from, to)
+	if len(periods) > 120 { // keep charts readable: the last ten years of months
+		periods = periods[len(periods)-120:]
+	}
+	var d progressSeries
+	latest, hasLatest := ir.Series.Latest()
+	values := map[strategy.Period]float64{}
+	for _, p := range ir.Series {
+		values[p.Period] = p.Value
+	}
+	for _, p := range periods {
+		d.Periods = append(d.Periods, p.Label(lang))
+		day := progress.LastDay(p)
+		var pt point
+		if v, ok := values[p]; ok {
+			pt = some(v)
+		}
+		d.Actual = append(d.Actual, pt)
+		pt = point{}
+		if v, ok := ir.Path.At(day); ok {
+			pt = some(v)
+		}
+		d.TargetPath = append(d.TargetPath, pt)
+		pt = point{}
+		for _, t := range horizon {
+			if p.Contains(t.Date) {
+				pt = some(t.Value)
+			}
+		}
+		d.Targets = append(d.Targets, pt)
+		pt = point{}
+		if ind.Baseline != nil && p.Contains(ind.Baseline.Date) {
+			pt = some(ind.Baseline.Value)
+		}
+		d.Baseline = append(d.Baseline, pt)
+		var f, lo, hi point
+		if hasLatest && !p.Before(latest.Period) {
+			if p == latest.Period {
+				f, lo, hi = some(latest.Value), some(latest.Value), some(latest.Value)
+			} else if v, l, h, ok := ir.Forecast.At(day); ok {
+				f, lo, hi = some(v), some(l), some(h)
+			}
+		}
+		d.Forecast = append(d.Forecast, f)
+		d.BandLow = append(d.BandLow, lo)
+		d.BandHigh = append(d.BandHigh, hi)
+	}
+	if !hasAny(d.Forecast[:]) || !ir.Forecast.OK {
+		d.Forecast, d.BandLow, d.BandHigh = nil, nil, nil
+	}
+	return d, periods
+}
+
+// progressTable is the table behind a progress chart: one row per period
+// with anything to show.
+func progressTable(ir *progress.IndicatorResult, d progressSeries, lang string) table {
+	u := ir.Indicator.Unit
+	t := newTable(lang, trf(lang, "table_progress", ir.Indicator.Title.In(lang)),
+		tr(lang, "period"), tr(lang, "chart_actual"), tr(lang, "chart_target_path"), tr(lang, "chart_targets"))
+	withForecast := d.Forecast != nil
+	if withForecast {
+		t.Head = append(t.Head, tr(lang, "chart_forecast"))
+	}
+	t.Num = []bool{false, true, true, true, true}[:len(t.Head)]
+	f := func(p point) string {
+		if !p.OK {
+			return "–"
+		}
+		return progress.FormatValue(p.V, u, lang)
+	}
+	for i, per := range d.Periods {
+		any := d.Actual[i].OK || d.Targets[i].OK || d.Baseline[i].OK || (withForecast && d.Forecast[i].OK && !d.Actual[i].OK)
+		if !any {
+			continue
+		}
+		target := f(d.Targets[i])
+		if d.Baseline[i].OK && !d.Targets[i].OK {
+			target = tr(lang, "baseline") + " " + f(d.Baseline[i])
+		}
+		cells := []cell{txt(per), txt(f(d.Actual[i])), txt(f(d.TargetPath[i])), txt(target)}
+		if withForecast {
+			fc := "–"
+			if d.Forecast[i].OK && !d.Actual[i].OK {
+				fc = f(d.Forecast[i])
+				if d.BandLow[i].OK && d.BandHigh[i].OK {
+					fc += " (" + progress.FormatNumber(d.BandLow[i].V, lang) + "–" + f(d.BandHigh[i]) + ")"
+				}
+			}
+			cells = append(cells, txt(fc))
+		}
+		t.add(cells...)
+	}
+	return t
+}
+
+// indicatorView is an indicator as listed on the public page.
+type indicatorView struct {
+	ID, Title    string
+	Href         string
+	HasValue     bool
+	Latest       string
+	LatestPeriod string
+	Status       *statusView
+	Targets      []targetView
+	Forecast     string
+	Chart        *chart
+	Table        table
+	Source       string
+	Updated      string
+}
+
+func (s *Server) indicatorView(base string, ir *progress.IndicatorResult, now time.Time, raw *rawData, lang string) (*indicatorView, error) {
+	ind := ir.Indicator
+	v := &indicatorView{
+		ID:      ind.ID,
+		Title:   ind.Title.In(lang),
+		Href:    link(base, "/indikator/"+ind.ID, lang, nil),
+		Status:  indicatorStatus(ir.Status.Status, lang),
+		Targets: targetViews(ir, lang),
+		Source:  sourceText(ind, lang),
+		Updated: formatDate(raw.updated[ind.ID]),
+	}
+	if l := ir.Progress.Latest; l != nil {
+		v.HasValue, v.Latest, v.LatestPeriod = true, progress.FormatValue(l.Value, ind.Unit, lang), l.Period.Label(lang)
+	}
+	if ir.Status.Status == progress.StatusMet {
+		v.Forecast = tr(lang, "forecast_met")
+	} else {
+		v.Forecast = forecastText(&ir.Forecast, ir.Forecast.Final, lang)
+	}
+	d, periods := progressData(ir, now, lang)
+	if len(periods) > 0 {
+		label := trf(lang, "chart_label", ind.Title.In(lang))
+		c, err := progressChart("diagram-"+ind.ID, "small", label, d, ind.Unit, lang)
+		if err != nil {
+			return nil, err
+		}
+		v.Chart = c
+	}
+	v.Table = progressTable(ir, d, lang)
+	return v, nil
+}
+
+// assessmentView is a confirmed assessment as shown publicly.
+type assessmentView struct {
+	Period  string
+	Status  *statusView
+	Comment string
+	Meta    string
+}
+
+// latestConfirmed is the confirmed assessment of the goal with the latest
+// period (assessments written in the strategy file count as confirmed).
+func latestConfirmed(g *strategy.Goal, confirmed []strategy.Assessment) *strategy.Assessment {
+	var best *strategy.Assessment
+	better := func(a *strategy.Assessment) bool {
+		if best == nil {
+			return true
+		}
+		if a.Period != best.Period {
+			return best.Period.End().Before(a.Period.End()) ||
+				best.Period.End().Equal(a.Period.End()) && a.Period.Kind == strategy.Year
+		}
+		return a.Revision > best.Revision
+	}
+	for i := range confirmed {
+		a := &confirmed[i]
+		if a.Confirmed && a.Subject == strategy.SubjectGoal && a.SubjectID == g.ID && better(a) {
+			best = a
+		}
+	}
+	for _, h := range g.History {
+		a := &strategy.Assessment{Subject: strategy.SubjectGoal, SubjectID: g.ID, Period: h.Period, Level: h.Level, Comment: h.Comment, Confirmed: true}
+		if better(a) {
+			best = a
+		}
+	}
+	return best
+}
+
+func assessmentOf(a *strategy.Assessment, lang string) *assessmentView {
+	if a == nil {
+		return nil
+	}
+	v := &assessmentView{Period: a.Period.Label(lang), Status: levelStatus(a.Level, lang), Comment: a.Comment}
+	if !a.Created.IsZero() {
+		v.Meta = trf(lang, "assessed_by", formatDate(a.Created))
+	}
+	return v
+}
+
+// sortedKeys returns the keys of m sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
