@@ -62,10 +62,15 @@ func yearTarget(path *TargetPath, year int, d, at time.Time) (v float64, fromPat
 }
 
 // ProposeIndicator proposes ind's assessment for report period p
-// (ReportPeriods): the latest value whose period ends no later than p
-// (Series.Through) against the yearly target of p's year in the version in
-// force at p's end — or, without a yearly target, the target path's value
-// on p's last day — with ind.Tolerance:
+// (ReportPeriods), made at time at. Everything is judged as of the earlier
+// of at and p's end (a zero at means p's end), so a proposal for the period
+// in progress uses only what is known then and does not call a value stale
+// ahead of time.
+//
+// The outcome is the latest value whose period ends no later than p
+// (Series.Through); it is compared with the yearly target of p's year in
+// the version in force then — or, without a yearly target, with the target
+// path's value on p's last day — and ind.Tolerance:
 //
 //	reaches the target               → met
 //	behind by at most the tolerance  → partly met
@@ -73,13 +78,10 @@ func yearTarget(path *TargetPath, year int, d, at time.Time) (v float64, fromPat
 //
 // No target, no value, or a value older than ind.Freshness → not assessed.
 //
-// at is when the assessment is made; everything is judged as of the
-// earlier of at and p's end (the zero at: p's end), so a proposal for the
-// period in progress uses only what is known now and does not call a
-// value stale or a due date missed ahead of time. For T1, T2 and Q1–Q3 the trend (ForecastAt with the same
-// values) is projected to 31 December and compared with the year's target
-// (yearly target, else the path on 31 December) in the same way: that is
-// the full-year forecast.
+// For T1, T2 and Q1–Q3 the trend of the same values (as in ForecastAt) is
+// projected to 31 December and compared in the same way with the year's
+// target (the yearly target, else the path on 31 December): that is the
+// full-year forecast.
 func ProposeIndicator(ind *strategy.Indicator, path *TargetPath, s Series, p strategy.Period, at time.Time) Proposal {
 	var fi fitter
 	return fi.proposeIndicator(ind, path, s, p, at)

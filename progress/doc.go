@@ -32,7 +32,8 @@
 //     path is ahead of it, a value at or below the target reaches it.
 //   - Tolerance (strategy.Indicator.Tolerance, in the indicator's unit) is
 //     how far behind a value may be and still count as "at risk" / "partly
-//     met" rather than "off track" / "not met".
+//     met" rather than "off track" / "not met"; a negative or non-finite
+//     tolerance counts as 0.
 //   - User-facing text comes as strategy.Text (Swedish and English) or via a
 //     lang argument ("sv" or "en"); numbers are formatted per language
 //     (FormatValue).

@@ -2,6 +2,7 @@ package progress
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -202,5 +203,56 @@ func TestEvaluateIsRepeatable(t *testing.T) {
 	jb, _ := json.Marshal(b)
 	if !reflect.DeepEqual(ja, jb) {
 		t.Error("two evaluations differ")
+	}
+}
+
+func TestAssessmentRevisions(t *testing.T) {
+	s, obs := testStrategy()
+	p := tertial(2025, 1)
+	a := func(rev uint64, created time.Time, confirmed bool, l strategy.Level) strategy.Assessment {
+		return strategy.Assessment{Subject: strategy.SubjectGoal, SubjectID: "g1", Period: p, Revision: rev, Created: created, Confirmed: confirmed, Level: l}
+	}
+	r := Evaluate(s, obs, []strategy.Assessment{
+		a(3, d(2025, 5, 2), true, strategy.LevelMet),
+		a(3, d(2025, 5, 3), true, strategy.LevelPartly), // same revision, created later: wins
+		a(1, d(2025, 5, 9), false, strategy.LevelNotMet),
+	}, d(2025, 6, 10))
+	if got := r.Assessment(strategy.SubjectGoal, "g1", p); got.Level != strategy.LevelPartly {
+		t.Errorf("latest %+v", got)
+	}
+	if got := r.Confirmed(strategy.SubjectGoal, "g1", p); got.Level != strategy.LevelPartly {
+		t.Errorf("confirmed %+v", got)
+	}
+	if r.Assessment(strategy.SubjectGoal, "g1", tertial(2025, 2)) != nil || r.Confirmed(strategy.SubjectIndicator, "g1", p) != nil {
+		t.Error("assessment for another period or subject")
+	}
+}
+
+func TestToleranceOutOfRange(t *testing.T) {
+	for _, tol := range []float64{-5, math.NaN(), math.Inf(1)} {
+		ind := indicator(strategy.Increase, d(2024, 12, 31), 50, tol, horizon(d(2027, 12, 31), 80, 3))
+		if r := StatusAt(ind, Path(ind), series([]strategy.Period{year(2025)}, 59), d(2026, 3, 1)); r.Status != StatusOffTrack {
+			t.Errorf("tolerance %v: %s", tol, r.Status)
+		}
+	}
+}
+
+func TestReportConcurrentReaders(t *testing.T) {
+	s, obs := testStrategy()
+	r := Evaluate(s, obs, nil, d(2025, 6, 10))
+	want, _ := r.ProposeGoal("g1", year(2024))
+	done := make(chan strategy.Level)
+	for range 4 {
+		go func() {
+			gp, _ := r.ProposeGoal("g1", year(2024))
+			r.ProposeIndicator("i1", tertial(2024, 2))
+			r.Indicator("i1").Path.At(d(2025, 1, 1))
+			done <- gp.Level
+		}()
+	}
+	for range 4 {
+		if l := <-done; l != want.Level {
+			t.Errorf("%s, want %s", l, want.Level)
+		}
 	}
 }

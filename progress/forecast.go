@@ -160,8 +160,8 @@ type fitter struct {
 // pattern explains at least half of the variation around the line
 // (strength = 1 − var(remainder) / var(detrended), adjusted for the 11
 // degrees of freedom the pattern takes so that noise and single wild values
-// do not pass for a pattern), it is subtracted before the trend is fitted, and projections are of the deseasonalised level. The
-// band combines a 90 % interval for the slope (from the ranks of the
+// do not pass for a pattern), it is subtracted before the trend is fitted,
+// and projections are of the deseasonalised level. The band combines a 90 % interval for the slope (from the ranks of the
 // pairwise slopes) with the 5th–95th percentiles of the values' distances
 // from the line. Fewer than 3 values give no trend.
 func ForecastAt(ind *strategy.Indicator, path *TargetPath, s Series, at time.Time) Forecast {

@@ -17,7 +17,8 @@ import (
 // absolute value, given the indicator's baseline value:
 //
 //	"80", "1 600 000", "12,5"  absolute: the number itself (digit grouping
-//	                           with spaces or _, decimal comma accepted)
+//	                           with spaces or _, a decimal comma and an
+//	                           exponent such as 1e6 accepted)
 //	"+30", "-5"                a change in the indicator's unit: baseline ± n
 //	"-30%", "+10 %"            a change relative to the baseline, in percent:
 //	                           baseline × (100 + p) / 100
