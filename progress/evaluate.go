@@ -127,6 +127,7 @@ func Evaluate(s *strategy.Strategy, obs map[string][]strategy.Observation, asses
 	r.indexAssessments(s, assessments)
 
 	var fi fitter
+	cache := bounds{}
 	var in []maturityInput
 	var allInds []*IndicatorResult
 	var allGoals []*GoalResult
@@ -136,7 +137,7 @@ func Evaluate(s *strategy.Strategy, obs map[string][]strategy.Observation, asses
 		for _, g := range a.Goals {
 			gr := &GoalResult{ID: g.ID, Goal: g, Area: a, Dropped: g.Dropped != nil && g.Dropped.Date.Before(now)}
 			for _, ind := range g.Indicators {
-				ir := r.evalIndicator(&fi, ind, g, a, obs[ind.ID])
+				ir := r.evalIndicator(&fi, ind, g, a, seriesOf(obs[ind.ID], cache))
 				ir.Dropped = gr.Dropped
 				gr.Indicators = append(gr.Indicators, ir)
 				r.Indicators = append(r.Indicators, ir)
@@ -205,10 +206,10 @@ func (r *Report) indexAssessments(s *strategy.Strategy, as []strategy.Assessment
 	}
 }
 
-func (r *Report) evalIndicator(fi *fitter, ind *strategy.Indicator, g *strategy.Goal, a *strategy.GoalArea, obs []strategy.Observation) *IndicatorResult {
+func (r *Report) evalIndicator(fi *fitter, ind *strategy.Indicator, g *strategy.Goal, a *strategy.GoalArea, s Series) *IndicatorResult {
 	now := r.Now
 	path := Path(ind).AsOf(now)
-	s := SeriesOf(obs).KnownAt(now)
+	s = s.KnownAt(now)
 	ir := &IndicatorResult{ID: ind.ID, Indicator: ind, Goal: g, Area: a, Path: path, Series: s}
 	ir.Status = StatusAt(ind, path, s, now)
 	ir.Progress = ProgressAt(ind, path, s, now)

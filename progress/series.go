@@ -47,7 +47,12 @@ func kindRank(k strategy.PeriodKind) int {
 //   - when an indicator has observations of several period kinds, only the
 //     kind with the most periods is used (ties: the finer kind), so that
 //     "previous period", trends and seasonality compare like with like.
-func SeriesOf(obs []strategy.Observation) Series {
+func SeriesOf(obs []strategy.Observation) Series { return seriesOf(obs, nil) }
+
+// bounds caches the instants of periods shared by many series.
+type bounds map[strategy.Period]Point
+
+func seriesOf(obs []strategy.Observation, cache bounds) Series {
 	var counts [5]int
 	for i := range obs {
 		o := &obs[i]
@@ -89,7 +94,15 @@ func SeriesOf(obs []strategy.Observation) Series {
 		if i > 0 && rows[i-1].key == r.key {
 			continue
 		}
-		s = append(s, NewPoint(r.o.Period, r.o.Value))
+		p, ok := cache[r.o.Period]
+		if !ok {
+			p = NewPoint(r.o.Period, 0)
+			if cache != nil {
+				cache[r.o.Period] = p
+			}
+		}
+		p.Value = r.o.Value
+		s = append(s, p)
 	}
 	return s
 }
@@ -128,8 +141,12 @@ func (s Series) On(t time.Time) (p Point, ok bool) {
 
 // NewPoint is the point of value v for period p.
 func NewPoint(p strategy.Period, v float64) Point {
-	start, end := p.Start(), p.End()
-	return Point{Period: p, Date: end.AddDate(0, 0, -1), Value: v, start: start, end: end}
+	start := p.Start()
+	y, m, _ := start.Date()
+	n := 12 / max(perYear(p.Kind), 1)
+	end := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, strategy.Stockholm)
+	last := time.Date(y, m+time.Month(n), 0, 0, 0, 0, 0, strategy.Stockholm)
+	return Point{Period: p, Date: last, Value: v, start: start, end: end}
 }
 
 // begin is the start of the point's period.

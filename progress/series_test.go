@@ -84,3 +84,14 @@ func TestSeriesCuts(t *testing.T) {
 		t.Errorf("hand-built Through = %d", len(got))
 	}
 }
+
+func TestNewPointBounds(t *testing.T) {
+	for _, k := range []strategy.PeriodKind{strategy.Month, strategy.Quarter, strategy.Tertial, strategy.Year} {
+		for p := range Periods(k, d(2023, 1, 1), d(2025, 12, 31)) {
+			pt := NewPoint(p, 1)
+			if !pt.Date.Equal(LastDay(p)) || !pt.begin().Equal(p.Start()) || !pt.finish().Equal(p.End()) {
+				t.Errorf("%v: %v %v %v", p, pt.Date, pt.begin(), pt.finish())
+			}
+		}
+	}
+}
