@@ -164,6 +164,9 @@ func (p *Plan) Close() error {
 	return errors.Join(errs...)
 }
 
+// caseWarmUp is how many months before the data the case exports start.
+const caseWarmUp = 6
+
 // casesPerMonth is the monthly volume at scale 1, for a municipality of
 // Värmdö's size (about 45 000 inhabitants).
 const casesPerMonth = 1500
@@ -438,8 +441,11 @@ func (g *generator) buildCases() {
 
 	// Volumes: seasonal, growing with the population, with some noise.
 	r := newRand(g.seed, 'v')
+	// The exports start half a year before the data, so the cases decided
+	// in the first months include long-running ones, as they would in a
+	// system that was in use before the baseline.
 	midYear := float64(g.from.Year()+g.now.Year()) / 2
-	for t := g.from; t.Before(g.now); t = t.AddDate(0, 1, 0) {
+	for t := g.from.AddDate(0, -caseWarmUp, 0); t.Before(g.now); t = t.AddDate(0, 1, 0) {
 		n := float64(casesPerMonth*g.scale) * volumeSeason[t.Month()-1] / 0.979 *
 			(1 + 0.012*(float64(t.Year())-midYear)) * (1 + 0.03*r.NormFloat64())
 		if end := t.AddDate(0, 1, 0); end.After(g.now) {
@@ -591,7 +597,7 @@ func (g *generator) buildSurvey() {
 	sm := &surveyModel{seed: g.seed}
 	def := linear(3.2, 3.7, g.from, g.now)
 	sm.level = func(t float64) float64 { return solveLevel(surveyFilter{}, def(t), expectedScore) }
-	sm.responses = func(t float64) float64 { return 420 * (1 + 0.1*clamp((t-unix(g.from))/yearSeconds/10, 0, 1)) }
+	sm.responses = func(t float64) float64 { return 800 * (1 + 0.1*clamp((t-unix(g.from))/yearSeconds/10, 0, 1)) }
 	levelDriver, respDriver := "", ""
 	for _, ind := range g.measureIndicators("satisfaction_mean", "satisfaction_top_share", "satisfaction_systems_top_share", "satisfaction_responses") {
 		f := surveyFilter{system: param(ind, "system"), group: param(ind, "group")}
@@ -803,7 +809,12 @@ func (g *generator) buildKolada() {
 			}
 		}
 	}
-	ks := &koladaServer{seed: g.seed, own: own, peers: peers, first: g.from.Year(), last: g.now.Year() - 1, kpis: map[string]*koladaKPI{}, now: g.now}
+	// Values for a year are published from March the year after.
+	last := g.now.Year() - 1
+	if g.now.Before(time.Date(g.now.Year(), 3, 1, 0, 0, 0, 0, strategy.Stockholm)) {
+		last--
+	}
+	ks := &koladaServer{seed: g.seed, own: own, peers: peers, first: g.from.Year(), last: last, kpis: map[string]*koladaKPI{}, now: g.now}
 	for _, ind := range indicators(g.s) {
 		id := ind.Source.Kolada
 		if id == "" {
@@ -907,26 +918,8 @@ func (g *generator) start(p *Plan) error {
 			p.Kolada.Indicator[id] = ind.ID
 		}
 	}
-	for _, kpi := range p.Kolada.KPIs {
-		for range p.Kolada.Municipalities {
-			for y := g.kolada.first; y <= g.kolada.last; y++ {
-				if g.kolada.kpis[kpi].genders {
-					p.Rows.Benchmarks += 3
-				} else {
-					p.Rows.Benchmarks++
-				}
-			}
-		}
-	}
-	// One entry (the first year of the first peer) is withdrawn.
-	if len(p.Kolada.KPIs) > 0 && len(g.kolada.peers) > 0 {
-		for _, kpi := range p.Kolada.KPIs {
-			if g.kolada.kpis[kpi].genders {
-				p.Rows.Benchmarks -= 3
-			} else {
-				p.Rows.Benchmarks--
-			}
-		}
+	for _, e := range g.kolada.entries(p.Kolada.KPIs, p.Kolada.Municipalities, nil, "") {
+		p.Rows.Benchmarks += len(e.Values)
 	}
 
 	ps := newPromServer(g.probes)

@@ -157,6 +157,7 @@ func (ks *koladaServer) entries(kpis, codes []string, years []int, fromDate stri
 		}
 	}
 	kpis, codes, years = sortedSet(kpis), sortedSet(codes), sortedSet(years)
+	today := ks.now.Format(time.DateOnly)
 	var out []koladaEntry
 	for _, id := range kpis {
 		k := ks.kpis[strings.TrimSpace(id)]
@@ -173,8 +174,8 @@ func (ks *koladaServer) entries(kpis, codes []string, years []int, fromDate stri
 					continue
 				}
 				e := ks.entry(k, code, peer, y)
-				if fromDate != "" && e.updated < fromDate || fromDate == "" && e.IsDeleted {
-					continue
+				if e.updated > today || fromDate != "" && e.updated < fromDate || fromDate == "" && e.IsDeleted {
+					continue // not published yet, unchanged, or withdrawn
 				}
 				out = append(out, e)
 			}

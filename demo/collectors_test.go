@@ -1,0 +1,300 @@
+package demo
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/malbild/malbild/collectors"
+	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/strategy"
+)
+
+// memSink keeps every batch a collector writes.
+type memSink struct {
+	mu      sync.Mutex
+	batches []*facts.Batch
+}
+
+func (m *memSink) Write(_ context.Context, b *facts.Batch) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.batches = append(m.batches, b)
+	return nil
+}
+
+// all merges the batches.
+func (m *memSink) all() *facts.Batch {
+	var out facts.Batch
+	for _, b := range m.batches {
+		out.Cases = append(out.Cases, b.Cases...)
+		out.EServices = append(out.EServices, b.EServices...)
+		out.Responses = append(out.Responses, b.Responses...)
+		out.Probes = append(out.Probes, b.Probes...)
+		out.Maintenance = append(out.Maintenance, b.Maintenance...)
+		out.Benchmarks = append(out.Benchmarks, b.Benchmarks...)
+		out.Observations = append(out.Observations, b.Observations...)
+	}
+	return &out
+}
+
+// collect runs the plan's collector instance name once, the way the
+// runner does, and returns everything it wrote.
+func collect(t *testing.T, p *Plan, s *strategy.Strategy, name string, from, to time.Time) *facts.Batch {
+	t.Helper()
+	for _, inst := range p.Instances() {
+		if inst.Name != name {
+			continue
+		}
+		c, err := collectors.New(inst)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		req := collectors.Request{Tenant: p.Tenant, From: from, To: to, Indicators: map[string]bool{}, Units: map[string]strategy.Unit{}}
+		for _, ind := range indicators(s) {
+			req.Indicators[ind.ID], req.Units[ind.ID] = true, ind.Unit
+		}
+		var sink memSink
+		if err := c.Collect(context.Background(), req, &sink); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return sink.all()
+	}
+	t.Fatalf("no collector instance %s", name)
+	return nil
+}
+
+func TestInstancesBuild(t *testing.T) {
+	for _, name := range []string{"varmdo", "molndal", "norrtalje"} {
+		p := generate(t, loadStrategy(t, name), Options{})
+		kinds := map[string]bool{}
+		for _, inst := range p.Instances() {
+			if _, err := collectors.New(inst); err != nil {
+				t.Errorf("%s: %s: %v", name, inst.Name, err)
+			}
+			if inst.Tenant != p.Tenant || inst.Schedule <= 0 || inst.Timeout <= 0 {
+				t.Errorf("%s: %+v", name, inst)
+			}
+			kinds[inst.Kind] = true
+		}
+		want := []string{"cases_csv", "eservices", "http_probe", "prometheus", "series_csv", "survey_csv"}
+		if name == "varmdo" {
+			want = append(want, "kolada")
+		}
+		for _, k := range want {
+			if !kinds[k] {
+				t.Errorf("%s: no %s instance", name, k)
+			}
+		}
+	}
+}
+
+func TestCollectorsReadThePlan(t *testing.T) {
+	s := loadStrategy(t, "varmdo")
+	p := generate(t, s, Options{})
+
+	cases := collect(t, p, s, "demo-arenden", time.Time{}, time.Time{}).Cases
+	if len(cases) != p.Rows.Cases {
+		t.Errorf("cases_csv read %d cases, the plan wrote %d", len(cases), p.Rows.Cases)
+	}
+	if again := collect(t, p, s, "demo-arenden", time.Time{}, time.Time{}).Cases; len(again) != 0 {
+		t.Errorf("a second run read %d cases again", len(again))
+	}
+	if got := collect(t, p, s, "demo-etjanster", time.Time{}, time.Time{}).EServices; len(got) != p.Rows.EServices {
+		t.Errorf("eservices read %d rows, the plan wrote %d", len(got), p.Rows.EServices)
+	}
+	if got := collect(t, p, s, "demo-systemenkat", time.Time{}, time.Time{}).Responses; len(got) != p.Rows.Responses {
+		t.Errorf("survey_csv read %d responses, the plan wrote %d", len(got), p.Rows.Responses)
+	}
+	if got := collect(t, p, s, "demo-serier", time.Time{}, time.Time{}).Observations; len(got) != p.Rows.Series {
+		t.Errorf("series_csv read %d observations, the plan wrote %d", len(got), p.Rows.Series)
+	}
+
+	kb := collect(t, p, s, "demo-kolada", time.Time{}, time.Time{})
+	nulls := 0
+	for _, b := range kb.Benchmarks {
+		if b.Value == nil {
+			nulls++
+		}
+	}
+	if len(kb.Benchmarks) != p.Rows.Benchmarks || nulls == 0 {
+		t.Errorf("kolada read %d values (%d null), the plan serves %d", len(kb.Benchmarks), nulls, p.Rows.Benchmarks)
+	}
+	if n := len(kb.Observations); n != p.Kolada.LastYear-p.Kolada.FirstYear+1 || kb.Observations[0].Indicator != "informationsindex-bygga-bo" {
+		t.Errorf("kolada wrote %d observations", n)
+	}
+
+	from, to := p.Now.Add(-3*24*time.Hour), p.Now
+	probes := collect(t, p, s, "demo-prometheus", from, to).Probes
+	perService := map[string]int{}
+	for _, r := range probes {
+		perService[r.Service]++
+		if r.OK && (r.Duration <= 0 || r.Duration > 10*time.Second) || r.URL == "" {
+			t.Fatalf("probe %+v", r)
+		}
+	}
+	if len(perService) != 8 || perService["Bygglov"] < 3*288 || perService["Bygglov"] > 3*288+1 {
+		t.Errorf("prometheus: %v", perService)
+	}
+
+	live := collect(t, p, s, "demo-probe", time.Time{}, time.Time{})
+	down := 0
+	for _, r := range live.Probes {
+		if !r.OK {
+			down++
+		}
+	}
+	if len(live.Probes) != 4 || down != 1 || len(live.Maintenance) != len(p.Maintenance) || len(p.Maintenance) < 8*52 {
+		t.Errorf("http_probe: %d results, %d down, %d maintenance windows (plan %d)", len(live.Probes), down, len(live.Maintenance), len(p.Maintenance))
+	}
+}
+
+func yearMid(y int) time.Time { return time.Date(y, 7, 1, 0, 0, 0, 0, strategy.Stockholm) }
+
+// TestFactsFollowScenarios computes the built-in measures' definitions in
+// Go over what the real collectors read and checks that they follow the
+// plan's scenarios.
+func TestFactsFollowScenarios(t *testing.T) {
+	s := loadStrategy(t, "varmdo")
+	p := generate(t, s, Options{})
+	cases := collect(t, p, s, "demo-arenden", time.Time{}, time.Time{}).Cases
+
+	// digital_share by year received.
+	digital, apps := map[int]float64{}, map[int]float64{}
+	for _, c := range cases {
+		if c.Application {
+			y := c.Received.In(strategy.Stockholm).Year()
+			apps[y]++
+			if c.Digital {
+				digital[y]++
+			}
+		}
+	}
+	ip, _ := p.Indicator("andel-ansokningar-e-tjanst")
+	for y := 2010; y <= 2025; y++ {
+		got := 100 * digital[y] / apps[y]
+		if want := ip.Expected(yearMid(y)); math.Abs(got-want) > 2.5 {
+			t.Errorf("digital share %d: %.1f %%, plan %.1f %% (%s)", y, got, want, ip.Scenario)
+		}
+	}
+
+	// handling_time_median of the 20 most common types, by year decided.
+	count := map[string]int{}
+	for _, c := range cases {
+		count[c.Type]++
+	}
+	top := map[string]bool{}
+	for _, name := range topTypes(count, 20) {
+		top[name] = true
+	}
+	days := map[int][]int{}
+	for _, c := range cases {
+		if !top[c.Type] || c.Decided.IsZero() {
+			continue
+		}
+		r, d := c.Received.In(strategy.Stockholm), c.Decided.In(strategy.Stockholm)
+		n := int(math.Round(time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.UTC).Sub(time.Date(r.Year(), r.Month(), r.Day(), 12, 0, 0, 0, time.UTC)).Hours() / 24))
+		days[d.Year()] = append(days[d.Year()], n)
+	}
+	ip, _ = p.Indicator("handlaggningstid-20-vanligaste")
+	for y := 2010; y <= 2025; y++ {
+		ds := days[y]
+		sort.Ints(ds)
+		got := float64(ds[len(ds)/2])
+		if want := ip.Expected(yearMid(y)); math.Abs(got-want) > math.Max(1.5, 0.07*want) {
+			t.Errorf("median handling time %d: %v days, plan %.1f (%s)", y, got, want, ip.Scenario)
+		}
+	}
+
+	// eservices_active in each year's last snapshot.
+	es := collect(t, p, s, "demo-etjanster", time.Time{}, time.Time{}).EServices
+	active := map[string]int{}
+	for _, e := range es {
+		if e.Active {
+			active[e.Snapshot.Format(time.DateOnly)]++
+		}
+	}
+	ip, _ = p.Indicator("antal-e-tjanster")
+	for y := 2010; y <= 2025; y++ {
+		d := time.Date(y, 12, 31, 0, 0, 0, 0, strategy.Stockholm)
+		if got, want := active[d.Format(time.DateOnly)], int(math.Round(ip.Expected(d))); got != want {
+			t.Errorf("active e-services %d: %d, plan %d", y, got, want)
+		}
+	}
+
+	// satisfaction_mean of Handläggare, by year answered.
+	rs := collect(t, p, s, "demo-systemenkat", time.Time{}, time.Time{}).Responses
+	sum, n := map[int]float64{}, map[int]float64{}
+	for _, r := range rs {
+		if r.Group == "Handläggare" {
+			sum[r.Answered.Year()] += r.Score
+			n[r.Answered.Year()]++
+		}
+	}
+	ip, _ = p.Indicator("nojdhet-verksamhetssystem")
+	for y := 2010; y <= 2025; y++ {
+		got := sum[y] / n[y]
+		if want := ip.Expected(time.Date(y, 10, 10, 0, 0, 0, 0, strategy.Stockholm)); math.Abs(got-want) > 0.25 {
+			t.Errorf("satisfaction of Handläggare %d: %.2f, plan %.2f (%d answers)", y, got, want, int(n[y]))
+		}
+	}
+
+	// Series: yearly totals near the plan.
+	obs := collect(t, p, s, "demo-serier", time.Time{}, time.Time{}).Observations
+	checked := 0
+	for _, o := range obs {
+		if !o.Dimension.IsTotal() {
+			continue
+		}
+		ip, _ := p.Indicator(o.Indicator)
+		mid := o.Period.Start().Add(o.Period.End().Sub(o.Period.Start()) / 2)
+		if want := ip.Expected(mid); math.Abs(o.Value-want) > 0.05*ip.traj.span+0.1 {
+			t.Errorf("%s %s: %v, plan %.1f", o.Indicator, o.Period, o.Value, want)
+		}
+		checked++
+	}
+	if checked != 3*17 {
+		t.Errorf("%d series totals checked", checked)
+	}
+}
+
+// The scenarios are what the progress engine should see: check the plan's
+// expected values against the target path.
+func TestScenarioShapes(t *testing.T) {
+	for _, name := range []string{"varmdo", "molndal", "norrtalje"} {
+		s := loadStrategy(t, name)
+		p := generate(t, s, Options{})
+		for _, ind := range indicators(s) {
+			ip, _ := p.Indicator(ind.ID)
+			if ip.Scenario == NoTarget {
+				continue
+			}
+			tr := ip.traj
+			final := tr.pts[len(tr.pts)-1]
+			at := time.Unix(int64(tr.t0+0.8*(final.t-tr.t0)), 0)
+			v, path := ip.Expected(at), ip.Target(at)
+			ahead := tr.dir * (v - path)
+			var ok bool
+			switch ip.Scenario {
+			case OnTrack:
+				ok = ahead >= 0
+			case TargetMet:
+				ok = tr.dir*(ip.Expected(time.Unix(int64(final.t), 0))-final.v) >= 0
+			case AtRisk:
+				ok = ahead < 0 && ahead >= -tr.tol
+			case OffTrack:
+				ok = ahead < -tr.tol || (tr.tol == 0 && ahead < 0)
+			}
+			if !ok {
+				t.Errorf("%s %s (%s): %v against the path's %v at %s", name, ind.ID, ip.Scenario, v, path, at.Format(time.DateOnly))
+			}
+		}
+		if !slices.ContainsFunc(p.Indicators, func(ip IndicatorPlan) bool { return ip.Shaped }) {
+			t.Errorf("%s: no indicator shapes the data", name)
+		}
+	}
+}
