@@ -147,9 +147,9 @@ func TestKoladaServer(t *testing.T) {
 	}
 	var errBody map[string]string
 	for u, want := range map[string]int{
-		k.BaseURL + "/data/kpi/U07431/municipality/0120/year/20x0": 400,
-		k.BaseURL + "/data/kpi/U07431":                              404,
-		k.BaseURL + "/data/kpi/U07431/municipality/0120?page=0":     400,
+		k.BaseURL + "/data/kpi/U07431/municipality/0120/year/20x0":   400,
+		k.BaseURL + "/data/kpi/U07431":                               404,
+		k.BaseURL + "/data/kpi/U07431/municipality/0120?page=0":      400,
 		k.BaseURL + "/data/kpi/U07431/municipality/0120?from_date=x": 400,
 	} {
 		if code := getJSON(t, u, &errBody); code != want || errBody["error"] == "" {
