@@ -47,6 +47,14 @@ type MaturityScore struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
+// Latest is the overall score of the last year, nil when there is none.
+func (m *MaturityIndex) Latest() *MaturityScore {
+	if len(m.Overall) == 0 {
+		return nil
+	}
+	return &m.Overall[len(m.Overall)-1]
+}
+
 // Latest is the last year's score, nil when there is none.
 func (d *MaturityDimension) Latest() *MaturityScore {
 	if len(d.Scores) == 0 {

@@ -45,6 +45,9 @@ func TestMaturityWithoutModel(t *testing.T) {
 	if o := m.Overall[1]; o.Dimensions != 1 || val(o.Score) != val(sc.Score) {
 		t.Errorf("overall 2024 %+v", o)
 	}
+	if l := m.Latest(); l == nil || l.Year != 2025 || !l.Partial {
+		t.Errorf("overall latest %+v", l)
+	}
 	if l := a.Latest(); l == nil || l.Year != 2025 {
 		t.Errorf("latest %+v", l)
 	}
@@ -113,7 +116,7 @@ func TestMaturityModelAndSurvey(t *testing.T) {
 
 func TestMaturityEmpty(t *testing.T) {
 	m := MaturityAt(&strategy.Strategy{}, nil, d(2025, 1, 1))
-	if len(m.Years) != 0 || len(m.Dimensions) != 0 || m.MethodText("sv") == "" {
+	if len(m.Years) != 0 || len(m.Dimensions) != 0 || m.MethodText("sv") == "" || m.Latest() != nil {
 		t.Errorf("%+v", m)
 	}
 	// A strategy starting after now has no history yet.
