@@ -246,8 +246,9 @@ func (b *builder) id(id string, m *yaml.Node, ns map[string]int) bool {
 }
 
 func (b *builder) title(n *yaml.Node, m *yaml.Node) Text {
+	before := len(b.errs)
 	t := b.text(n)
-	if t.SV == "" && t.EN == "" {
+	if t.SV == "" && t.EN == "" && len(b.errs) == before {
 		b.errorf(lineOf(m, "title"), "title is required")
 	}
 	return t
@@ -796,6 +797,8 @@ func (b *builder) targets(r *yIndicator, n *yaml.Node, ind *Indicator) {
 			value: v.Value, kind: TargetYearly, label: strconv.Itoa(y), line: v.Line, dateLine: k.Line,
 		})
 	}
+	// Check in file order, so a duplicate is reported where it comes second.
+	sort.SliceStable(raws, func(i, j int) bool { return raws[i].dateLine < raws[j].dateLine })
 	type key struct {
 		kind          TargetKind
 		date, decided time.Time
@@ -824,10 +827,15 @@ func (b *builder) targets(r *yIndicator, n *yaml.Node, ind *Indicator) {
 		seen[k] = rt.dateLine
 		ind.Targets = append(ind.Targets, t)
 	}
+	// Order: by date; on the same date horizon before yearly; versions by
+	// when they were decided.
 	sort.SliceStable(ind.Targets, func(i, j int) bool {
 		a, c := ind.Targets[i], ind.Targets[j]
-		if !a.Date.Equal(c.Date) {
+		switch {
+		case !a.Date.Equal(c.Date):
 			return a.Date.Before(c.Date)
+		case a.Kind != c.Kind:
+			return a.Kind == TargetHorizon
 		}
 		return a.Decided.Before(c.Decided)
 	})

@@ -77,129 +77,129 @@ func asErrors(err error) error {
 // string or a mapping.
 
 type yStrategy struct {
-	Municipality *yMunicipality `yaml:"municipality"`
-	ID           string         `yaml:"id"`
-	Title        yaml.Node      `yaml:"title"`
-	Vision       yaml.Node      `yaml:"vision"`
-	Description  yaml.Node      `yaml:"description"`
-	Adopted      string         `yaml:"adopted"`
-	Start        string         `yaml:"start"`
-	End          string         `yaml:"end"`
-	Rhythm       string         `yaml:"rhythm"`
-	RollUp       string         `yaml:"roll_up"`
-	Maturity     *yMaturity     `yaml:"maturity"`
-	Areas        []yArea        `yaml:"areas"`
-	Programmes   []yProgramme   `yaml:"programmes"`
+	Municipality *yMunicipality `yaml:"municipality,omitempty"`
+	ID           string         `yaml:"id,omitempty"`
+	Title        yaml.Node      `yaml:"title,omitempty"`
+	Vision       yaml.Node      `yaml:"vision,omitempty"`
+	Description  yaml.Node      `yaml:"description,omitempty"`
+	Adopted      string         `yaml:"adopted,omitempty"`
+	Start        string         `yaml:"start,omitempty"`
+	End          string         `yaml:"end,omitempty"`
+	Rhythm       string         `yaml:"rhythm,omitempty"`
+	RollUp       string         `yaml:"roll_up,omitempty"`
+	Maturity     *yMaturity     `yaml:"maturity,omitempty"`
+	Areas        []yArea        `yaml:"areas,omitempty"`
+	Programmes   []yProgramme   `yaml:"programmes,omitempty"`
 }
 
 type yMunicipality struct {
-	Code string `yaml:"code"`
-	Name string `yaml:"name"`
-	Slug string `yaml:"slug"`
+	Code string `yaml:"code,omitempty"`
+	Name string `yaml:"name,omitempty"`
+	Slug string `yaml:"slug,omitempty"`
 }
 
 type yMaturity struct {
-	Name        yaml.Node    `yaml:"name"`
-	Description yaml.Node    `yaml:"description"`
-	Dimensions  []yDimension `yaml:"dimensions"`
+	Name        yaml.Node    `yaml:"name,omitempty"`
+	Description yaml.Node    `yaml:"description,omitempty"`
+	Dimensions  []yDimension `yaml:"dimensions,omitempty"`
 }
 
 type yDimension struct {
-	ID          string    `yaml:"id"`
-	Title       yaml.Node `yaml:"title"`
-	Survey      string    `yaml:"survey"`
-	SurveyShare string    `yaml:"survey_share"`
+	ID          string    `yaml:"id,omitempty"`
+	Title       yaml.Node `yaml:"title,omitempty"`
+	Survey      string    `yaml:"survey,omitempty"`
+	SurveyShare string    `yaml:"survey_share,omitempty"`
 }
 
 type yArea struct {
-	ID          string    `yaml:"id"`
-	Title       yaml.Node `yaml:"title"`
-	Description yaml.Node `yaml:"description"`
-	Dimension   string    `yaml:"dimension"`
-	Goals       []yGoal   `yaml:"goals"`
+	ID          string    `yaml:"id,omitempty"`
+	Title       yaml.Node `yaml:"title,omitempty"`
+	Description yaml.Node `yaml:"description,omitempty"`
+	Dimension   string    `yaml:"dimension,omitempty"`
+	Goals       []yGoal   `yaml:"goals,omitempty"`
 }
 
 type yGoal struct {
-	ID          string       `yaml:"id"`
-	Title       yaml.Node    `yaml:"title"`
-	Description yaml.Node    `yaml:"description"`
-	Kind        string       `yaml:"kind"`
-	Public      *bool        `yaml:"public"`
-	Owner       string       `yaml:"owner"`
-	Horizon     string       `yaml:"horizon"`
-	Due         string       `yaml:"due"`
-	Done        string       `yaml:"done"`
-	History     []yHistory   `yaml:"history"`
-	Dropped     *yDecision   `yaml:"dropped"`
-	Indicators  []yIndicator `yaml:"indicators"`
+	ID          string       `yaml:"id,omitempty"`
+	Title       yaml.Node    `yaml:"title,omitempty"`
+	Description yaml.Node    `yaml:"description,omitempty"`
+	Kind        string       `yaml:"kind,omitempty"`
+	Public      *bool        `yaml:"public,omitempty"`
+	Owner       string       `yaml:"owner,omitempty"`
+	Horizon     string       `yaml:"horizon,omitempty"`
+	Due         string       `yaml:"due,omitempty"`
+	Done        string       `yaml:"done,omitempty"`
+	History     []yHistory   `yaml:"history,omitempty"`
+	Dropped     *yDecision   `yaml:"dropped,omitempty"`
+	Indicators  []yIndicator `yaml:"indicators,omitempty"`
 }
 
 type yHistory struct {
-	Period  string `yaml:"period"`
-	Level   string `yaml:"level"`
-	Comment string `yaml:"comment"`
+	Period  string `yaml:"period,omitempty"`
+	Level   string `yaml:"level,omitempty"`
+	Comment string `yaml:"comment,omitempty"`
 }
 
 type yDecision struct {
-	Date string `yaml:"date"`
-	Note string `yaml:"note"`
+	Date string `yaml:"date,omitempty"`
+	Note string `yaml:"note,omitempty"`
 }
 
 type yIndicator struct {
-	ID          string            `yaml:"id"`
-	Title       yaml.Node         `yaml:"title"`
-	Description yaml.Node         `yaml:"description"`
-	Method      yaml.Node         `yaml:"method"`
-	Unit        string            `yaml:"unit"`
-	Direction   string            `yaml:"direction"`
-	Baseline    *yBaseline        `yaml:"baseline"`
-	Targets     []yTarget         `yaml:"targets"`
-	Target3y    string            `yaml:"target_3y"`
-	Target5y    string            `yaml:"target_5y"`
-	Yearly      map[string]string `yaml:"yearly"`
-	Tolerance   string            `yaml:"tolerance"`
-	Freshness   string            `yaml:"freshness"`
-	Public      *bool             `yaml:"public"`
-	Owner       string            `yaml:"owner"`
-	Weight      string            `yaml:"weight"`
-	Source      *ySource          `yaml:"source"`
+	ID          string            `yaml:"id,omitempty"`
+	Title       yaml.Node         `yaml:"title,omitempty"`
+	Description yaml.Node         `yaml:"description,omitempty"`
+	Method      yaml.Node         `yaml:"method,omitempty"`
+	Unit        string            `yaml:"unit,omitempty"`
+	Direction   string            `yaml:"direction,omitempty"`
+	Baseline    *yBaseline        `yaml:"baseline,omitempty"`
+	Targets     []yTarget         `yaml:"targets,omitempty"`
+	Target3y    string            `yaml:"target_3y,omitempty"`
+	Target5y    string            `yaml:"target_5y,omitempty"`
+	Yearly      map[string]string `yaml:"yearly,omitempty"`
+	Tolerance   string            `yaml:"tolerance,omitempty"`
+	Freshness   string            `yaml:"freshness,omitempty"`
+	Public      *bool             `yaml:"public,omitempty"`
+	Owner       string            `yaml:"owner,omitempty"`
+	Weight      string            `yaml:"weight,omitempty"`
+	Source      *ySource          `yaml:"source,omitempty"`
 }
 
 type yBaseline struct {
-	Value  string `yaml:"value"`
-	Date   string `yaml:"date"`
-	Source string `yaml:"source"`
+	Value  string `yaml:"value,omitempty"`
+	Date   string `yaml:"date,omitempty"`
+	Source string `yaml:"source,omitempty"`
 }
 
 type yTarget struct {
-	Date    string `yaml:"date"`
-	Value   string `yaml:"value"`
-	Kind    string `yaml:"kind"`
-	Label   string `yaml:"label"`
-	Years   string `yaml:"years"`
-	Decided string `yaml:"decided"`
+	Date    string `yaml:"date,omitempty"`
+	Value   string `yaml:"value,omitempty"`
+	Kind    string `yaml:"kind,omitempty"`
+	Label   string `yaml:"label,omitempty"`
+	Years   string `yaml:"years,omitempty"`
+	Decided string `yaml:"decided,omitempty"`
 }
 
 type ySource struct {
-	Measure string            `yaml:"measure"`
-	Params  map[string]string `yaml:"params"`
-	Series  string            `yaml:"series"`
-	Kolada  string            `yaml:"kolada"`
-	Note    string            `yaml:"note"`
+	Measure string            `yaml:"measure,omitempty"`
+	Params  map[string]string `yaml:"params,omitempty"`
+	Series  string            `yaml:"series,omitempty"`
+	Kolada  string            `yaml:"kolada,omitempty"`
+	Note    string            `yaml:"note,omitempty"`
 }
 
 type yProgramme struct {
-	ID          string     `yaml:"id"`
-	Title       yaml.Node  `yaml:"title"`
-	Description yaml.Node  `yaml:"description"`
-	Budget      string     `yaml:"budget"`
-	Projects    []yProject `yaml:"projects"`
+	ID          string     `yaml:"id,omitempty"`
+	Title       yaml.Node  `yaml:"title,omitempty"`
+	Description yaml.Node  `yaml:"description,omitempty"`
+	Budget      string     `yaml:"budget,omitempty"`
+	Projects    []yProject `yaml:"projects,omitempty"`
 }
 
 type yProject struct {
-	ID          string    `yaml:"id"`
-	Title       yaml.Node `yaml:"title"`
-	Description yaml.Node `yaml:"description"`
-	Budget      string    `yaml:"budget"`
-	Goals       []string  `yaml:"goals"`
+	ID          string    `yaml:"id,omitempty"`
+	Title       yaml.Node `yaml:"title,omitempty"`
+	Description yaml.Node `yaml:"description,omitempty"`
+	Budget      string    `yaml:"budget,omitempty"`
+	Goals       []string  `yaml:"goals,omitempty"`
 }

@@ -75,7 +75,56 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document in the file"}
 	}
+	if line, ok := aliasesBounded(doc.Content[0]); !ok {
+		return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("aliases expand the document by more than %d nodes", maxAliasNodes)}
+	}
 	return doc.Content[0], nil
+}
+
+// maxAliasNodes bounds how many nodes aliases may add to a document, so
+// that a small file cannot make key checking and decoding take
+// exponential time ("billion laughs").
+const maxAliasNodes = 100000
+
+// aliasesBounded reports whether expanding every alias in n adds at most
+// maxAliasNodes nodes; if not, line is where the budget ran out.
+func aliasesBounded(n *yaml.Node) (line int, ok bool) {
+	var count func(n *yaml.Node, follow bool) int
+	count = func(n *yaml.Node, follow bool) int {
+		if n == nil {
+			return 0
+		}
+		total := 1
+		if n.Kind == yaml.AliasNode && !follow {
+			return total
+		}
+		for _, c := range n.Content {
+			total += count(c, follow)
+		}
+		return total
+	}
+	budget := count(n, false) + maxAliasNodes
+	var walk func(n *yaml.Node, depth int) bool
+	walk = func(n *yaml.Node, depth int) bool {
+		if n == nil {
+			return true
+		}
+		budget--
+		if budget < 0 || depth > 10000 {
+			line = n.Line
+			return false
+		}
+		if n.Kind == yaml.AliasNode {
+			return walk(n.Alias, depth+1)
+		}
+		for _, c := range n.Content {
+			if !walk(c, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return line, walk(n, 0)
 }
 
 // Decode decodes n into out (a pointer), rejecting keys that out's type does
