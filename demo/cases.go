@@ -233,11 +233,20 @@ func (cm *caseModel) month(y int, m time.Month, n int, rows []caseRow) []caseRow
 		}
 		rows = append(rows, row)
 	}
-	slices.SortStableFunc(rows[len(rows)-n:], func(a, b caseRow) int {
-		if a.day != b.day {
+	// Rows that compare equal are identical, so an unstable sort gives the
+	// same output every time.
+	slices.SortFunc(rows[len(rows)-n:], func(a, b caseRow) int {
+		switch {
+		case a.day != b.day:
 			return int(a.day - b.day)
+		case a.minute != b.minute:
+			return int(a.minute - b.minute)
+		case a.typ != b.typ:
+			return int(a.typ - b.typ)
+		case a.channel != b.channel:
+			return int(a.channel - b.channel)
 		}
-		return int(a.minute - b.minute)
+		return int(a.decided - b.decided)
 	})
 	return rows
 }
