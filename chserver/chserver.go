@@ -112,7 +112,9 @@ func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.opts.TCPPo
 func (s *Server) HTTPAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.opts.HTTPPort) }
 
 // DSN returns a clickhouse-go DSN for database db on this server.
-func (s *Server) DSN(db string) string { return fmt.Sprintf("clickhouse://default@%s/%s", s.Addr(), db) }
+func (s *Server) DSN(db string) string {
+	return fmt.Sprintf("clickhouse://default@%s/%s", s.Addr(), db)
+}
 
 // DataDir is where the server keeps its data.
 func (s *Server) DataDir() string { return s.opts.DataDir }
