@@ -42,7 +42,7 @@ var Statuses = []Status{StatusMet, StatusOnTrack, StatusAtRisk, StatusOffTrack, 
 func (s Status) Key() string { return string(s) }
 
 // Symbol is a text symbol so status never depends on colour alone:
-// ✓ met, ↗ on track, ! at risk, ✗ off track, – no data, ⧗ stale,
+// ✓ met, ↗ on track, ! at risk, ✗ off track, – no data, ◷ stale,
 // ○ no target.
 func (s Status) Symbol() string {
 	switch s {
@@ -57,7 +57,7 @@ func (s Status) Symbol() string {
 	case StatusNoData:
 		return "–"
 	case StatusStale:
-		return "⧗"
+		return "◷"
 	case StatusNoTarget:
 		return "○"
 	}

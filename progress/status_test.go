@@ -151,7 +151,7 @@ func TestStatusPresentation(t *testing.T) {
 	if len(Statuses) != 7 {
 		t.Errorf("%d statuses", len(Statuses))
 	}
-	for s, want := range map[Status]string{StatusMet: "✓", StatusOnTrack: "↗", StatusAtRisk: "!", StatusOffTrack: "✗", StatusNoData: "–", StatusStale: "⧗"} {
+	for s, want := range map[Status]string{StatusMet: "✓", StatusOnTrack: "↗", StatusAtRisk: "!", StatusOffTrack: "✗", StatusNoData: "–", StatusStale: "◷"} {
 		if s.Symbol() != want {
 			t.Errorf("%s.Symbol() = %q, want %q", s, s.Symbol(), want)
 		}
