@@ -1,0 +1,111 @@
+package dashboards
+
+// Hooks for packages that add pages to the server — the follow-up
+// workflow and its sign-in pages: they mount handlers on the server's
+// routes, add their stylesheet to its assets, and render their own
+// "content" templates inside the server's layout, so every page looks the
+// same and keeps the same Content-Security-Policy. All of this is used
+// while wiring, before the server serves its first request.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/malbild/malbild/strategy"
+)
+
+// Mount registers h under pattern (net/http ServeMux syntax, e.g.
+// "GET /uppfoljning/rapport/{period}") on every municipality's routes:
+// with several municipalities served it answers under /{slug}/..., and h
+// sees the path within the municipality. name labels the request metrics.
+// Patterns must not clash with the server's own routes (ServeMux panics
+// if they do).
+func (s *Server) Mount(pattern, name string, h http.Handler) {
+	s.handle(s.inner, pattern, name, h.ServeHTTP)
+}
+
+// MountGlobal registers h on the routes above the municipalities, which
+// answer when several are served (e.g. /logga-in). With one municipality
+// everything goes to its routes: mount there too.
+func (s *Server) MountGlobal(pattern, name string, h http.Handler) {
+	s.handle(s.global, pattern, name, h.ServeHTTP)
+}
+
+// AddAsset adds a file to the served assets under a content-hash path,
+// like the embedded ones, and returns that path; templates find it with
+// {{asset "name"}}. Adding a name that exists is an error.
+func (s *Server) AddAsset(name string, body []byte) (string, error) {
+	if name == "" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
+		return "", fmt.Errorf("dashboards: bad asset name %q", name)
+	}
+	if s.assets.byName[name] != nil {
+		return "", fmt.Errorf("dashboards: asset %s exists already", name)
+	}
+	sum := sha256.Sum256(body)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) {
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		ctype = "text/css; charset=utf-8"
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	x := &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: body}
+	s.assets.byName[name] = x
+	s.assets.byPath[x.path] = x
+	return x.path, nil
+}
+
+// Layout returns a fresh copy of the page layout and the shared partials,
+// with the server's template functions (t, tf, asset, args, tel), for a
+// package to add its own functions to and parse its "content" templates
+// into. Render executes it.
+func (s *Server) Layout() (*template.Template, error) {
+	t, err := template.New("").Funcs(s.templateFuncs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("dashboards: parsing layout: %w", err)
+	}
+	return t, nil
+}
+
+// Request tells a mounted handler which municipality a request is for
+// (nil on the routes above the municipalities), the URL prefix of its
+// pages ("" or "/0120") and the language ("sv" or "en").
+func (s *Server) Request(r *http.Request) (st *strategy.Strategy, base, lang string) {
+	q := reqInfo(r)
+	return q.strat, q.base, q.lang
+}
+
+// Render executes t (from Layout, with a "content" template) as a page
+// for r: title is the page title, current the menu entry to mark
+// ("followup", "leadership", "public" or ""), and data becomes .Data in
+// the content template; .Lang, .URL and the rest of the layout's page are
+// there as on the server's own pages. The answer is never cached: pages
+// rendered this way may show internal data.
+func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, title, current string, data any) {
+	p := s.newPage(r, title, current)
+	p.Data = data
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.Error("dashboards: rendering a mounted page failed", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", fmt.Sprint(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
