@@ -258,11 +258,7 @@ func (b *builder) strategy(r *yStrategy, root *yaml.Node) *Strategy {
 	s := &Strategy{File: b.file}
 	b.s = s
 	b.municipality(r.Municipality, root, &s.Municipality)
-	if r.ID == "" {
-		b.errorf(lineOf(root, "id"), "id is required")
-	} else {
-		b.id(r.ID, root, nil)
-	}
+	b.id(r.ID, root, nil)
 	s.ID = r.ID
 	s.Title = b.title(&r.Title, root)
 	s.Vision = b.text(&r.Vision)

@@ -3,6 +3,7 @@ package strategy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,6 +272,10 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("lines: goal %d, indicator %d, area %d", s.Goal("goal").Line, ind.Line, s.Area("area").Line)
 	}
 
+	// An unquoted kommunkod keeps its leading zero.
+	if got := mustParse(t, strings.Replace(minimal, `code: "0120"`, "code: 0120", 1)).Municipality.Code; got != "0120" {
+		t.Errorf("unquoted code = %q", got)
+	}
 	q := mustParse(t, strings.Replace(minimal, "start: 2020-01-01\n", "start: 2020-01-01\nrhythm: quarter\n", 1))
 	if got := q.Indicator("ind").Freshness; got != 124*24*time.Hour {
 		t.Errorf("quarter freshness = %v", got)
@@ -729,5 +734,61 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("Format is not stable: %v", err)
 			}
 		})
+	}
+}
+
+// TestDocExample parses the commented example in docs/strategy-format.md,
+// so the documentation cannot drift from the parser.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/strategy-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml example in the document")
+	}
+	s, err := Parse("strategy-format.md", []byte(example))
+	if err != nil {
+		t.Fatalf("documented example: %v", err)
+	}
+	ind := s.Indicator("andel-ansokningar-e-tjanst")
+	if got, _ := ind.YearlyTarget(2012, date(2012, 7, 1)); got.Value != 65 {
+		t.Errorf("2012 target after the June decision = %v", got.Value)
+	}
+	if got, _ := ind.YearlyTarget(2012, date(2012, 1, 1)); got.Value != 60 {
+		t.Errorf("2012 target before it = %v", got.Value)
+	}
+	if len(s.Programmes) != 1 || s.Goal("sla-alla-system").Dropped == nil || s.Area("e-tjanster").Dimension != "e-tjanster" {
+		t.Errorf("example = %+v", s)
+	}
+}
+
+func TestSlugAndRollUp(t *testing.T) {
+	for name, want := range map[string]string{
+		"Värmdö kommun": "varmdo", "Mölndals stad": "molndals", "Norrtälje kommun": "norrtalje",
+		"Upplands Väsby kommun": "upplands-vasby", "  Håbo  ": "habo", "Malung-Sälens kommun": "malung-salens",
+	} {
+		if got := Slugify(name); got != want {
+			t.Errorf("Slugify(%q) = %q, want %q", name, got, want)
+		}
+	}
+	for _, tc := range []struct{ replace, want string }{
+		{"roll_up: weighted", `t.yaml:5: unknown roll_up rule "weighted" (want majority or strict)`},
+		{"roll_up: majority", ""},
+		{"municipality: {code: \"0120\", name: X, slug: Bad_Slug}", `t.yaml:5: invalid slug "Bad_Slug" (want lower-case letters and digits separated by "-")`},
+	} {
+		src := minimal
+		if strings.HasPrefix(tc.replace, "municipality") {
+			src = strings.Replace(src, "municipality: {code: \"0120\", name: Värmdö kommun}\n", "", 1) + tc.replace + "\n"
+			tc.want = strings.Replace(tc.want, ":5:", fmt.Sprintf(":%d:", strings.Count(src, "\n")), 1)
+		} else {
+			src = strings.Replace(src, "start: 2020-01-01\n", "start: 2020-01-01\n"+tc.replace+"\n", 1)
+		}
+		_, err := Parse("t.yaml", []byte(src))
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || err.Error() != tc.want)) {
+			t.Errorf("%s: error = %v, want %q", tc.replace, err, tc.want)
+		}
 	}
 }
