@@ -112,8 +112,13 @@ func (g *generator) propose(ind *strategy.Indicator, p strategy.Period) (progres
 		if q.End().After(g.now) {
 			break
 		}
-		mid := unix(q.Start()) + (unix(q.End())-unix(q.Start()))/2
-		s = append(s, progress.NewPoint(q, plan.traj.value(mid)))
+		// Measures average over the period; series and Kolada values
+		// describe its last day.
+		at := unix(q.Start()) + (unix(q.End())-unix(q.Start()))/2
+		if plan.Facts == "series" || plan.Facts == "kolada" {
+			at = unix(lastDay(q))
+		}
+		s = append(s, progress.NewPoint(q, plan.traj.value(at)))
 	}
 	pr := progress.ProposeIndicator(ind, progress.Path(ind), s, p, time.Time{})
 	return pr, pr.Level != strategy.LevelNotAssessed

@@ -825,11 +825,13 @@ func (g *generator) buildKolada() {
 			continue
 		}
 		tr := g.drive(ind)
-		mid := func(y int) float64 { return unix(time.Date(y, 7, 1, 0, 0, 0, 0, strategy.Stockholm)) }
+		// A year's value describes its last day, as the progress engine
+		// reads it.
+		end := func(y int) float64 { return unix(time.Date(y, 12, 31, 0, 0, 0, 0, strategy.Stockholm)) }
 		ks.kpis[id] = &koladaKPI{
 			id:      id,
-			own:     func(y int) float64 { return tr.value(mid(y)) },
-			target:  func(y int) float64 { return tr.path(mid(y)) },
+			own:     func(y int) float64 { return tr.value(end(y)) },
+			target:  func(y int) float64 { return tr.path(end(y)) },
 			lo:      tr.lo,
 			hi:      tr.hi,
 			genders: hashString(id)%2 == 0,

@@ -49,9 +49,10 @@ func writeSeriesFile(file string, specs []seriesSpec, seed int64, now time.Time)
 	for _, s := range specs {
 		ps := periods(s.kind, s.first, now)
 		for i, p := range ps {
-			mid := unix(p.Start()) + (unix(p.End())-unix(p.Start()))/2
+			// A period's value describes its last day, as the progress
+			// engine reads it.
 			h := key(seed, 'v', hashString(s.name), uint64(unix(p.Start())))
-			v := clamp(s.value(mid)+s.noise*normal(h), s.lo, s.hi)
+			v := clamp(s.value(unix(lastDay(p)))+s.noise*normal(h), s.lo, s.hi)
 			comment := ""
 			switch {
 			case i == 0:
@@ -93,3 +94,6 @@ func writeSeriesRow(b *strings.Builder, name string, p strategy.Period, v float6
 func decimalComma(v float64, decimals int) string {
 	return strings.Replace(strconv.FormatFloat(v, 'f', decimals, 64), ".", ",", 1)
 }
+
+// lastDay is the last day of p at 00:00 in Stockholm.
+func lastDay(p strategy.Period) time.Time { return p.End().AddDate(0, 0, -1) }
