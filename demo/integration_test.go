@@ -74,14 +74,14 @@ func TestEndToEnd(t *testing.T) {
 	}
 	promSamples := 8 * int(p.Now.Sub(promFrom)/(5*time.Minute)+1)
 	for q, want := range map[string]int{
-		"SELECT count(DISTINCT case_id) FROM cases WHERE tenant = ?":                                                 p.Rows.Cases,
-		"SELECT count() FROM (SELECT DISTINCT snapshot, service_id FROM eservice_snapshots WHERE tenant = ?)":         p.Rows.EServices,
-		"SELECT count() FROM (SELECT DISTINCT survey, response_id FROM survey_responses WHERE tenant = ?)":            p.Rows.Responses,
+		"SELECT count(DISTINCT case_id) FROM cases WHERE tenant = ?":                                                     p.Rows.Cases,
+		"SELECT count() FROM (SELECT DISTINCT snapshot, service_id FROM eservice_snapshots WHERE tenant = ?)":            p.Rows.EServices,
+		"SELECT count() FROM (SELECT DISTINCT survey, response_id FROM survey_responses WHERE tenant = ?)":               p.Rows.Responses,
 		"SELECT count() FROM (SELECT DISTINCT kpi, municipality, period, gender FROM benchmark_values WHERE tenant = ?)": p.Rows.Benchmarks,
-		"SELECT count() FROM (SELECT DISTINCT service, starts FROM maintenance_windows WHERE tenant = ?)":              len(p.Maintenance),
+		"SELECT count() FROM (SELECT DISTINCT service, starts FROM maintenance_windows WHERE tenant = ?)":                len(p.Maintenance),
 		"SELECT count() FROM (SELECT DISTINCT service, ts FROM probe_results WHERE tenant = ? AND url LIKE 'https://%')": promSamples,
-		"SELECT count() FROM probe_results WHERE tenant = ? AND url LIKE 'http://127.0.0.1:%'":                         len(p.Probes),
-		"SELECT count() FROM collector_runs WHERE tenant = ? AND outcome = 'ok'":                                       len(normal) + len(prom),
+		"SELECT count() FROM probe_results WHERE tenant = ? AND url LIKE 'http://127.0.0.1:%'":                           len(p.Probes),
+		"SELECT count() FROM collector_runs WHERE tenant = ? AND outcome = 'ok'":                                         len(normal) + len(prom),
 	} {
 		if got := count(q); got != want {
 			t.Errorf("%s: %d, want %d", q, got, want)
