@@ -47,8 +47,6 @@ type Strategy struct {
 	Start        time.Time    `json:"start"`         // start of the strategy period
 	End          time.Time    `json:"end,omitempty"` // optional end of the strategy period
 	Rhythm       Rhythm       `json:"rhythm"`
-	// AllEditors lets every editor write for every goal and indicator, not
-	// only those they own.
 	Maturity   *MaturityModel `json:"maturity,omitempty"`
 	Areas      []*GoalArea    `json:"areas"`
 	Programmes []*Programme   `json:"programmes,omitempty"`
