@@ -37,19 +37,19 @@ const (
 
 // Strategy is one municipality's e- or IT-strategy, loaded from one YAML file.
 type Strategy struct {
-	File         string       `json:"-"`
-	Municipality Municipality `json:"municipality"`
-	ID           string       `json:"id"`
-	Title        Text         `json:"title"`
-	Vision       Text         `json:"vision"`
-	Description  Text         `json:"description,omitempty"`
-	Adopted      time.Time    `json:"adopted"`
-	Start        time.Time    `json:"start"`         // start of the strategy period
-	End          time.Time    `json:"end,omitempty"` // optional end of the strategy period
-	Rhythm       Rhythm       `json:"rhythm"`
-	Maturity   *MaturityModel `json:"maturity,omitempty"`
-	Areas      []*GoalArea    `json:"areas"`
-	Programmes []*Programme   `json:"programmes,omitempty"`
+	File         string         `json:"-"`
+	Municipality Municipality   `json:"municipality"`
+	ID           string         `json:"id"`
+	Title        Text           `json:"title"`
+	Vision       Text           `json:"vision"`
+	Description  Text           `json:"description,omitempty"`
+	Adopted      time.Time      `json:"adopted"`
+	Start        time.Time      `json:"start"`         // start of the strategy period
+	End          time.Time      `json:"end,omitempty"` // optional end of the strategy period
+	Rhythm       Rhythm         `json:"rhythm"`
+	Maturity     *MaturityModel `json:"maturity,omitempty"`
+	Areas        []*GoalArea    `json:"areas"`
+	Programmes   []*Programme   `json:"programmes,omitempty"`
 	// RollUp is the rule that rolls indicator assessments up to a goal:
 	// "strict" (default: all met → met, any not met → not met, else partly).
 	RollUp string `json:"roll_up,omitempty"`
