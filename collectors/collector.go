@@ -65,6 +65,9 @@ type Instance struct {
 	// File is the config file the instance came from; relative paths in
 	// Options are resolved against its directory.
 	File string
+	// StateDir is where the collector keeps state between runs (imported
+	// files, last sync) unless its options name a state_dir.
+	StateDir string
 }
 
 // Factory builds a collector from its configured instance, validating the

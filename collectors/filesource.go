@@ -66,6 +66,9 @@ func (o *FileOptions) check(inst Instance) error {
 		}
 	}
 	if o.Watch && o.StateDir == "" {
+		o.StateDir = inst.StateDir
+	}
+	if o.Watch && o.StateDir == "" {
 		return OptionsError(inst, optionAt(inst.Options, "watch"), "watch needs state_dir, where the list of imported files is kept")
 	}
 	if !o.Watch && o.StateDir != "" {

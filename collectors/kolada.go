@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	_ "embed"
@@ -106,7 +107,7 @@ func newKolada(inst Instance) (Collector, error) {
 		maxBytes:  maxResponseBytes,
 		years:     opts.Years.years,
 		now:       time.Now,
-		state:     stateFile(ResolvePath(inst, opts.StateDir), "kolada", inst.Name),
+		state:     stateFile(ResolvePath(inst, cmp.Or(opts.StateDir, inst.StateDir)), "kolada", inst.Name),
 	}
 	if len(opts.KPIs) == 0 {
 		return nil, OptionsError(inst, optionAt(root, "kpis"), "no kpis (e.g. kpis: [N15428])")

@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	_ "embed"
@@ -110,7 +111,7 @@ func newPrometheus(inst Instance) (Collector, error) {
 		inst:     inst,
 		timeout:  opts.RequestTimeout.or(30 * time.Second),
 		lookback: opts.Lookback.or(7 * 24 * time.Hour),
-		state:    stateFile(ResolvePath(inst, opts.StateDir), "prometheus", inst.Name),
+		state:    stateFile(ResolvePath(inst, cmp.Or(opts.StateDir, inst.StateDir)), "prometheus", inst.Name),
 		now:      time.Now,
 	}
 	if p.timeout <= 0 {

@@ -161,7 +161,11 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, e := range c.validate() {
 		errs = append(errs, strictyaml.Errorf(file, at(e.key), "%s", e.msg))
 	}
-	insts, ierrs := parseCollectors(file, &f.Collectors)
+	stateDir := c.StateDir
+	if stateDir == "" {
+		stateDir = filepath.Join(c.DataDir, "state")
+	}
+	insts, ierrs := parseCollectors(file, &f.Collectors, stateDir)
 	errs = append(errs, ierrs...)
 	c.Collectors = insts
 	if len(errs) > 0 {
@@ -269,7 +273,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 // parseCollectors reads the collectors list. Each entry has common keys
 // (name, kind, tenant, schedule, timeout); the rest of its keys are the
 // kind's options, checked by the kind's factory.
-func parseCollectors(file string, n *yaml.Node) ([]collectors.Instance, strictyaml.Errors) {
+func parseCollectors(file string, n *yaml.Node, stateDir string) ([]collectors.Instance, strictyaml.Errors) {
 	var errs strictyaml.Errors
 	if n.Kind == 0 {
 		return nil, nil
@@ -284,7 +288,7 @@ func parseCollectors(file string, n *yaml.Node) ([]collectors.Instance, strictya
 			errs = append(errs, strictyaml.Errorf(file, item, "collector: want a mapping with name and kind"))
 			continue
 		}
-		inst := collectors.Instance{File: file, Schedule: time.Hour, Timeout: 5 * time.Minute}
+		inst := collectors.Instance{File: file, Schedule: time.Hour, Timeout: 5 * time.Minute, StateDir: stateDir}
 		opts := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: item.Line, Column: item.Column}
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			k, v := item.Content[i], item.Content[i+1]

@@ -136,6 +136,9 @@ func loadStrategies(paths []string) ([]*strategy.Strategy, error) {
 func instances(cfg *config.Config, strategies []*strategy.Strategy) ([]collectors.Instance, error) {
 	out := make([]collectors.Instance, len(cfg.Collectors))
 	for i, inst := range cfg.Collectors {
+		if cfg.StateDir != "" {
+			inst.StateDir = cfg.StateDir
+		}
 		if inst.Tenant == "" {
 			if len(strategies) != 1 {
 				return nil, fmt.Errorf("%s: collector %q needs a tenant (kommunkod) when there is not exactly one strategy", cfg.File, inst.Name)
