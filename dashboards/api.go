@@ -50,9 +50,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, key string, bu
 	q := reqInfo(r)
 	internal := s.internal(r)
 	snap := s.data(r.Context(), q.strat)
-	if internal {
-		key += "|internal"
-	}
 	s.serveCached(w, r, snap, "api|"+key, func() (cached, error) {
 		v, err := build(snap, internal)
 		if err != nil {
@@ -258,9 +255,6 @@ func (s *Server) serveAPIObservationsCSV(w http.ResponseWriter, r *http.Request)
 	snap := s.data(r.Context(), q.strat)
 	ids := indicatorParams(r)
 	key := "api|csv|" + strings.Join(ids, ",")
-	if internal {
-		key += "|internal"
-	}
 	s.serveCached(w, r, snap, key, func() (cached, error) {
 		titles := map[string]string{}
 		for _, ind := range snap.strat.Indicators() {

@@ -144,8 +144,12 @@ func baseOpts(lang string, showLegend bool) []charts.GlobalOpts {
 func progressChart(id, class, label string, d progressSeries, unit strategy.Unit, lang string) (*chart, error) {
 	n := namesFor(lang)
 	line := charts.NewLine()
+	bottom := "14%"
+	if class == "small" {
+		bottom = "26%"
+	}
 	line.SetGlobalOptions(append(baseOpts(lang, true),
-		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "8%", Bottom: "14%", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "8%", Bottom: bottom, ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Color: "#3d4650"}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Scale: opts.Bool(true),
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Formatter: axisFormatterFunc(unit), Color: "#3d4650"},
@@ -197,6 +201,14 @@ func progressChart(id, class, label string, d progressSeries, unit strategy.Unit
 			charts.WithLineStyleOpts(opts.LineStyle{Width: 0, Opacity: opts.Float(0)}),
 			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Color = colPeer }))
 	}
+	// The band's lower edge is a helper series: keep it out of the legend.
+	var legend []string
+	for _, sr := range line.MultiSeries {
+		if sr.Name != chartText(n.Band+" (min)") {
+			legend = append(legend, sr.Name)
+		}
+	}
+	line.SetGlobalOptions(charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0", Data: legend}))
 	line.Validate()
 	return newChart(id, class, label, line.JSON())
 }

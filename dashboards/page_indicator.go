@@ -3,6 +3,7 @@ package dashboards
 import (
 	"cmp"
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -56,11 +57,7 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	snap := s.data(r.Context(), q.strat)
-	key := "indicator|" + id + "|public"
-	if internal {
-		key = "indicator|" + id + "|internal"
-	}
-	s.serveCached(w, r, snap, key, func() (cached, error) {
+	s.serveCached(w, r, snap, "indicator|"+id, func() (cached, error) {
 		lang := q.lang
 		rep := snap.eval.report(internal)
 		ir := rep.Indicator(id)
@@ -234,7 +231,12 @@ func aboutFacts(ind *strategy.Indicator, lang string) []fact {
 	add("source", sourceName(ind, lang))
 	add("owner", ind.Owner)
 	if ind.Freshness > 0 {
-		add("freshness", trf(lang, "freshness_days", int(ind.Freshness.Hours()/24)))
+		days := int(math.Round(ind.Freshness.Hours() / 24))
+		if days >= 60 {
+			add("freshness", trf(lang, "freshness_months", int(math.Round(float64(days)/30.44))))
+		} else {
+			add("freshness", trf(lang, "freshness_days", days))
+		}
 	}
 	if ind.Public {
 		add("visibility", tr(lang, "vis_public"))

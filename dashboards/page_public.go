@@ -3,6 +3,7 @@ package dashboards
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
@@ -12,7 +13,8 @@ import (
 // the answer on a miss. Only 200 answers are cached.
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, snap *snapshot, key string, build func() (cached, error)) {
 	q := reqInfo(r)
-	key = q.base + "|" + q.lang + "|" + key
+	// The menu differs for staff, so the key says who may see what.
+	key = q.base + "|" + q.lang + "|" + strconv.FormatBool(s.internal(r)) + "|" + key
 	c, ok := snap.get(key)
 	if !ok {
 		var err error
@@ -232,7 +234,13 @@ func maturityViewOf(m *progress.MaturityIndex, idPrefix, lang string) (*maturity
 	}
 	v.RadarTable = rt
 	var err error
-	if v.Radar, err = radarChart(idPrefix+"mognad-radar", "radar", trf(lang, "chart_label", tr(lang, "maturity_radar")), dims, radar, lang); err != nil {
+	// A radar needs three axes; with fewer dimensions bars say it better.
+	if len(dims) >= 3 {
+		v.Radar, err = radarChart(idPrefix+"mognad-radar", "radar", trf(lang, "chart_label", tr(lang, "maturity_radar")), dims, radar, lang)
+	} else {
+		v.Radar, err = barChart(idPrefix+"mognad-radar", "small", trf(lang, "chart_label", tr(lang, "maturity_radar")), dims, radar, strategy.UnitIndex, lang)
+	}
+	if err != nil {
 		return nil, err
 	}
 	// Trend: overall and every dimension per year.

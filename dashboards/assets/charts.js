@@ -8,6 +8,12 @@
   var root = document.documentElement;
   root.classList.remove("no-js");
   root.classList.add("js");
+  // Print buttons only work with JavaScript, so they start hidden.
+  var printers = document.querySelectorAll("[data-print]");
+  for (var p = 0; p < printers.length; p++) {
+    printers[p].hidden = false;
+    printers[p].addEventListener("click", function () { window.print(); });
+  }
   if (typeof window.echarts === "undefined") {
     return;
   }
