@@ -10,6 +10,7 @@ package chtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -100,50 +101,32 @@ func Restart(t testing.TB, s *chserver.Server) *chserver.Server {
 // under test.
 func Exec(t testing.TB, s *chserver.Server, query string) string {
 	t.Helper()
-	resp, err := http.Post("http://"+s.HTTPAddr()+"/?"+url.Values{"query": {query}}.Encode(), "text/plain", nil)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: %s", query, b.String())
-	}
-	return b.String()
+	return post(t, s, url.Values{"query": {query}})
 }
 
-// Query runs query against database db of the shared server.
+// Query runs query against the database of dsn on the shared server.
 func Query(t testing.TB, dsn, query string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sharedServer(t)
-	resp, err := http.Post("http://"+s.HTTPAddr()+"/?"+url.Values{"query": {query}, "database": {strings.TrimPrefix(u.Path, "/")}}.Encode(), "text/plain", nil)
+	return post(t, sharedServer(t), url.Values{"query": {query}, "database": {strings.TrimPrefix(u.Path, "/")}})
+}
+
+func post(t testing.TB, s *chserver.Server, params url.Values) string {
+	t.Helper()
+	resp, err := http.Post("http://"+s.HTTPAddr()+"/?"+params.Encode(), "text/plain", nil)
 	if err != nil {
-		t.Fatalf("%s: %v", query, err)
+		t.Fatalf("%s: %v", params.Get("query"), err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: %v", params.Get("query"), err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: %s", query, b.String())
+		t.Fatalf("%s: %s", params.Get("query"), b)
 	}
-	return b.String()
+	return string(b)
 }
