@@ -976,34 +976,5 @@ func orList(s []string) string {
 
 // suggestMeasure names the closest built-in measure to a misspelt name.
 func suggestMeasure(name string) string {
-	best, bestD := "", 4
-	for _, k := range sortedKeys(Measures) {
-		if d := levenshtein(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return strictyaml.Suggest(name, sortedKeys(Measures), 3)
 }

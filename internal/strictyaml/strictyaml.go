@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -224,10 +225,21 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 }
 
 func suggest(key string, fields map[string]reflect.Type) string {
-	best, bestD := "", 3
+	names := make([]string, 0, len(fields))
 	for k := range fields {
-		if d := distance(key, k); d < bestD {
-			best, bestD = k, d
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return Suggest(key, names, 2)
+}
+
+// Suggest returns ` (did you mean "x"?)` naming the candidate closest to
+// word within maxDist edits, or "" when none is that close.
+func Suggest(word string, candidates []string, maxDist int) string {
+	best, bestD := "", maxDist+1
+	for _, c := range candidates {
+		if d := distance(word, c); d < bestD {
+			best, bestD = c, d
 		}
 	}
 	if best == "" {
