@@ -2,8 +2,14 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +189,81 @@ func TestEndToEnd(t *testing.T) {
 	as, err := store.Assessments(ctx, clickhouse.AssessmentFilter{Tenant: p.Tenant})
 	if err != nil || len(as) == 0 {
 		t.Fatalf("%d assessments read back: %v", len(as), err)
+	}
+
+	grafanaQueries(t, store, p)
+}
+
+// grafanaQueries runs every query of the example Grafana dashboard, with
+// its variables and macros filled in the way Grafana does, and checks that
+// each returns rows.
+func grafanaQueries(t *testing.T, store *clickhouse.Store, p *Plan) {
+	ctx := context.Background()
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "grafana", "dashboards", "malbild-overview.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Query any    `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
+		Panels []struct {
+			Title      string `json:"title"`
+			Datasource struct {
+				UID string `json:"uid"`
+			} `json:"datasource"`
+			Targets []struct {
+				RawSQL string `json:"rawSql"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer(
+		"${tenant:sqlstring}", "'"+p.Tenant+"'",
+		"${kind:sqlstring}", "'tertial'",
+		"${indicator:sqlstring}", "'andel-ansokningar-e-tjanst'",
+	)
+	timeFilter := regexp.MustCompile(`\$__timeFilter\((\w+)\)`)
+	run := func(name, q string) {
+		q = fill.Replace(q)
+		q = timeFilter.ReplaceAllString(q, fmt.Sprintf("$1 >= toDateTime(%d) AND $1 <= toDateTime(%d)", p.Now.AddDate(0, 0, -30).Unix(), time.Now().Unix()))
+		if strings.Contains(q, "$") {
+			t.Errorf("%s: unfilled variable or macro in %s", name, q)
+			return
+		}
+		rows, err := store.Conn().Query(ctx, q)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			return
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		if err := rows.Err(); err != nil || n == 0 {
+			t.Errorf("%s: %d rows, %v", name, n, err)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		if q, ok := v.Query.(map[string]any); ok {
+			run("variable "+v.Name, q["rawSql"].(string))
+		}
+	}
+	for _, pn := range dash.Panels {
+		if pn.Datasource.UID != "malbild-clickhouse" || len(pn.Targets) == 0 {
+			t.Errorf("panel %s: data source %q, %d queries", pn.Title, pn.Datasource.UID, len(pn.Targets))
+		}
+		for _, tg := range pn.Targets {
+			run("panel "+pn.Title, tg.RawSQL)
+		}
+	}
+	if len(dash.Panels) < 8 {
+		t.Errorf("%d panels", len(dash.Panels))
 	}
 }
