@@ -44,7 +44,7 @@ type Options struct {
 type Plan struct {
 	Dir    string
 	Tenant string    // the strategy's kommunkod
-	From   time.Time // first day with data
+	From   time.Time // first day of the data (the case exports start six months earlier)
 	Now    time.Time // end of the data
 	Seed   int64
 	Scale  int
@@ -52,7 +52,9 @@ type Plan struct {
 	Files Files
 	// Kolada is the loopback Kolada API.
 	Kolada KoladaUpstream
-	// Prometheus is the loopback Prometheus with the probe history.
+	// Prometheus is the loopback Prometheus with the probe history (from
+	// Prometheus.From to Now; when Now was the current time, the history
+	// goes on growing with the clock while the server runs).
 	Prometheus PrometheusUpstream
 	// Probes are the loopback e-services for the live http_probe (one of
 	// them answers 503).
@@ -925,6 +927,9 @@ func (g *generator) start(p *Plan) error {
 	}
 
 	ps := newPromServer(g.probes)
+	// When the data ends now, the history goes on growing while the demo
+	// runs, so scheduled collector runs find new samples.
+	ps.live = math.Abs(time.Since(g.now).Minutes()) < 2
 	if p.Prometheus.URL, err = serve(ps.handler()); err != nil {
 		return err
 	}

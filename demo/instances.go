@@ -44,7 +44,7 @@ func (p *Plan) Instances() []collectors.Instance {
 	}
 	if f.Series != "" {
 		add("demo-serier", "series_csv", time.Hour, 5*time.Minute, map[string]any{
-			"path": f.Series,
+			"path": f.Series, "watch": true, "state_dir": state,
 		})
 	}
 	if k := p.Kolada; k.BaseURL != "" && len(k.KPIs) > 0 {

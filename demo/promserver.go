@@ -34,6 +34,9 @@ type promServer struct {
 	pm     *probeModel
 	series []promSeries
 	now    func() time.Time
+	// live keeps the history growing with the clock after the model's
+	// end, like a Prometheus that goes on scraping.
+	live bool
 }
 
 func newPromServer(pm *probeModel) *promServer {
@@ -251,7 +254,11 @@ func (ps *promServer) query(w http.ResponseWriter, r *http.Request) {
 // history.
 func (ps *promServer) value(c *probeCursor, metric string, t time.Time) (float64, bool) {
 	ts := t.Unix()
-	if ts < ps.pm.start || ts > ps.pm.end {
+	end := ps.pm.end
+	if now := ps.now().Unix(); ps.live && now > end {
+		end = now
+	}
+	if ts < ps.pm.start || ts > end {
 		return 0, false
 	}
 	ts -= ((ts % probeInterval) + probeInterval) % probeInterval

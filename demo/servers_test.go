@@ -357,3 +357,23 @@ func TestLiveServices(t *testing.T) {
 		t.Error("server still answers after Close")
 	}
 }
+
+func TestPrometheusLiveHistory(t *testing.T) {
+	end := time.Date(2026, 1, 15, 12, 0, 0, 0, strategy.Stockholm)
+	pm := defaultProbeModel(1, demoServices("e-tjanster.test.example"))
+	pm.start, pm.end = end.Add(-24*time.Hour).Unix(), end.Unix()
+	ps := newPromServer(pm)
+	ps.now = func() time.Time { return end.Add(time.Hour) }
+	c := probeCursor{pm: pm, svc: 0}
+	later := end.Add(30 * time.Minute)
+	if _, ok := ps.value(&c, "probe_success", later); ok {
+		t.Error("a fixed history answers after its end")
+	}
+	ps.live = true
+	if _, ok := ps.value(&c, "probe_success", later); !ok {
+		t.Error("a live history does not grow with the clock")
+	}
+	if _, ok := ps.value(&c, "probe_success", end.Add(2*time.Hour)); ok {
+		t.Error("a live history answers for the future")
+	}
+}
