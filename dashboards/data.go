@@ -43,6 +43,10 @@ type cached struct {
 	body   []byte
 }
 
+// reevaluateAfter is how long an evaluation is used while the data does
+// not change.
+const reevaluateAfter = 10 * time.Minute
+
 // maxCached bounds the answers cached per snapshot (keys include query
 // values, which come from outside).
 const maxCached = 2000
@@ -119,7 +123,14 @@ func (s *Server) refresh(ctx context.Context, st *strategy.Strategy, cur *snapsh
 	tenant := st.Municipality.Code
 	version, err := s.opts.Store.DataVersion(ctx, tenant)
 	if err == nil && cur != nil && cur.strat == st && !cur.stale && cur.version == version {
-		return cur
+		// Same data; statuses still age (staleness, the open period), so
+		// evaluate again now and then.
+		if s.opts.Now().Sub(cur.eval.evaluated) < reevaluateAfter {
+			return cur
+		}
+		next := &snapshot{strat: st, version: cur.version, loaded: cur.loaded, raw: cur.raw}
+		next.eval = s.evaluate(st, cur.raw)
+		return next
 	}
 	var raw *rawData
 	if err == nil {

@@ -25,7 +25,6 @@ var messages = map[string][2]string{
 	"back":        {"Tillbaka till översikten", "Back to the overview"},
 
 	// Public page
-	"public_title":            {"Så går det för strategin", "How the strategy is going"},
 	"vision":                  {"Vision", "Vision"},
 	"toc":                     {"Innehåll på sidan", "On this page"},
 	"no_public_goals":         {"Inga mål är publicerade ännu.", "No goals have been published yet."},
@@ -50,9 +49,8 @@ var messages = map[string][2]string{
 	"services_intro":          {"Så fungerar kommunens e-tjänster just nu, enligt den senaste automatiska kontrollen.", "How the municipality's e-services work right now, according to the latest automatic check."},
 	"service_up":              {"Fungerar", "Working"},
 	"service_down":            {"Fungerar inte", "Not working"},
-	"service_maint":           {"Planerat underhåll", "Planned maintenance"},
 	"service_checked":         {"kontrollerad %s", "checked %s"},
-	"service_uptime":          {"tillgänglighet 30 dagar: %s", "availability 30 days: %s"},
+	"service_response":        {"svarstid %s", "response time %s"},
 	"maturity_title":          {"Digital mognad", "Digital maturity"},
 	"maturity_radar":          {"Mognad per område", "Maturity by area"},
 	"maturity_trend":          {"Utveckling år för år", "Year by year"},
@@ -80,7 +78,6 @@ var messages = map[string][2]string{
 	"forecast_never":          {"Målet nås inte i nuvarande takt.", "The target is not reached at the current pace."},
 	"forecast_met":            {"Målet är redan nått.", "The target has already been reached."},
 	"forecast_none":           {"För få värden för en prognos.", "Too few values for a forecast."},
-	"forecast_value":          {"Prognos %s: %s", "Forecast %s: %s"},
 
 	// Charts and tables
 	"chart_actual":      {"Utfall", "Actual"},

@@ -163,6 +163,7 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deviations(base string, rep *progress.Report, snap *snapshot, period strategy.Period, lang string) table {
 	t := newTable(lang, tr(lang, "deviations_caption"),
 		tr(lang, "indicator")+" / "+tr(lang, "goal"), tr(lang, "status"), tr(lang, "actual"), tr(lang, "why"))
+	t.Num[2] = true
 	type dev struct {
 		sev int
 		r   row
@@ -224,7 +225,6 @@ func overviewTable(rep *progress.Report, lang string) table {
 		add(ar.Area.Title.In(lang), ar.Rollup)
 	}
 	add(tr(lang, "total"), rep.Overall)
-	t.Caption = tr(lang, "overview_caption")
 	return t
 }
 

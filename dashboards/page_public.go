@@ -155,6 +155,9 @@ func serviceViews(raw *rawData, lang string) []serviceView {
 	var out []serviceView
 	for _, sv := range raw.services {
 		v := serviceView{Name: sv.Service, Detail: trf(lang, "service_checked", formatDateTime(sv.Time))}
+		if sv.OK && sv.Duration > 0 {
+			v.Detail += ", " + trf(lang, "service_response", progress.FormatValue(float64(sv.Duration.Milliseconds()), strategy.UnitMillis, lang))
+		}
 		if sv.OK {
 			v.Status = &statusView{Key: "up", Symbol: "✓", Label: tr(lang, "service_up"), Class: "good"}
 		} else {

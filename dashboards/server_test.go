@@ -687,3 +687,36 @@ func TestNoStrategy(t *testing.T) {
 		t.Errorf("/-/healthy = %d", code)
 	}
 }
+
+func TestMessages(t *testing.T) {
+	for key, m := range messages {
+		if m[0] == "" || m[1] == "" {
+			t.Errorf("message %q lacks Swedish or English text", key)
+		}
+		if strings.Count(m[0], "%") != strings.Count(m[1], "%") {
+			t.Errorf("message %q: the languages take different arguments", key)
+		}
+	}
+	e := newEnv(t, []*strategy.Strategy{testStrategy(t)}, openInternal)
+	for _, p := range []string{"/", "/ledning", "/ledning?period=2024", "/indikator/andel-digitala", "/indikator/handlaggningstid",
+		"/indikator/systemnojdhet", "/uppfoljning", "/tillganglighet", "/finns-inte"} {
+		for _, lang := range []string{"sv", "en"} {
+			u := p
+			if lang == "en" {
+				if strings.Contains(u, "?") {
+					u += "&lang=en"
+				} else {
+					u += "?lang=en"
+				}
+			}
+			_, _, body := e.get(u)
+			if i := strings.Index(body, "⟦"); i >= 0 {
+				t.Errorf("%s: untranslated message %s", u, body[i:min(len(body), i+40)])
+			}
+			if strings.Contains(body, "%!") {
+				t.Errorf("%s: a message got the wrong arguments", u)
+			}
+			mustContain(t, u, body, `<html lang="`+lang+`"`)
+		}
+	}
+}
