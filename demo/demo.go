@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -408,10 +409,7 @@ func (g *generator) buildCases() {
 		if ind.Source.Measure == "handling_time_p90" {
 			stat.p = 0.9
 		}
-		top := 0
-		if n, err := fmt.Sscan(param(ind, "top"), &top); n != 1 || err != nil {
-			top = 0
-		}
+		top, _ := strconv.Atoi(param(ind, "top")) // the measure rejects a bad top itself
 		cover := types
 		if cover == nil {
 			for i := range cm.types {

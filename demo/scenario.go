@@ -93,16 +93,15 @@ type point struct {
 // trajectory is an indicator's target path and the scenario's course
 // along it.
 type trajectory struct {
-	scen     Scenario
-	dir      float64 // +1 when higher is better, -1 when lower is better
-	base     float64
-	t0       float64 // baseline time
-	firstT   float64 // time of the first target after the baseline
-	pts      []point // baseline, then targets by date
-	tol      float64
-	lo, hi   float64
-	span     float64 // |final target − baseline|
-	declared bool    // false when the path was invented for want of targets
+	scen   Scenario
+	dir    float64 // +1 when higher is better, -1 when lower is better
+	base   float64
+	t0     float64 // baseline time
+	firstT float64 // time of the first target after the baseline
+	pts    []point // baseline, then targets by date
+	tol    float64
+	lo, hi float64
+	span   float64 // |final target − baseline|
 	// eng is the progress engine's target path, used wherever it is
 	// defined so scenarios are judged against the same path.
 	eng *progress.TargetPath
@@ -115,7 +114,7 @@ const yearSeconds = 365.25 * 24 * 3600
 // newTrajectory builds the path of ind from its baseline (or a default
 // for its measure when it has none) through its targets.
 func newTrajectory(ind *strategy.Indicator, scen Scenario, start time.Time) *trajectory {
-	tr := &trajectory{scen: scen, dir: 1, tol: math.Abs(ind.Tolerance), declared: true}
+	tr := &trajectory{scen: scen, dir: 1, tol: math.Abs(ind.Tolerance)}
 	if ind.Direction == strategy.Decrease {
 		tr.dir = -1
 	}
@@ -144,7 +143,6 @@ func newTrajectory(ind *strategy.Indicator, scen Scenario, start time.Time) *tra
 			step = 10
 		}
 		tr.pts = append(tr.pts, point{tr.t0 + 3*yearSeconds, clamp(tr.base+tr.dir*step, tr.lo, tr.hi)})
-		tr.declared = false
 	}
 	if p := progress.Path(ind); p.Defined() {
 		tr.eng = p
