@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
@@ -59,7 +60,7 @@ func (s *Server) serveFollowup(w http.ResponseWriter, r *http.Request) {
 func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, year int, lang string) table {
 	var ps []strategy.Period
 	for _, p := range progress.ReportPeriods(st.Rhythm, year) {
-		if !rep.Open.Before(p) {
+		if !p.End().After(rep.Open.End()) {
 			ps = append(ps, p)
 		}
 	}
@@ -79,20 +80,25 @@ func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, ye
 		for _, p := range ps {
 			pr, _ := rep.ProposeIndicator(ir.ID, p)
 			c := cell{Status: levelStatus(pr.Level, lang)}
-			text := tr(lang, "outcome") + " " + pointValue(pr.Outcome, u, lang) + " · " + tr(lang, "yearly_target") + " " + value(pr.Target, u, lang)
+			state := capitalize(tr(lang, "proposal"))
 			if a := rep.Assessment(strategy.SubjectIndicator, ir.ID, p); a != nil {
 				c.Status = levelStatus(a.Level, lang)
-				state := tr(lang, "state_draft")
+				state = tr(lang, "state_draft")
 				switch {
 				case a.Confirmed:
 					state = tr(lang, "state_confirmed")
 				case a.Ready:
 					state = tr(lang, "state_ready")
 				}
-				text += " · " + state + " (" + tr(lang, "proposal") + ": " + progress.LevelLabel(pr.Level, lang) + ")"
-			} else {
-				text += " · " + tr(lang, "proposal")
+				if a.Level != pr.Level {
+					state += " (" + tr(lang, "proposal") + ": " + progress.LevelLabel(pr.Level, lang) + ")"
+				}
 			}
+			target := tr(lang, "yearly_target")
+			if pr.FromPath {
+				target = strings.ToLower(tr(lang, "chart_target_path"))
+			}
+			text := state + " · " + tr(lang, "outcome") + " " + pointValue(pr.Outcome, u, lang) + " · " + target + " " + value(pr.Target, u, lang)
 			if pr.Forecast != strategy.LevelNone {
 				text += " · " + tr(lang, "forecast_full_year") + ": " + progress.LevelLabel(pr.Forecast, lang)
 			}

@@ -35,7 +35,8 @@ type leadershipView struct {
 }
 
 // reportPeriods lists the report periods from the strategy's start (or
-// the first year with values) up to open, newest first.
+// the first year with values) up to open, newest first. A full year ends
+// after its T2, so it is listed once it is the open period.
 func reportPeriods(st *strategy.Strategy, open strategy.Period, raw *rawData) []strategy.Period {
 	first := open.Year
 	if !st.Start.IsZero() {
@@ -51,7 +52,7 @@ func reportPeriods(st *strategy.Strategy, open strategy.Period, raw *rawData) []
 	for y := open.Year; y >= first; y-- {
 		ps := progress.ReportPeriods(st.Rhythm, y)
 		for i := len(ps) - 1; i >= 0; i-- {
-			if !open.Before(ps[i]) {
+			if !ps[i].End().After(open.End()) {
 				out = append(out, ps[i])
 			}
 		}
@@ -67,7 +68,7 @@ func periodParam(r *http.Request, st *strategy.Strategy, def strategy.Period) (s
 		return def, true
 	}
 	p, err := strategy.ParsePeriod(v)
-	if err != nil || !progress.IsReportPeriod(st.Rhythm, p) || p.Year < 1990 || def.Before(p) {
+	if err != nil || !progress.IsReportPeriod(st.Rhythm, p) || p.Year < 1990 || p.End().After(def.End()) {
 		return def, false
 	}
 	return p, true

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -533,7 +534,8 @@ func TestLeadershipPage(t *testing.T) {
 		t.Fatalf("?period=2024-T2 = %d", code)
 	}
 	mustContain(t, "2024-T2", body, "Läget vid T2 2024", `<option value="2024-T2" selected>`)
-	for _, bad := range []string{"2025-Q1", "2025-T3", "2031", "nonsense", "2025-T9"} {
+	mustNotContain(t, "period picker", body, `<option value="2025">`)
+	for _, bad := range []string{"2025-Q1", "2025-T3", "2025", "2031", "nonsense", "2025-T9"} {
 		if code, _, _ := e.get("/ledning?period=" + url.QueryEscape(bad)); code != http.StatusBadRequest {
 			t.Errorf("?period=%s = %d, want 400", bad, code)
 		}
@@ -719,4 +721,23 @@ func TestMessages(t *testing.T) {
 			mustContain(t, u, body, `<html lang="`+lang+`"`)
 		}
 	}
+}
+
+// TestReevaluatesAsTimePasses: with unchanged data the statuses still
+// follow the clock (the open report period moves on).
+func TestReevaluatesAsTimePasses(t *testing.T) {
+	var mu sync.Mutex
+	now := testNow
+	e := newEnv(t, []*strategy.Strategy{testStrategy(t)}, openInternal, func(o *Options) {
+		o.RefreshInterval = 20 * time.Millisecond
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	_, _, body := e.get("/ledning")
+	mustContain(t, "June", body, "Läget vid T2 2025")
+	mu.Lock()
+	now = time.Date(2025, 9, 20, 12, 0, 0, 0, strategy.Stockholm)
+	mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	_, _, body = e.get("/ledning")
+	mustContain(t, "September", body, "Läget vid Helår 2025")
 }
