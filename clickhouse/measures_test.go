@@ -543,6 +543,24 @@ func TestMeasureAvailability(t *testing.T) {
 	mCheck(t, "tertial", mTotals(mCompute(t, s, "availability_uptime", strategy.Tertial, nil)), []mWant{{"2024-T1", "", 1100.0 / 13}})
 }
 
+// A window for service "*" applies to every service: one over Bygglov's
+// failed 12:00 result on 15 March leaves 3 of 3 ok; Mina sidor (results on
+// 1 March only) is unaffected.
+func TestMeasureMaintenanceForEveryService(t *testing.T) {
+	s := mStore(t)
+	probeData(t, s)
+	mWrite(t, s, 3, facts.Batch{Maintenance: []facts.MaintenanceWindow{
+		{Service: "*", Start: mUTC(t, "2024-03-15 11:59"), End: mUTC(t, "2024-03-15 12:01"), Note: "veckovis"},
+	}})
+	mCheck(t, "uptime", mCompute(t, s, "availability_uptime", strategy.Month, nil), []mWant{
+		{"2024-03", "", 1000.0 / 11},
+		{"2024-03", "service=Mina sidor", 87.5},
+		{"2024-03", "service=Bygglov", 100},
+		{"2024-04", "", 100},
+		{"2024-04", "service=Bygglov", 100},
+	})
+}
+
 func TestMeasureTenantsApart(t *testing.T) {
 	s := mStore(t)
 	caseData(t, s)
