@@ -577,9 +577,18 @@ func (r *Runner) record(ctx context.Context, res Result) {
 	}
 }
 
-// indicatorsOf returns the strategy's indicator ids and units.
+// indicatorsOf returns the series a collector may write for the strategy,
+// with their units: its indicators, and the self-assessment series of its
+// maturity dimensions (scores 0–100).
 func indicatorsOf(s *strategy.Strategy) (map[string]bool, map[string]strategy.Unit) {
 	ids, units := map[string]bool{}, map[string]strategy.Unit{}
+	if s.Maturity != nil {
+		for _, d := range s.Maturity.Dimensions {
+			if d.Survey != "" {
+				ids[d.Survey], units[d.Survey] = true, strategy.UnitPercent
+			}
+		}
+	}
 	for _, a := range s.Areas {
 		for _, g := range a.Goals {
 			for _, ind := range g.Indicators {
