@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/collectors"
+	"github.com/malbild/malbild/demo"
+	"github.com/malbild/malbild/facts"
+)
+
+const benchTenant = "0120"
+
+// Rows of the ingest section.
+type ingestRows struct{ e2e, store *row }
+
+func (b *bench) declareIngest() ingestRows {
+	n := thousands(int64(b.cfg.ingestRows))
+	return ingestRows{
+		e2e: b.report.declare("ingest", "cases_csv end to end (read, decode, parse, validate, insert) of a "+n+"-row Swedish CSV, through the collector runner",
+			"≥ 50 % of the baseline"),
+		store: b.report.declare("ingest", "store.WriteBatch of the same "+n+" cases (the collector's own write), vs a bare clickhouse-go PrepareBatch/Append/Send", ""),
+	}
+}
+
+// ingest measures the cases_csv collector end to end against writing the
+// same rows with store.WriteBatch, and WriteBatch against bare
+// clickhouse-go. Every run writes into a fresh, empty database that is
+// dropped afterwards.
+func (b *bench) ingest(ctx context.Context) error {
+	rows := b.ingestRows
+	if b.ch == nil {
+		return fmt.Errorf("no ClickHouse: %w", b.chErr)
+	}
+	n := b.cfg.ingestRows
+	dir := filepath.Join(b.dir, "ingest")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	csvPath := filepath.Join(dir, "arenden.csv")
+	start := time.Now()
+	if err := writeCasesCSV(csvPath, n, b.cfg.seed); err != nil {
+		return fmt.Errorf("generating the cases CSV: %w", err)
+	}
+	st, err := os.Stat(csvPath)
+	if err != nil {
+		return err
+	}
+	b.report.addSetup("Ingest: demo.GenerateCases wrote %s rows (%s, Windows-1252, ';') in %s.",
+		thousands(int64(n)), mb(st.Size()), time.Since(start).Round(time.Millisecond))
+
+	// End to end first, without the baseline's facts in memory.
+	var e2e []time.Duration
+	for i := range b.cfg.reps {
+		d, err := b.ingestEndToEnd(ctx, fmt.Sprintf("ingest_e2e_%d", i), csvPath, n)
+		if err != nil {
+			return fmt.Errorf("end-to-end run %d: %w", i+1, err)
+		}
+		b.log.Info("ingest end to end", "rows", n, "duration", d.Round(time.Millisecond).String(), "rows_per_s", int(float64(n)/d.Seconds()))
+		e2e = append(e2e, d)
+	}
+	cases := slices.Collect(demo.Cases(n, b.cfg.seed))
+	if len(cases) != n {
+		return fmt.Errorf("demo.Cases yielded %d cases, want %d", len(cases), n)
+	}
+	var store, bare []time.Duration
+	for i := range b.cfg.reps {
+		d, err := b.ingestTimed(ctx, fmt.Sprintf("ingest_store_%d", i), n, func(s *clickhouse.Store) error {
+			return s.WriteBatch(ctx, &facts.Batch{Tenant: benchTenant, Source: "bench", Version: uint64(i + 1), Cases: cases})
+		})
+		if err != nil {
+			return fmt.Errorf("store.WriteBatch run %d: %w", i+1, err)
+		}
+		b.log.Info("ingest store.WriteBatch", "rows", n, "duration", d.Round(time.Millisecond).String(), "rows_per_s", int(float64(n)/d.Seconds()))
+		store = append(store, d)
+		d, err = b.ingestTimed(ctx, fmt.Sprintf("ingest_bare_%d", i), n, func(s *clickhouse.Store) error {
+			return bareInsertCases(ctx, s.Conn(), benchTenant, "bench", uint64(i+1), cases)
+		})
+		if err != nil {
+			return fmt.Errorf("bare insert run %d: %w", i+1, err)
+		}
+		b.log.Info("ingest bare clickhouse-go", "rows", n, "duration", d.Round(time.Millisecond).String(), "rows_per_s", int(float64(n)/d.Seconds()))
+		bare = append(bare, d)
+	}
+	e2eRate := float64(n) / median(e2e).Seconds()
+	storeRate := float64(n) / median(store).Seconds()
+	bareRate := float64(n) / median(bare).Seconds()
+	b.report.fill(rows.e2e, rate(e2eRate), "store.WriteBatch of the same rows: "+rate(storeRate), percent(e2eRate/storeRate), verdict(e2eRate >= 0.5*storeRate))
+	b.report.fill(rows.store, rate(storeRate), "bare clickhouse-go: "+rate(bareRate), percent(storeRate/bareRate), "")
+	if b.cfg.reps > 1 {
+		b.report.addNote("Ingest figures are medians of %d runs each; end to end: %s; store.WriteBatch: %s; bare: %s.",
+			b.cfg.reps, durations(e2e), durations(store), durations(bare))
+	}
+	return nil
+}
+
+// ingestEndToEnd runs a cases_csv collector over the file through the
+// collector runner, as `malbild collect --once` does (store sink, run
+// recorded), into a fresh database, and checks that every row arrived.
+func (b *bench) ingestEndToEnd(ctx context.Context, db, csvPath string, n int) (time.Duration, error) {
+	s, err := b.store(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer b.dropDatabase(ctx, s, db)
+	inst := collectors.Instance{
+		Name:    "bench-arenden",
+		Kind:    "cases_csv",
+		Tenant:  benchTenant,
+		Timeout: 30 * time.Minute,
+		Options: &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: "path"},
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: csvPath},
+		}},
+	}
+	sink := collectors.NewStoreSink(s, nil, discard)
+	start := time.Now()
+	r, err := collectors.NewRunner(collectors.RunnerConfig{
+		Instances: []collectors.Instance{inst},
+		Sink:      sink,
+		Runs:      sink,
+		Logger:    discard,
+		Retry:     collectors.RetryPolicy{Attempts: 1},
+	})
+	if err != nil {
+		return 0, err
+	}
+	res, err := r.RunOnce(ctx, nil)
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	if err := res.Err(); err != nil {
+		return 0, err
+	}
+	if len(res) != 1 || res[0].Rows != n {
+		return 0, fmt.Errorf("the run reported %d rows, want %d", res[0].Rows, n)
+	}
+	if err := checkCount(ctx, s, "cases", n); err != nil {
+		return 0, err
+	}
+	return d, nil
+}
+
+// ingestTimed times write into a fresh database and checks the row count.
+func (b *bench) ingestTimed(ctx context.Context, db string, n int, write func(*clickhouse.Store) error) (time.Duration, error) {
+	s, err := b.store(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer b.dropDatabase(ctx, s, db)
+	start := time.Now()
+	if err := write(s); err != nil {
+		return 0, err
+	}
+	d := time.Since(start)
+	if err := checkCount(ctx, s, "cases", n); err != nil {
+		return 0, err
+	}
+	return d, nil
+}
+
+func (b *bench) dropDatabase(ctx context.Context, s *clickhouse.Store, db string) {
+	// The name is one of ours, made of letters, digits and underscores.
+	if err := s.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+		b.log.Warn("dropping a benchmark database", "db", db, "err", err)
+	}
+	s.Close()
+}
+
+// checkCount checks that table holds n rows (after deduplication of
+// re-sent rows, which a fresh table does not have).
+func checkCount(ctx context.Context, s *clickhouse.Store, table string, n int) error {
+	var got uint64
+	if err := s.Conn().QueryRow(ctx, "SELECT count() FROM "+table).Scan(&got); err != nil {
+		return fmt.Errorf("counting %s: %w", table, err)
+	}
+	if got != uint64(n) {
+		return fmt.Errorf("%s holds %d rows, want %d", table, got, n)
+	}
+	return nil
+}
+
+func writeCasesCSV(path string, n int, seed int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := demo.GenerateCases(f, n, seed); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// bareBlock is the block size of the bare insert, as in the store.
+const bareBlock = 10_000
+
+// bareInsertCases writes cases with nothing but clickhouse-go: one
+// INSERT, whole columns appended per block. It is the physical baseline
+// for the store's WriteBatch: no checks, no batch type.
+func bareInsertCases(ctx context.Context, conn driver.Conn, tenant, source string, version uint64, cases []facts.Case) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO cases (tenant, case_id, case_type, department, channel, digital, application, received, decided, source, version)")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	var (
+		tenants, ids, types, depts, chans, sources []string
+		digital, application                       []uint8
+		received                                   []time.Time
+		decided                                    []*time.Time
+		versions                                   []uint64
+	)
+	for lo := 0; lo < len(cases); lo += bareBlock {
+		block := cases[lo:min(lo+bareBlock, len(cases))]
+		tenants, ids, types, depts, chans, sources = tenants[:0], ids[:0], types[:0], depts[:0], chans[:0], sources[:0]
+		digital, application, received, decided, versions = digital[:0], application[:0], received[:0], decided[:0], versions[:0]
+		for i := range block {
+			c := &block[i]
+			tenants = append(tenants, tenant)
+			ids = append(ids, c.ID)
+			types = append(types, c.Type)
+			depts = append(depts, c.Department)
+			chans = append(chans, c.Channel)
+			digital = append(digital, b2u(c.Digital))
+			application = append(application, b2u(c.Application))
+			received = append(received, c.Received)
+			if c.Decided.IsZero() {
+				decided = append(decided, nil)
+			} else {
+				decided = append(decided, &c.Decided)
+			}
+			sources = append(sources, source)
+			versions = append(versions, version)
+		}
+		for i, col := range []any{tenants, ids, types, depts, chans, digital, application, received, decided, sources, versions} {
+			if err := b.Column(i).Append(col); err != nil {
+				return fmt.Errorf("column %d: %w", i, err)
+			}
+		}
+		if lo+bareBlock < len(cases) {
+			if err := b.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return b.Send()
+}
+
+func b2u(v bool) uint8 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// median returns the middle value (the upper middle of an even count).
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// quantile returns the value at position ⌊q·n⌋ of the sorted values.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+func durations(ds []time.Duration) string {
+	out := ""
+	for i, d := range ds {
+		if i > 0 {
+			out += ", "
+		}
+		out += d.Round(time.Millisecond).String()
+	}
+	return out
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/collectors"
+	"github.com/malbild/malbild/demo"
+	"github.com/malbild/malbild/examples"
+	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/strategy"
+)
+
+// dataset is one database loaded with demo facts and their measures.
+type dataset struct {
+	label         string // "10 000 000 cases, 50 000 000 probe results"
+	db            string
+	cases, probes int
+	dsn           string
+	store         *clickhouse.Store
+}
+
+// datasets are what the page, load and growth sections read: the full
+// data set, and for growth one that is cfg.growth times smaller.
+type datasets struct {
+	strat    *strategy.Strategy
+	large    *dataset
+	small    *dataset // nil when growth is 1 or not wanted
+	err      error    // why large (or the strategy) is missing
+	smallErr error    // why small is missing
+}
+
+// loadBatch is how many facts go into one WriteBatch while bulk loading.
+const loadBatch = 250_000
+
+// prepare loads the data sets: the small one first (it is quick), then
+// the large one. Each is bulk-loaded through store.WriteBatch from the
+// demo iterators, then its measures are computed with
+// collectors.Recompute, as the runner does after a collector run.
+func (b *bench) prepare(ctx context.Context) *datasets {
+	d := &datasets{}
+	d.strat, d.err = loadStrategy(b.cfg.strategy)
+	if d.err != nil {
+		return d
+	}
+	if b.cfg.wants("growth") && b.cfg.growth > 1 {
+		small := &dataset{db: "bench_small", cases: max(1, b.cfg.cases/b.cfg.growth), probes: b.cfg.probes / b.cfg.growth}
+		if err := b.loadDataset(ctx, d.strat, small); err != nil {
+			d.smallErr = err
+			b.log.Error("loading the small data set", "err", err)
+		} else {
+			d.small = small
+		}
+	}
+	large := &dataset{db: "bench_large", cases: b.cfg.cases, probes: b.cfg.probes}
+	if err := b.loadDataset(ctx, d.strat, large); err != nil {
+		d.err = err
+		b.log.Error("loading the data set", "err", err)
+	} else {
+		d.large = large
+	}
+	return d
+}
+
+func loadStrategy(name string) (*strategy.Strategy, error) {
+	if _, err := os.Stat(name); err == nil {
+		return strategy.Load(name)
+	}
+	data, file, err := examples.Strategy(name)
+	if err != nil {
+		return nil, fmt.Errorf("strategy %q: neither a file nor an example (%v)", name, examples.Strategies())
+	}
+	return strategy.Parse(file, data)
+}
+
+func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *dataset) error {
+	d.label = thousands(int64(d.cases)) + " cases, " + thousands(int64(d.probes)) + " probe results"
+	s, err := b.store(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	d.store, d.dsn = s, b.ch.DSN(d.db)
+	tenant := st.Municipality.Code
+	writeCases := func(ctx context.Context, rows []facts.Case) error {
+		return s.WriteBatch(ctx, &facts.Batch{Tenant: tenant, Source: "bench-demo", Version: 1, Cases: rows})
+	}
+	writeProbes := func(ctx context.Context, rows []facts.ProbeResult) error {
+		return s.WriteBatch(ctx, &facts.Batch{Tenant: tenant, Source: "bench-demo", Version: 1, Probes: rows})
+	}
+	start := time.Now()
+	n, err := loadSeq(ctx, demo.Cases(d.cases, b.cfg.seed), loadBatch, writeCases)
+	if err != nil {
+		return fmt.Errorf("loading cases: %w", err)
+	}
+	casesTime := time.Since(start)
+	start = time.Now()
+	m, err := loadSeq(ctx, demo.ProbeResults(d.probes, b.cfg.seed), loadBatch, writeProbes)
+	if err != nil {
+		return fmt.Errorf("loading probe results: %w", err)
+	}
+	probesTime := time.Since(start)
+	if n != d.cases || m != d.probes {
+		return fmt.Errorf("the demo generators yielded %d cases and %d probe results, want %d and %d", n, m, d.cases, d.probes)
+	}
+	b.log.Info("data set loaded", "db", d.db, "cases", n, "cases_time", casesTime.Round(time.Millisecond).String(),
+		"probes", m, "probes_time", probesTime.Round(time.Millisecond).String())
+	start = time.Now()
+	timed := &timedMeasures{MeasureStore: s}
+	res, err := collectors.Recompute(ctx, timed, st, nil)
+	recompTime := time.Since(start)
+	if err != nil {
+		// Some measures failed; the pages show what the others wrote.
+		b.log.Error("recomputing measures", "db", d.db, "err", err)
+		b.report.addNote("collectors.Recompute on %q (%s) failed for some indicators after %s: %s",
+			d.db, d.label, recompTime.Round(time.Millisecond), oneLine(err.Error()))
+		if res.Indicators == 0 {
+			return fmt.Errorf("recomputing measures: %w", err)
+		}
+	}
+	b.log.Info("measures recomputed", "db", d.db, "indicators", res.Indicators, "observations", res.Observations,
+		"duration", recompTime.Round(time.Millisecond).String(), "per_measure", timed.String())
+	b.report.addSetup("Data set %q (%s): bulk-loaded from demo.Cases and demo.ProbeResults through store.WriteBatch in batches of %s: "+
+		"cases in %s (%s), probe results in %s (%s); collectors.Recompute wrote %s observations for %d indicators in %s (%s).",
+		d.db, d.label, thousands(loadBatch), casesTime.Round(time.Millisecond), rate(float64(n)/casesTime.Seconds()),
+		probesTime.Round(time.Millisecond), rate(float64(m)/probesTime.Seconds()),
+		thousands(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed)
+	return nil
+}
+
+// loadSeq writes the values of seq in batches of size rows, generating
+// the next batch while the previous one is written. write must not keep
+// the slice it is given. It returns the number of values written.
+func loadSeq[T any](ctx context.Context, seq iter.Seq[T], size int, write func(context.Context, []T) error) (int, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	full := make(chan []T, 1)
+	free := make(chan []T, 2)
+	free <- make([]T, 0, size)
+	free <- make([]T, 0, size)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for buf := range full {
+			if err == nil && ctx.Err() == nil {
+				if err = write(ctx, buf); err != nil {
+					cancel(err)
+				}
+			}
+			free <- buf[:0]
+		}
+		done <- err
+	}()
+	n := 0
+	buf := <-free
+	for v := range seq {
+		buf = append(buf, v)
+		if len(buf) < size {
+			continue
+		}
+		n += len(buf)
+		full <- buf
+		buf = <-free
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(buf) > 0 && ctx.Err() == nil {
+		n += len(buf)
+		full <- buf
+	}
+	close(full)
+	if err := <-done; err != nil {
+		return n, err
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return n, err
+	}
+	return n, ctx.Err()
+}
+
+// timedMeasures is a collectors.MeasureStore that times each measure.
+type timedMeasures struct {
+	collectors.MeasureStore
+	mu    sync.Mutex
+	times map[string]time.Duration // by measure name
+	order []string
+}
+
+func (t *timedMeasures) ComputeMeasure(ctx context.Context, tenant string, m clickhouse.MeasureRequest) ([]strategy.Observation, error) {
+	start := time.Now()
+	obs, err := t.MeasureStore.ComputeMeasure(ctx, tenant, m)
+	d := time.Since(start)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.times == nil {
+		t.times = map[string]time.Duration{}
+	}
+	if _, ok := t.times[m.Name]; !ok {
+		t.order = append(t.order, m.Name)
+	}
+	t.times[m.Name] += d
+	return obs, err
+}
+
+// String lists the time per measure, in the order they were computed.
+func (t *timedMeasures) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var parts []string
+	for _, name := range t.order {
+		parts = append(parts, fmt.Sprintf("%s %s", name, t.times[name].Round(time.Millisecond)))
+	}
+	return strings.Join(parts, ", ")
+}

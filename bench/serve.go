@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Rows of the load section.
+type loadRows struct{ public, api, rss *row }
+
+const (
+	loadTargetRate = 2000
+	loadTargetP99  = 50 * time.Millisecond
+	rssTarget      = 300 << 20
+	apiPath        = "/api/v1/"
+)
+
+func (b *bench) declareLoad() loadRows {
+	w := fmt.Sprintf("wrk -t%d -c%d -d%s --latency", b.cfg.wrkThreads, b.cfg.wrkConns, b.cfg.wrkDur)
+	return loadRows{
+		public: b.report.declare("load", "GET "+publicPath+" (public page, warm) under "+w,
+			fmt.Sprintf("≥ %s req/s, p99 ≤ %s", thousands(loadTargetRate), ms(loadTargetP99))),
+		api: b.report.declare("load", "GET "+apiPath+" (open-data API index) under "+w, ""),
+		rss: b.report.declare("load", "Peak RSS of the dashboards server process (VmHWM) over the load section", "≤ "+mb(rssTarget)),
+	}
+}
+
+// load runs the dashboards as a child process on the large data set and
+// measures throughput and latency with wrk, next to a static answer of
+// the same size from the same server, and the child's peak memory.
+func (b *bench) load(ctx context.Context, d *datasets) error {
+	rows := b.loadRows
+	if d.large == nil {
+		return fmt.Errorf("no data set: %w", d.err)
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk is not installed (scripts/install-deps.sh bench installs it)")
+	}
+	child, err := b.startChild(ctx, d.large)
+	if err != nil {
+		return err
+	}
+	defer child.stop(b)
+	client := &http.Client{Timeout: time.Minute}
+	startRSS, _ := procStatus(child.pid(), "VmRSS")
+	first, _, err := timedGet(ctx, client, child.url+publicPath)
+	if err != nil {
+		return err
+	}
+	b.report.addNote("Load: the first request of %s after the server process started took %s (its RSS after start: %s).",
+		publicPath, ms(first), mb(startRSS))
+
+	var errs []error
+	for _, t := range []struct {
+		path string
+		row  *row
+	}{{publicPath, rows.public}, {apiPath, rows.api}} {
+		page, static, err := b.loadPair(ctx, child, client, t.path)
+		if err != nil {
+			b.report.skip(t.row, oneLine(err.Error()))
+			errs = append(errs, err)
+			continue
+		}
+		v := ""
+		if t.path == publicPath {
+			v = verdict(page.perSecond >= loadTargetRate && page.p99 <= loadTargetP99)
+		}
+		b.report.fill(t.row, page.String(), fmt.Sprintf("static %s bytes, same server: %s", thousands(int64(static.bytes)), static.wrkResult),
+			percent(page.perSecond/static.perSecond)+" of the rate", v)
+	}
+	peak, err := procStatus(child.pid(), "VmHWM")
+	if err != nil {
+		b.report.skip(rows.rss, oneLine(err.Error()))
+		errs = append(errs, err)
+	} else {
+		b.report.fill(rows.rss, mb(peak), "RSS after start, before any request: "+mb(startRSS), "", verdict(peak <= rssTarget))
+	}
+	return errors.Join(errs...)
+}
+
+type staticResult struct {
+	wrkResult
+	bytes int
+}
+
+// loadPair runs wrk on path and then on a static answer of the same size.
+func (b *bench) loadPair(ctx context.Context, c *childServer, client *http.Client, path string) (wrkResult, staticResult, error) {
+	// Warm the page (and learn its size) before measuring it.
+	_, size, err := timedGet(ctx, client, c.url+path)
+	if err != nil {
+		return wrkResult{}, staticResult{}, err
+	}
+	page, err := b.wrkProfiled(ctx, c, path)
+	if err != nil {
+		return page, staticResult{}, err
+	}
+	b.log.Info("wrk", "path", path, "bytes", size, "result", page.String(), "socket_errors", page.errors,
+		"bytes_per_request", page.bytesRead/page.requests)
+	// wrk asks without Accept-Encoding; its answers must be as large as
+	// ours (headers included), or the two runs did not fetch the same.
+	if per := page.bytesRead / page.requests; per < int64(size) {
+		b.report.addNote("Load: wrk read %d bytes per request of %s, less than its %d-byte body.", per, path, size)
+	}
+	staticPath := staticPrefix + strconv.Itoa(size)
+	if _, n, err := timedGet(ctx, client, c.url+staticPath); err != nil || n != size {
+		return page, staticResult{}, fmt.Errorf("static baseline of %d bytes: got %d bytes, %v", size, n, err)
+	}
+	static, err := runWrk(ctx, b.cfg, c.url+staticPath)
+	if err != nil {
+		return page, staticResult{}, err
+	}
+	b.log.Info("wrk", "path", staticPath, "result", static.String(), "socket_errors", static.errors)
+	return page, staticResult{static, size}, nil
+}
+
+// wrkProfiled runs wrk on path; with -profile-dir it also takes a CPU
+// profile of the server during the run.
+func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string) (wrkResult, error) {
+	if b.cfg.profileDir == "" {
+		return runWrk(ctx, b.cfg, c.url+path)
+	}
+	secs := max(1, int(b.cfg.wrkDur/time.Second)-2)
+	name := filepath.Join(b.cfg.profileDir, "cpu"+strings.NewReplacer("/", "_").Replace(strings.TrimSuffix(path, "/"))+".prof")
+	done := make(chan error, 1)
+	go func() { done <- fetchTo(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.url, secs), name) }()
+	r, err := runWrk(ctx, b.cfg, c.url+path)
+	if perr := <-done; perr != nil {
+		b.log.Warn("CPU profile of the server failed", "err", perr)
+	} else {
+		b.log.Info("CPU profile of the server under load written", "file", name)
+	}
+	return r, err
+}
+
+func fetchTo(ctx context.Context, url, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// childServer is the dashboards server process of the load section.
+type childServer struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	url   string
+	done  chan struct{}
+}
+
+func (c *childServer) pid() int { return c.cmd.Process.Pid }
+
+// startChild runs this program again as the dashboards server of d and
+// waits until it listens.
+func (b *bench) startChild(ctx context.Context, d *dataset) (*childServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this program to run it as the server: %w", err)
+	}
+	logFile, err := os.Create(filepath.Join(b.dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, childCommand, "-dsn", d.dsn, "-strategy", b.cfg.strategy)
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting the server: %w", err)
+	}
+	c := &childServer{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	go func() { cmd.Wait(); logFile.Close(); close(c.done) }()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
+				addr <- a
+				break
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case a := <-addr:
+		c.url = "http://" + a
+		b.log.Info("dashboards server started", "pid", c.pid(), "url", c.url)
+		return c, nil
+	case <-c.done:
+		return nil, fmt.Errorf("the server exited at start-up: %s", oneLine(tail(filepath.Join(b.dir, "server.log"))))
+	case <-time.After(time.Minute):
+		c.stop(b)
+		return nil, errors.New("the server did not listen within a minute")
+	case <-ctx.Done():
+		c.stop(b)
+		return nil, ctx.Err()
+	}
+}
+
+// stop closes the child's stdin, which ends it, and kills it (it alone)
+// if it has not exited after ten seconds.
+func (c *childServer) stop(b *bench) {
+	c.stdin.Close()
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		b.log.Warn("the server did not stop; killing it", "pid", c.pid())
+		c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// procStatus reads a memory figure (VmRSS, VmHWM) of process pid, in bytes.
+func procStatus(pid int, key string) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 3 && f[0] == key+":" && f[2] == "kB" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/status: %s: %w", pid, key, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, key)
+}
+
+// tail returns the last lines of a file, for error messages.
+func tail(path string) string {
+	lines := strings.Split(strings.TrimSpace(readFile(path)), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return strings.Join(lines, " / ")
+}
