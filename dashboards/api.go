@@ -220,21 +220,31 @@ func observationsOf(snap *snapshot, internal bool, ids []string) []apiObservatio
 	return out
 }
 
-func indicatorParams(r *http.Request) []string {
-	var ids []string
+// indicatorParams reads ?indicator= (repeatable, or comma-separated),
+// keeping the ids of st's indicators only, sorted. ok is false when the
+// request named indicators but none of them exists.
+func indicatorParams(r *http.Request, st *strategy.Strategy) (ids []string, ok bool) {
+	asked := false
 	for _, v := range r.URL.Query()["indicator"] {
 		for _, id := range strings.Split(v, ",") {
 			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
+				asked = true
+				if st.Indicator(id) != nil {
+					ids = append(ids, id)
+				}
 			}
 		}
 	}
 	slices.Sort(ids)
-	return slices.Compact(ids)
+	return slices.Compact(ids), !asked || len(ids) > 0
 }
 
 func (s *Server) serveAPIObservations(w http.ResponseWriter, r *http.Request) {
-	ids := indicatorParams(r)
+	ids, ok := indicatorParams(r, reqInfo(r).strat)
+	if !ok {
+		writeJSON(w, r, http.StatusNotFound, "application/json; charset=utf-8", map[string]string{"error": "no such indicator"})
+		return
+	}
 	s.serveAPI(w, r, "observations|"+strings.Join(ids, ","), func(snap *snapshot, internal bool) (any, error) {
 		return map[string]any{"municipality": snap.strat.Municipality.Code, "licence": licenceCC0,
 			"observations": observationsOf(snap, internal, ids)}, nil
@@ -252,8 +262,12 @@ func csvSafe(s string) string {
 func (s *Server) serveAPIObservationsCSV(w http.ResponseWriter, r *http.Request) {
 	q := reqInfo(r)
 	internal := s.internal(r)
+	ids, ok := indicatorParams(r, q.strat)
+	if !ok {
+		http.Error(w, "no such indicator", http.StatusNotFound)
+		return
+	}
 	snap := s.data(r.Context(), q.strat)
-	ids := indicatorParams(r)
 	key := "api|csv|" + strings.Join(ids, ",")
 	s.serveCached(w, r, snap, key, func() (cached, error) {
 		titles := map[string]string{}

@@ -34,6 +34,7 @@ type snapshot struct {
 
 	mu    sync.Mutex
 	pages map[string]cached // rendered pages and API answers by key
+	size  int               // bytes in pages
 }
 
 // cached is one cached answer.
@@ -47,9 +48,12 @@ type cached struct {
 // not change.
 const reevaluateAfter = 10 * time.Minute
 
-// maxCached bounds the answers cached per snapshot (keys include query
-// values, which come from outside).
-const maxCached = 2000
+// maxCached and maxCachedBytes bound the answers cached per snapshot
+// (keys include query values, which come from outside).
+const (
+	maxCached      = 2000
+	maxCachedBytes = 64 << 20
+)
 
 func (sn *snapshot) get(key string) (cached, bool) {
 	sn.mu.Lock()
@@ -64,9 +68,11 @@ func (sn *snapshot) put(key string, c cached) {
 	if sn.pages == nil {
 		sn.pages = map[string]cached{}
 	}
-	if len(sn.pages) < maxCached {
-		sn.pages[key] = c
+	if _, ok := sn.pages[key]; ok || len(sn.pages) >= maxCached || sn.size+len(c.body) > maxCachedBytes {
+		return
 	}
+	sn.pages[key] = c
+	sn.size += len(c.body)
 }
 
 func (s *Server) tenantState(code string) *tenantState {

@@ -624,6 +624,12 @@ func TestAPI(t *testing.T) {
 		t.Error("CSV lacks andel-digitala 2024 = 63")
 	}
 
+	if code, _, _ := e.get("/api/v1/observations?indicator=finns-inte"); code != http.StatusNotFound {
+		t.Errorf("observations of an unknown indicator = %d, want 404", code)
+	}
+	if _, _, body := e.get("/api/v1/observations.csv?indicator=intern-kostnad"); strings.Contains(body, "intern-kostnad") {
+		t.Error("the CSV gives an internal indicator's values to the public")
+	}
 	_, _, body = e.get("/api/v1/statuses")
 	mustContain(t, "statuses", body, publishedComment, `"level": "partly"`)
 	mustNotContain(t, "statuses", body, secrets...)

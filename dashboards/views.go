@@ -272,7 +272,7 @@ func progressData(ir *progress.IndicatorResult, now time.Time, lang string) (pro
 		d.BandLow = append(d.BandLow, lo)
 		d.BandHigh = append(d.BandHigh, hi)
 	}
-	if !hasAny(d.Forecast[:]) || !ir.Forecast.OK {
+	if !hasAny(d.Forecast) || !ir.Forecast.OK {
 		d.Forecast, d.BandLow, d.BandHigh = nil, nil, nil
 	}
 	return d, periods
@@ -296,8 +296,8 @@ func progressTable(ir *progress.IndicatorResult, d progressSeries, lang string) 
 		return progress.FormatValue(p.V, u, lang)
 	}
 	for i, per := range d.Periods {
-		any := d.Actual[i].OK || d.Targets[i].OK || d.Baseline[i].OK || (withForecast && d.Forecast[i].OK && !d.Actual[i].OK)
-		if !any {
+		show := d.Actual[i].OK || d.Targets[i].OK || d.Baseline[i].OK || (withForecast && d.Forecast[i].OK && !d.Actual[i].OK)
+		if !show {
 			continue
 		}
 		target := f(d.Targets[i])
