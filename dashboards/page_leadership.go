@@ -28,6 +28,7 @@ type leadershipView struct {
 	Action      string
 	Periods     []option
 	Deviations  table
+	Rest        table // the goals and indicators that follow plan
 	Overview    table
 	Maturity    *maturityView
 	Indicators  table
@@ -145,7 +146,7 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 		for _, rp := range reportPeriods(st, snap.eval.full.Open, snap.raw) {
 			v.Periods = append(v.Periods, option{Value: rp.String(), Label: rp.Label(lang), Selected: rp == period})
 		}
-		v.Deviations = s.deviations(q.base, rep, snap, period, lang)
+		v.Deviations, v.Rest = s.deviations(q.base, rep, period, lang)
 		v.Overview = overviewTable(rep, lang)
 		m, err := maturityViewOf(rep.Maturity, "", lang)
 		if err != nil {
@@ -161,15 +162,28 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) deviations(base string, rep *progress.Report, snap *snapshot, period strategy.Period, lang string) table {
-	t := newTable(lang, tr(lang, "deviations_caption"),
+// deviations lists the goals and indicators that deviate from plan, most
+// serious first, and then the rest, in strategy order: exception first,
+// but every goal on the page.
+func (s *Server) deviations(base string, rep *progress.Report, period strategy.Period, lang string) (devTable, restTable table) {
+	devTable = newTable(lang, tr(lang, "deviations_caption"),
 		tr(lang, "indicator")+" / "+tr(lang, "goal"), tr(lang, "status"), tr(lang, "actual"), tr(lang, "why"))
-	t.Num[2] = true
+	restTable = newTable(lang, tr(lang, "rest_caption"),
+		tr(lang, "indicator")+" / "+tr(lang, "goal"), tr(lang, "status"), tr(lang, "actual"), tr(lang, "why"))
+	devTable.Num[2], restTable.Num[2] = true, true
 	type dev struct {
 		sev int
 		r   row
 	}
 	var devs []dev
+	add := func(sev int, r row) {
+		if sev > 0 {
+			r.Mark = true
+			devs = append(devs, dev{sev, r})
+			return
+		}
+		restTable.Rows = append(restTable.Rows, r)
+	}
 	for _, gr := range rep.Goals {
 		if gr.Dropped {
 			continue
@@ -180,28 +194,24 @@ func (s *Server) deviations(base string, rep *progress.Report, snap *snapshot, p
 		} else if gr.Open.Forecast != strategy.LevelNone && period == rep.Open {
 			level, reason = gr.Open.Forecast, gr.Open.ForecastReason.In(lang)
 		}
-		if sev := levelSeverity(level); sev > 0 {
-			devs = append(devs, dev{sev, row{Mark: true, Cells: []cell{
-				txt(tr(lang, "goal") + ": " + gr.Goal.Title.In(lang)), {Status: levelStatus(level, lang)}, txt("–"), txt(reason)}}})
-		}
+		add(levelSeverity(level), row{Cells: []cell{
+			txt(tr(lang, "goal") + ": " + gr.Goal.Title.In(lang)), {Status: levelStatus(level, lang)}, txt("–"), txt(reason)}})
 	}
 	for _, ir := range rep.Indicators {
 		if ir.Dropped {
 			continue
 		}
-		if sev := severity(ir.Status.Status); sev > 0 {
-			devs = append(devs, dev{sev, row{Mark: true, Cells: []cell{
-				{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)},
-				{Status: indicatorStatus(ir.Status.Status, lang)},
-				txt(pointValue(ir.Status.Latest, ir.Indicator.Unit, lang)),
-				txt(ir.Status.Reason.In(lang))}}})
-		}
+		add(severity(ir.Status.Status), row{Cells: []cell{
+			{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)},
+			{Status: indicatorStatus(ir.Status.Status, lang)},
+			txt(pointValue(ir.Status.Latest, ir.Indicator.Unit, lang)),
+			txt(ir.Status.Reason.In(lang))}})
 	}
 	slices.SortStableFunc(devs, func(a, b dev) int { return cmp.Compare(b.sev, a.sev) })
 	for _, d := range devs {
-		t.Rows = append(t.Rows, d.r)
+		devTable.Rows = append(devTable.Rows, d.r)
 	}
-	return t
+	return devTable, restTable
 }
 
 func overviewTable(rep *progress.Report, lang string) table {

@@ -26,11 +26,7 @@ func indicatorStatus(st progress.Status, lang string) *statusView {
 	case progress.StatusOffTrack:
 		class = "bad"
 	}
-	sym := st.Symbol()
-	if st == progress.StatusStale {
-		sym = "◷" // the engine's ⧗ is missing from common fonts
-	}
-	return &statusView{Key: st.Key(), Symbol: sym, Label: st.Label(lang), Class: class}
+	return &statusView{Key: st.Key(), Symbol: st.Symbol(), Label: st.Label(lang), Class: class}
 }
 
 func levelStatus(l strategy.Level, lang string) *statusView {
