@@ -1,0 +1,436 @@
+package followup
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/progress"
+	"github.com/malbild/malbild/strategy"
+)
+
+// assessForm is a posted assessment form, shown again after a refusal.
+type assessForm struct {
+	in  AssessmentInput
+	err *Error
+}
+
+// valueForm is a posted value form, shown again after a refusal.
+type valueForm struct {
+	period, value, dimension, comment string
+	base                              uint64
+	err                               *Error
+}
+
+type option struct {
+	Value, Label string
+	Checked      bool
+}
+
+type fact struct{ Label, Value string }
+
+type assessView struct {
+	chrome
+	Kind, Title, Context, Owner string
+	PeriodLabel, Back           string
+	Facts                       []fact
+	Level                       *levelView
+	Items                       []itemView
+	Action                      string
+	Editable                    bool
+	Closed                      bool
+	NotAllowed                  string
+	Levels, Forecasts           []option
+	HasForecast                 bool
+	Comment                     string
+	Ready                       bool
+	Base                        string
+	MaxComment                  int
+	Problems                    []string
+	Conflict                    *conflictView
+	History                     []historyRow
+	Values                      *valuesView
+}
+
+type itemView struct {
+	Label     string
+	Level     *levelView
+	Confirmed bool
+	Reason    string
+}
+
+type conflictView struct {
+	Theirs, Yours []fact
+	TheirsHead    string
+}
+
+type historyRow struct {
+	Saved, Author     string
+	Level             *levelView
+	Forecast, Comment string
+	State             string
+}
+
+type valuesView struct {
+	Action, Back                      string
+	Editable                          bool
+	Note, Unit                        string
+	Period, Value, Dimension, Comment string
+	Base                              string
+	Problems                          []string
+	Conflict                          []string
+	Current                           []valueRow
+	History                           []valueRow
+}
+
+type valueRow struct {
+	Period, Dimension, Value       string
+	Source, Author, Comment, Saved string
+	CorrectURL                     string
+}
+
+func (s *Service) serveIndicator(w http.ResponseWriter, r *http.Request, q *req) {
+	s.serveAssess(w, r, q, strategy.SubjectIndicator)
+}
+
+func (s *Service) serveGoal(w http.ResponseWriter, r *http.Request, q *req) {
+	s.serveAssess(w, r, q, strategy.SubjectGoal)
+}
+
+func (s *Service) serveAssess(w http.ResponseWriter, r *http.Request, q *req, subject strategy.SubjectKind) {
+	p, ok := s.periodOf(r, q)
+	if _, known := owners(q.st, subject, r.PathValue("id")); !ok || !known {
+		s.fail(w, r, q, errNotFound())
+		return
+	}
+	var vf *valueForm
+	if subject == strategy.SubjectIndicator {
+		vf = s.correctionForm(r, q)
+	}
+	s.assessPage(w, r, q, subject, r.PathValue("id"), p, nil, vf, http.StatusOK)
+}
+
+// correctionForm fills the value form from ?varde=PERIOD&dim=KIND=VALUE:
+// the value to correct, with its version as the base.
+func (s *Service) correctionForm(r *http.Request, q *req) *valueForm {
+	qs := r.URL.Query()
+	per, err := strategy.ParsePeriod(qs.Get("varde"))
+	if err != nil {
+		return nil
+	}
+	ind := q.st.Indicator(r.PathValue("id"))
+	var d strategy.Dimension
+	if k, v, ok := strings.Cut(qs.Get("dim"), "="); ok {
+		d = strategy.Dimension{Kind: k, Value: v}
+	}
+	vf := &valueForm{period: per.String(), dimension: qs.Get("dim")}
+	cur, err := s.currentValue(r.Context(), q.st.Municipality.Code, valueKey(ind), per, d)
+	if err == nil && cur != nil {
+		vf.value = progress.FormatNumber(cur.Value, "sv")
+		vf.base = cur.Version
+	}
+	return vf
+}
+
+// assessPage renders the assessment form of a goal or indicator for p;
+// af and vf are posted forms to show again (with their problems).
+func (s *Service) assessPage(w http.ResponseWriter, r *http.Request, q *req, subject strategy.SubjectKind, id string, p strategy.Period, af *assessForm, vf *valueForm, status int) {
+	ctx := r.Context()
+	st, lang := q.st, q.lang
+	rep, err := s.evaluate(ctx, st)
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
+	states, err := s.states(ctx, st)
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
+	own, _ := owners(st, subject, id)
+	v := &assessView{chrome: s.chrome(q, "periods"), Kind: string(subject), PeriodLabel: p.Label(lang),
+		Back: q.url("/uppfoljning/rapport/"+p.String()) + "#rad-" + id, Closed: states[p].Closed,
+		HasForecast: p.Kind != strategy.Year, MaxComment: MaxComment}
+	if r.URL.Query().Get("sparat") != "" {
+		v.Flash = tr(lang, "saved")
+	}
+	var (
+		proposal, pForecast strategy.Level
+		ind                 *strategy.Indicator
+	)
+	switch subject {
+	case strategy.SubjectIndicator:
+		ind = st.Indicator(id)
+		g := st.GoalOf(ind)
+		v.Title, v.Owner = ind.Title.In(lang), ownerText(ownerOf(ind, g), lang)
+		if g != nil {
+			v.Context = tr(lang, "goal") + ": " + g.Title.In(lang)
+		}
+		v.Action = q.url("/uppfoljning/indikator/" + id + "/" + p.String())
+		pr, _ := rep.ProposeIndicator(id, p)
+		proposal, pForecast = pr.Level, pr.Forecast
+		out, tgt := "–", "–"
+		if pr.Outcome != nil {
+			out = formatValue(pr.Outcome.Value, ind.Unit, lang) + " (" + pr.Outcome.Period.Label(lang) + ")"
+		}
+		if pr.Target != nil {
+			tgt = formatValue(*pr.Target, ind.Unit, lang)
+		}
+		v.Facts = append(v.Facts, fact{tr(lang, "outcome"), out}, fact{tr(lang, "target"), tgt},
+			fact{tr(lang, "proposal"), capitalize(progress.LevelLabel(pr.Level, lang))},
+			fact{tr(lang, "proposal_reason"), pr.Reason.In(lang)})
+		if v.HasForecast {
+			v.Facts = append(v.Facts, fact{tr(lang, "forecast"), forecastLabel(pr.Forecast, lang)},
+				fact{tr(lang, "forecast_reason"), pr.ForecastReason.In(lang)})
+		}
+	case strategy.SubjectGoal:
+		g := st.Goal(id)
+		v.Title, v.Owner = g.Title.In(lang), ownerText(g.Owner, lang)
+		if a := st.AreaOf(g); a != nil {
+			v.Context = a.Title.In(lang)
+		}
+		v.Action = q.url("/uppfoljning/mal/" + id + "/" + p.String())
+		gp, _ := rep.ProposeGoal(id, p)
+		proposal, pForecast = gp.Level, gp.Forecast
+		v.Facts = append(v.Facts, fact{tr(lang, "proposal"), capitalize(progress.LevelLabel(gp.Level, lang))},
+			fact{tr(lang, "proposal_reason"), gp.Reason.In(lang)})
+		if v.HasForecast {
+			v.Facts = append(v.Facts, fact{tr(lang, "forecast"), forecastLabel(gp.Forecast, lang)})
+		}
+		for _, it := range gp.Items {
+			label := it.ID
+			if it.Kind == "indicator" {
+				if x := st.Indicator(it.ID); x != nil {
+					label = x.Title.In(lang)
+				}
+			} else {
+				label = capitalize(it.Kind)
+			}
+			v.Items = append(v.Items, itemView{Label: label, Level: levelOf(it.Level, lang), Confirmed: it.Confirmed, Reason: it.Reason.In(lang)})
+		}
+	}
+	latest := rep.Assessment(subject, id, p)
+	v.Editable = q.who.MayEdit(own...) && !v.Closed
+	if !q.who.MayEdit(own...) {
+		v.NotAllowed = trf(lang, "not_allowed", strings.Join(nonEmpty(own), ", "))
+	}
+	// What the form shows: the posted input, else the latest revision,
+	// else the engine's proposal.
+	in := AssessmentInput{Level: proposal, Forecast: pForecast}
+	if latest != nil {
+		v.Level = levelOf(latest.Level, lang)
+		in = AssessmentInput{Level: latest.Level, Forecast: latest.Forecast, Comment: latest.Comment, Ready: latest.Ready, Base: latest.Revision}
+		if latest.Author == "strategy" { // recorded in the strategy file: not a stored revision
+			in.Base = 0
+		}
+	}
+	if af != nil {
+		in = af.in
+		for _, pr := range af.err.Problems {
+			v.Problems = append(v.Problems, pr.In(lang))
+		}
+		if cur := af.err.CurrentAssessment; cur != nil {
+			in.Base = cur.Revision
+			v.Conflict = &conflictView{
+				TheirsHead: trf(lang, "conflict_theirs", cur.Author, formatTime(cur.Created)),
+				Theirs:     assessmentFacts(cur, p, lang),
+				Yours:      assessmentFacts(&strategy.Assessment{Level: af.in.Level, Forecast: af.in.Forecast, Comment: af.in.Comment, Ready: af.in.Ready, Confirmed: af.in.Confirm}, p, lang),
+			}
+		}
+	}
+	v.Comment, v.Ready, v.Base = in.Comment, in.Ready, strconv.FormatUint(in.Base, 10)
+	for _, l := range assessLevels {
+		v.Levels = append(v.Levels, option{Value: string(l), Label: capitalize(progress.LevelLabel(l, lang)), Checked: in.Level == l})
+	}
+	v.Forecasts = append(v.Forecasts, option{Value: "", Label: tr(lang, "no_forecast"), Checked: in.Forecast == strategy.LevelNone})
+	for _, l := range forecastLevels {
+		v.Forecasts = append(v.Forecasts, option{Value: string(l), Label: forecastLabel(l, lang), Checked: in.Forecast == l})
+	}
+	hist, err := s.store.AssessmentHistory(ctx, st.Municipality.Code, subject, id)
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
+	for _, a := range hist {
+		if a.Period != p {
+			continue
+		}
+		h := historyRow{Saved: formatTime(a.Created), Author: a.Author, Level: levelOf(a.Level, lang), Comment: a.Comment,
+			State: stateLabel(stateOf(&a), lang)}
+		if v.HasForecast {
+			h.Forecast = forecastLabel(a.Forecast, lang)
+		}
+		v.History = append(v.History, h)
+	}
+	if ind != nil {
+		if v.Values, err = s.valuesView(r, q, ind, p, vf); err != nil {
+			s.fail(w, r, q, err)
+			return
+		}
+	}
+	s.render(w, r, q, status, "assess", trf(lang, "assess_title", p.Label(lang), v.Title), v)
+}
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"–"}
+	}
+	return out
+}
+
+func assessmentFacts(a *strategy.Assessment, p strategy.Period, lang string) []fact {
+	fs := []fact{{tr(lang, "assessment"), capitalize(progress.LevelLabel(a.Level, lang))}}
+	if p.Kind != strategy.Year {
+		fs = append(fs, fact{tr(lang, "forecast"), forecastLabel(a.Forecast, lang)})
+	}
+	return append(fs, fact{tr(lang, "comment"), a.Comment}, fact{tr(lang, "status"), stateLabel(stateOf(a), lang)})
+}
+
+// valuesView is the value section of an indicator's page: this year's
+// and last year's values, the manual history and the form.
+func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p strategy.Period, vf *valueForm) (*valuesView, error) {
+	ctx, lang, tenant, key := r.Context(), q.lang, q.st.Municipality.Code, valueKey(ind)
+	own, _ := owners(q.st, strategy.SubjectIndicator, ind.ID)
+	v := &valuesView{Action: q.url("/uppfoljning/indikator/" + ind.ID + "/varde"), Back: p.String(),
+		Editable: q.who.MayEdit(own...), Unit: string(ind.Unit), Base: "0"}
+	switch {
+	case ind.Source.Measure != "":
+		v.Note = trf(lang, "value_computed", ind.Source.Measure)
+	case ind.Source.Kolada != "":
+		v.Note = trf(lang, "value_computed", "Kolada "+ind.Source.Kolada)
+	}
+	from := time.Date(p.Year-1, 1, 1, 0, 0, 0, 0, strategy.Stockholm)
+	cur, err := s.store.Observations(ctx, clickhouse.ObservationFilter{Tenant: tenant, Indicators: []string{key}, From: from, Dimensions: true})
+	if err != nil {
+		return nil, err
+	}
+	for i := len(cur) - 1; i >= 0; i-- {
+		o := cur[i]
+		row := valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang), Value: formatValue(o.Value, ind.Unit, lang),
+			Source: o.Source, Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)}
+		dim := ""
+		if !o.Dimension.IsTotal() {
+			dim = o.Dimension.Kind + "=" + o.Dimension.Value
+		}
+		row.CorrectURL = q.url("/uppfoljning/indikator/"+ind.ID+"/"+p.String(), "varde", o.Period.String(), "dim", dim) + "#vardeformular"
+		v.Current = append(v.Current, row)
+	}
+	hist, err := s.store.ObservationHistory(ctx, tenant, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range hist {
+		v.History = append(v.History, valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang),
+			Value: formatValue(o.Value, ind.Unit, lang), Source: o.Source, Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
+	}
+	if vf != nil {
+		v.Period, v.Value, v.Dimension, v.Comment = vf.period, vf.value, vf.dimension, vf.comment
+		v.Base = strconv.FormatUint(vf.base, 10)
+		if vf.err != nil {
+			for _, pr := range vf.err.Problems {
+				v.Problems = append(v.Problems, pr.In(lang))
+			}
+			if c := vf.err.CurrentValue; c != nil {
+				v.Base = strconv.FormatUint(c.Version, 10)
+				v.Conflict = []string{
+					trf(lang, "value_conflict", formatValue(c.Value, ind.Unit, lang), c.Author, formatTime(c.Recorded)),
+					trf(lang, "value_yours", vf.value),
+				}
+			}
+		}
+	}
+	return v, nil
+}
+
+// postIndicator and postGoal save an assessment.
+func (s *Service) postIndicator(w http.ResponseWriter, r *http.Request, q *req) {
+	s.postAssess(w, r, q, strategy.SubjectIndicator)
+}
+
+func (s *Service) postGoal(w http.ResponseWriter, r *http.Request, q *req) {
+	s.postAssess(w, r, q, strategy.SubjectGoal)
+}
+
+func (s *Service) postAssess(w http.ResponseWriter, r *http.Request, q *req, subject strategy.SubjectKind) {
+	id := r.PathValue("id")
+	p, ok := s.periodOf(r, q)
+	if _, known := owners(q.st, subject, id); !ok || !known {
+		s.fail(w, r, q, errNotFound())
+		return
+	}
+	base, _ := strconv.ParseUint(r.PostFormValue("bas"), 10, 64)
+	in := AssessmentInput{Subject: subject, ID: id, Period: p,
+		Level: strategy.Level(r.PostFormValue("niva")), Forecast: strategy.Level(r.PostFormValue("prognos")),
+		Comment: r.PostFormValue("kommentar"), Ready: r.PostFormValue("klar") == "1",
+		Confirm: r.PostFormValue("knapp") == "bekrafta", Base: base}
+	_, err := s.SaveAssessment(r.Context(), q.st, q.who, q.remote, in)
+	var fe *Error
+	if errors.As(err, &fe) && (fe.Status == http.StatusBadRequest || fe.CurrentAssessment != nil) {
+		s.assessPage(w, r, q, subject, id, p, &assessForm{in: in, err: fe}, nil, fe.Status)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
+	redirect(w, r, q.url("/uppfoljning/rapport/"+p.String(), "sparat", id)+"#rad-"+id)
+}
+
+// postValue enters or corrects a value of an indicator.
+func (s *Service) postValue(w http.ResponseWriter, r *http.Request, q *req) {
+	id := r.PathValue("id")
+	ind := q.st.Indicator(id)
+	back, ok := s.parseReportPeriod(q.st, r.PostFormValue("tillbaka"))
+	if ind == nil {
+		s.fail(w, r, q, errNotFound())
+		return
+	}
+	if !ok {
+		back = progress.ClosedReportPeriod(q.st.Rhythm, s.opts.Now())
+	}
+	base, _ := strconv.ParseUint(r.PostFormValue("bas"), 10, 64)
+	vf := &valueForm{period: strings.TrimSpace(r.PostFormValue("period")), value: strings.TrimSpace(r.PostFormValue("varde")),
+		dimension: strings.TrimSpace(r.PostFormValue("dimension")), comment: r.PostFormValue("kommentar"), base: base}
+	in := ValueInput{Indicator: id, Comment: vf.comment, Base: base}
+	var pr problems
+	per, err := strategy.ParsePeriod(vf.period)
+	if err != nil {
+		pr.add("Ange en period, t.ex. 2025, 2025-T2, 2025-Q3 eller 2025-03.", "Give a period, e.g. 2025, 2025-T2, 2025-Q3 or 2025-03.")
+	}
+	in.Period = per
+	if in.Value, err = strategy.ParseNumber(vf.value); err != nil {
+		pr.add("Ange värdet som ett tal, t.ex. 72,5.", "Give the value as a number, e.g. 72.5.")
+	}
+	if vf.dimension != "" {
+		k, v, _ := strings.Cut(vf.dimension, "=")
+		in.Dimension = strategy.Dimension{Kind: strings.TrimSpace(k), Value: strings.TrimSpace(v)}
+		if in.Dimension.Kind == "" || in.Dimension.Value == "" {
+			pr.add("Dimensionen ska skrivas typ=värde, t.ex. department=Socialförvaltningen.", "Write the dimension as kind=value, e.g. department=Socialförvaltningen.")
+		}
+	}
+	if len(pr) == 0 {
+		_, err = s.SaveValue(r.Context(), q.st, q.who, q.remote, in)
+	} else {
+		err = pr.err()
+	}
+	var fe *Error
+	if errors.As(err, &fe) && (fe.Status == http.StatusBadRequest || fe.Status == http.StatusConflict) {
+		vf.err = fe
+		s.assessPage(w, r, q, strategy.SubjectIndicator, id, back, nil, vf, fe.Status)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
+	redirect(w, r, q.url("/uppfoljning/indikator/"+id+"/"+back.String(), "sparat", "varde")+"#varden")
+}

@@ -1,0 +1,179 @@
+package followup
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/progress"
+	"github.com/malbild/malbild/strategy"
+)
+
+// periodYears is how many years back the period list reaches.
+const periodYears = 3
+
+// reportPeriods lists the report periods that have begun (see begun),
+// newest first: from the strategy's first year (at most periodYears years
+// back) to the one in progress.
+func (s *Service) reportPeriods(st *strategy.Strategy) []strategy.Period {
+	now := s.opts.Now()
+	open := progress.OpenReportPeriod(st.Rhythm, now)
+	first := open.Year - periodYears + 1
+	if !st.Start.IsZero() {
+		first = max(first, st.Start.In(strategy.Stockholm).Year())
+	}
+	var out []strategy.Period
+	for y := first; y <= open.Year; y++ {
+		for _, p := range progress.ReportPeriods(st.Rhythm, y) {
+			if !p.End().After(open.End()) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// begun reports whether p is one of st's report periods and has begun as
+// a report period: the one in progress (OpenReportPeriod) or an earlier
+// one. The full-year report begins after the last tertial or quarter
+// report period, in September or October.
+func (s *Service) begun(st *strategy.Strategy, p strategy.Period) bool {
+	open := progress.OpenReportPeriod(st.Rhythm, s.opts.Now())
+	return progress.IsReportPeriod(st.Rhythm, p) && !p.End().After(open.End())
+}
+
+// parseReportPeriod reads a report period from a URL: one of the
+// strategy's report periods that has begun.
+func (s *Service) parseReportPeriod(st *strategy.Strategy, v string) (strategy.Period, bool) {
+	p, err := strategy.ParsePeriod(v)
+	if err != nil || !s.begun(st, p) {
+		return strategy.Period{}, false
+	}
+	return p, true
+}
+
+// states returns the latest state of each period of the strategy's
+// municipality that was ever closed or reopened.
+func (s *Service) states(ctx context.Context, st *strategy.Strategy) (map[strategy.Period]clickhouse.PeriodState, error) {
+	list, err := s.store.PeriodStates(ctx, st.Municipality.Code)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[strategy.Period]clickhouse.PeriodState, len(list))
+	for _, p := range list {
+		m[p.Period] = p
+	}
+	return m, nil
+}
+
+// errClosed is the answer to a write into a closed period.
+func errClosed(p strategy.Period) *Error {
+	return refuse(http.StatusConflict,
+		fmt.Sprintf("Perioden %s är stängd och kan inte ändras. En administratör kan öppna den igen.", p.Label("sv")),
+		fmt.Sprintf("The period %s is closed and cannot be changed. An administrator can reopen it.", p.Label("en")))
+}
+
+// checkOpen refuses writes into a closed report period.
+func (s *Service) checkOpen(ctx context.Context, st *strategy.Strategy, p strategy.Period) error {
+	states, err := s.states(ctx, st)
+	if err != nil {
+		return err
+	}
+	if states[p].Closed {
+		return errClosed(p)
+	}
+	return nil
+}
+
+// closedCovering returns a closed report period whose report an
+// observation for period o feeds: a closed report period of the same year
+// that ends no earlier than o (a value for March is part of the closed T1
+// report; a value for the whole year only of the closed full-year report).
+func closedCovering(states map[strategy.Period]clickhouse.PeriodState, o strategy.Period) (strategy.Period, bool) {
+	var found []strategy.Period
+	for p, st := range states {
+		if st.Closed && p.Year == o.Year && !o.End().After(p.End()) {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		return strategy.Period{}, false
+	}
+	slices.SortFunc(found, func(a, b strategy.Period) int { return a.End().Compare(b.End()) })
+	return found[0], true
+}
+
+// ClosePeriod closes report period p of st for writing. Admins only.
+func (s *Service) ClosePeriod(ctx context.Context, st *strategy.Strategy, who *auth.Identity, remote string, p strategy.Period) error {
+	return s.setClosed(ctx, st, who, remote, p, true, "")
+}
+
+// ReopenPeriod opens a closed period again; the reason is required and
+// kept in the audit trail. Admins only.
+func (s *Service) ReopenPeriod(ctx context.Context, st *strategy.Strategy, who *auth.Identity, remote string, p strategy.Period, reason string) error {
+	return s.setClosed(ctx, st, who, remote, p, false, reason)
+}
+
+func (s *Service) setClosed(ctx context.Context, st *strategy.Strategy, who *auth.Identity, remote string, p strategy.Period, closed bool, reason string) error {
+	if !who.Is(auth.Admin) {
+		return errForbidden()
+	}
+	if !s.begun(st, p) {
+		return errNotFound()
+	}
+	var pr problems
+	if !closed {
+		reason = strings.TrimSpace(reason)
+		switch n := len([]rune(reason)); {
+		case n == 0:
+			pr.add("Ange varför perioden öppnas igen.", "Give the reason for reopening the period.")
+		case n > 1000:
+			pr.add("Motiveringen får vara högst 1 000 tecken.", "The reason may be at most 1,000 characters.")
+		}
+	}
+	if err := pr.err(); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	states, err := s.states(ctx, st)
+	if err != nil {
+		return err
+	}
+	cur := states[p]
+	if cur.Closed == closed {
+		if closed {
+			return refuse(http.StatusConflict, fmt.Sprintf("Perioden %s är redan stängd.", p.Label("sv")), fmt.Sprintf("The period %s is already closed.", p.Label("en")))
+		}
+		return refuse(http.StatusConflict, fmt.Sprintf("Perioden %s är redan öppen.", p.Label("sv")), fmt.Sprintf("The period %s is already open.", p.Label("en")))
+	}
+	now := s.opts.Now()
+	next := clickhouse.PeriodState{Tenant: st.Municipality.Code, Period: p, Closed: closed, Actor: who.Name, Reason: reason, At: now,
+		Revision: max(uint64(now.UnixNano()), cur.Revision+1)}
+	action := "period.close"
+	if !closed {
+		action = "period.reopen"
+	}
+	entry := clickhouse.AuditEntry{Tenant: st.Municipality.Code, Actor: who.Name, Role: string(who.Role), Action: action,
+		Subject: "period", SubjectID: p.String(), Period: p.String(), Before: toJSON(periodJSON(cur)), After: toJSON(periodJSON(next)),
+		Reason: reason, Remote: remote}
+	return s.audited(ctx, entry, func() error { return s.store.WritePeriodState(ctx, next) })
+}
+
+// periodJSON is a period state as the audit trail records it.
+func periodJSON(p clickhouse.PeriodState) map[string]any {
+	m := map[string]any{"closed": p.Closed}
+	if p.Actor != "" {
+		m["by"] = p.Actor
+		m["at"] = p.At.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	if p.Reason != "" {
+		m["reason"] = p.Reason
+	}
+	return m
+}
