@@ -121,12 +121,8 @@ const (
 // file: the error lists the first problems as file:line:column: reason.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	o := p.opts
-	rd, err := swecsv.NewReader(r, name, o.FileOptions.csv())
-	if err != nil {
-		return nil, err
-	}
 	c := o.Columns
-	idx, err := mapColumns(rd, []column{
+	t, err := openCSV(r, name, &o.FileOptions, []column{
 		caseID:         {names: []string{"Diarienummer"}, override: c.ID, required: true},
 		caseType:       {names: []string{"Ärendetyp"}, override: c.Type, required: true},
 		caseKind:       {names: []string{"Ärendeslag"}, override: c.Kind},
@@ -138,16 +134,12 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	idx := t.idx
 	digital, application := foldSet(o.DigitalChannels), foldSet(o.ApplicationValues)
-	textCols := idx[caseID : caseChannel+1]
-	var errs swecsv.Errors
-	cases := make([]facts.Case, 0, rd.MaxRows())
-	seen := make(map[string]int, rd.MaxRows()) // case id → line
-	err = readRows(rd, &errs, p.rows, func(rec []string) {
-		w := row{r: rd, rec: rec, errs: &errs}
-		if !w.personal(textCols) {
-			return
-		}
+	cases := make([]facts.Case, 0, t.rd.MaxRows())
+	seen := make(map[string]int, t.rd.MaxRows()) // case id → line
+	// The dates are checked for personal numbers by pastTime.
+	err = t.eachRow(p.rows, idx[caseID:caseChannel+1], func(w row) {
 		var k facts.Case
 		k.ID = w.required(idx[caseID], "case id")
 		idOK := !w.bad
@@ -170,7 +162,7 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 			if first, dup := seen[k.ID]; dup {
 				w.failf(idx[caseID], "case %s appears twice (first on line %d)", swecsv.Quote(k.ID), first)
 			} else {
-				seen[k.ID] = rd.Line()
+				seen[k.ID] = t.rd.Line()
 			}
 		}
 		if w.bad {
@@ -181,9 +173,6 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 		cases = append(cases, k)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return cases, nil

@@ -21,6 +21,28 @@ type column struct {
 	required bool
 }
 
+// csvTable is a CSV file opened for parsing: its reader, the field of each
+// wanted column and the problems found so far.
+type csvTable struct {
+	rd   *swecsv.Reader
+	idx  []int // by wanted column: its field, -1 for an optional column that is absent
+	errs swecsv.Errors
+}
+
+// openCSV reads the header line of r, the file name, encoded and delimited
+// as o says, and finds cols in it.
+func openCSV(r io.Reader, name string, o *FileOptions, cols []column) (*csvTable, error) {
+	rd, err := swecsv.NewReader(r, name, o.csv())
+	if err != nil {
+		return nil, err
+	}
+	idx, err := mapColumns(rd, cols)
+	if err != nil {
+		return nil, err
+	}
+	return &csvTable{rd: rd, idx: idx}, nil
+}
+
 // mapColumns finds each column in the header and returns its index, -1
 // for an optional column that is absent.
 func mapColumns(r *swecsv.Reader, cols []column) ([]int, error) {
@@ -141,34 +163,40 @@ func (w *row) number(j int) float64 {
 	return v
 }
 
-// readRows calls fn for every row of rd until the end or until there are
-// more problems than the error list keeps, reporting progress every
-// progressEvery rows.
-func readRows(rd *swecsv.Reader, errs *swecsv.Errors, progress func(int), fn func(rec []string)) error {
+// eachRow calls fn with every row until the end or until there are more
+// problems than the error list keeps, reporting progress every
+// progressEvery rows. A row with a field at one of the positions personal
+// that looks like a personal number is rejected before fn sees it. The
+// error returned rejects the whole file: it lists the first problems as
+// file:line:column: reason.
+func (t *csvTable) eachRow(progress func(int), personal []int, fn func(w row)) error {
 	pending := 0
 	defer func() {
 		if pending > 0 && progress != nil {
 			progress(pending)
 		}
 	}()
-	for !errs.Truncated {
-		rec, err := rd.Read()
+	for !t.errs.Truncated {
+		rec, err := t.rd.Read()
 		if errors.Is(err, io.EOF) {
-			return nil
+			break
 		}
 		if err != nil {
 			var e *swecsv.Error
 			if !errors.As(err, &e) {
 				return err
 			}
-			errs.Add(e)
+			t.errs.Add(e)
 			continue
 		}
 		if pending++; pending == progressEvery && progress != nil {
 			progress(pending)
 			pending = 0
 		}
-		fn(rec)
+		w := row{r: t.rd, rec: rec, errs: &t.errs}
+		if w.personal(personal) {
+			fn(w)
+		}
 	}
-	return nil
+	return t.errs.Err()
 }

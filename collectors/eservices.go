@@ -279,12 +279,8 @@ const (
 // the error lists the first problems as file:line:column: reason.
 func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EService, error) {
 	o := p.opts
-	rd, err := swecsv.NewReader(r, name, o.FileOptions.csv())
-	if err != nil {
-		return nil, err
-	}
 	c := o.Columns
-	idx, err := mapColumns(rd, []column{
+	t, err := openCSV(r, name, &o.FileOptions, []column{
 		esID:         {names: []string{"Id"}, override: c.ID, required: true},
 		esName:       {names: []string{"Namn"}, override: c.Name, required: true},
 		esCategory:   {names: []string{"Kategori"}, override: c.Category},
@@ -298,6 +294,7 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 	if err != nil {
 		return nil, err
 	}
+	idx := t.idx
 	var snapshot time.Time
 	if idx[esDate] < 0 {
 		if d, ok := dateInName(name); ok {
@@ -310,18 +307,13 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 			snapshot = time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
 		}
 	}
-	var errs swecsv.Errors
 	var out []facts.EService
 	type key struct {
 		day time.Time
 		id  string
 	}
 	seen := map[key]int{} // → line
-	err = readRows(rd, &errs, p.rows, func(rec []string) {
-		w := row{r: rd, rec: rec, errs: &errs}
-		if !w.personal(idx) {
-			return
-		}
+	err = t.eachRow(p.rows, idx, func(w row) {
 		s := facts.EService{Snapshot: snapshot}
 		s.ID = w.required(idx[esID], "service id")
 		idOK := !w.bad
@@ -339,10 +331,10 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 		s.EID = yesNo(&w, idx[esEID])
 		s.Active = true
 		if j := idx[esStatus]; !w.empty(j) {
-			if v, ok := parseActive(rec[j]); ok {
+			if v, ok := parseActive(w.rec[j]); ok {
 				s.Active = v
 			} else {
-				w.failf(j, "status %s: want Aktiv or Avvecklad", swecsv.Quote(strings.TrimSpace(rec[j])))
+				w.failf(j, "status %s: want Aktiv or Avvecklad", swecsv.Quote(strings.TrimSpace(w.rec[j])))
 			}
 		}
 		if j := idx[esDate]; j >= 0 {
@@ -357,7 +349,7 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 			if first, dup := seen[k]; dup {
 				w.failf(idx[esID], "service %s appears twice in the snapshot of %s (first on line %d)", swecsv.Quote(s.ID), s.Snapshot.Format("2006-01-02"), first)
 			} else {
-				seen[k] = rd.Line()
+				seen[k] = t.rd.Line()
 			}
 		}
 		if w.bad {
@@ -366,9 +358,6 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 		out = append(out, s)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil

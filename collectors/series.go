@@ -110,12 +110,8 @@ const (
 // error lists the first problems as file:line:column: reason.
 func parseSeries(r io.Reader, name string, p seriesParse) ([]strategy.Observation, error) {
 	o := p.opts
-	rd, err := swecsv.NewReader(r, name, o.FileOptions.csv())
-	if err != nil {
-		return nil, err
-	}
 	c := o.Columns
-	idx, err := mapColumns(rd, []column{
+	t, err := openCSV(r, name, &o.FileOptions, []column{
 		seriesIndicator: {names: []string{"indikator", "indicator"}, override: c.Indicator, required: true},
 		seriesPeriod:    {names: []string{"period"}, override: c.Period, required: true},
 		seriesValue:     {names: []string{"värde", "value"}, override: c.Value, required: true},
@@ -125,19 +121,15 @@ func parseSeries(r io.Reader, name string, p seriesParse) ([]strategy.Observatio
 	if err != nil {
 		return nil, err
 	}
+	idx := t.idx
 	type key struct {
 		id  string
 		per strategy.Period
 		dim strategy.Dimension
 	}
-	var errs swecsv.Errors
 	var out []strategy.Observation
 	seen := map[key]int{} // → line
-	err = readRows(rd, &errs, p.rows, func(rec []string) {
-		w := row{r: rd, rec: rec, errs: &errs}
-		if !w.personal(idx) {
-			return
-		}
+	err = t.eachRow(p.rows, idx, func(w row) {
 		ob := strategy.Observation{Source: seriesSource, Recorded: p.now}
 		j := idx[seriesIndicator]
 		ob.Indicator = w.required(j, "indicator id")
@@ -151,7 +143,7 @@ func parseSeries(r io.Reader, name string, p seriesParse) ([]strategy.Observatio
 			w.failf(j, "indicator %s is not among this collector's indicators", swecsv.Quote(ob.Indicator))
 		}
 		j = idx[seriesPeriod]
-		if per, err := strategy.ParsePeriod(rec[j]); err != nil {
+		if per, err := strategy.ParsePeriod(w.rec[j]); err != nil {
 			w.failf(j, "%v", err)
 		} else if per.Start().After(p.now) {
 			w.failf(j, "period %s is in the future", per)
@@ -166,7 +158,7 @@ func parseSeries(r io.Reader, name string, p seriesParse) ([]strategy.Observatio
 		f := w.fails
 		ob.Value = w.number(j)
 		if w.fails == f && p.units[ob.Indicator] == strategy.UnitPercent && (ob.Value < 0 || ob.Value > 100) {
-			w.failf(j, "%s percent is outside 0–100", strings.TrimSpace(rec[j]))
+			w.failf(j, "%s percent is outside 0–100", strings.TrimSpace(w.rec[j]))
 		}
 		ob.Comment = w.text(idx[seriesComment])
 		if keyOK {
@@ -174,7 +166,7 @@ func parseSeries(r io.Reader, name string, p seriesParse) ([]strategy.Observatio
 			if first, dup := seen[k]; dup {
 				w.failf(idx[seriesIndicator], "%s %s%s appears twice (first on line %d)", ob.Indicator, ob.Period, dimLabel(ob.Dimension), first)
 			} else {
-				seen[k] = rd.Line()
+				seen[k] = t.rd.Line()
 			}
 		}
 		if w.bad {
@@ -183,9 +175,6 @@ func parseSeries(r io.Reader, name string, p seriesParse) ([]strategy.Observatio
 		out = append(out, ob)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil

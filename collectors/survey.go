@@ -122,12 +122,8 @@ const (
 // the error lists the first problems as file:line:column: reason.
 func parseSurvey(r io.Reader, name string, p surveyParse) ([]facts.SurveyResponse, error) {
 	o := p.opts
-	rd, err := swecsv.NewReader(r, name, o.FileOptions.csv())
-	if err != nil {
-		return nil, err
-	}
 	c := o.Columns
-	idx, err := mapColumns(rd, []column{
+	t, err := openCSV(r, name, &o.FileOptions, []column{
 		surveyName:   {names: []string{"Enkät"}, override: c.Survey, required: o.Survey == ""},
 		surveyID:     {names: []string{"Svars-id", "Svarsid"}, override: c.ID},
 		surveySystem: {names: []string{"System"}, override: c.System, required: true},
@@ -138,17 +134,13 @@ func parseSurvey(r io.Reader, name string, p surveyParse) ([]facts.SurveyRespons
 	if err != nil {
 		return nil, err
 	}
+	idx := t.idx
 	skip := foldSet(o.SkipValues)
-	var errs swecsv.Errors
 	var out []facts.SurveyResponse
 	seen := map[[2]string]int{} // survey and response id → line
-	err = readRows(rd, &errs, p.rows, func(rec []string) {
-		w := row{r: rd, rec: rec, errs: &errs}
-		if !w.personal(idx) {
-			return
-		}
+	err = t.eachRow(p.rows, idx, func(w row) {
 		j := idx[surveyScore]
-		if w.empty(j) || skip.has(strings.TrimSpace(rec[j])) {
+		if w.empty(j) || skip.has(strings.TrimSpace(w.rec[j])) {
 			return // no answer
 		}
 		resp := facts.SurveyResponse{ScaleMin: o.ScaleMin, ScaleMax: o.ScaleMax}
@@ -168,7 +160,7 @@ func parseSurvey(r io.Reader, name string, p surveyParse) ([]facts.SurveyRespons
 			if first, dup := seen[key]; dup {
 				w.failf(idx[surveyID], "response %s appears twice in survey %s (first on line %d)", swecsv.Quote(resp.ID), swecsv.Quote(resp.Survey), first)
 			} else {
-				seen[key] = rd.Line()
+				seen[key] = t.rd.Line()
 			}
 		}
 		resp.System = w.required(idx[surveySystem], "system")
@@ -176,7 +168,7 @@ func parseSurvey(r io.Reader, name string, p surveyParse) ([]facts.SurveyRespons
 		f = w.fails
 		resp.Score = w.number(j)
 		if w.fails == f && (resp.Score < float64(o.ScaleMin) || resp.Score > float64(o.ScaleMax)) {
-			w.failf(j, "score %s is outside the scale %d–%d", strings.TrimSpace(rec[j]), o.ScaleMin, o.ScaleMax)
+			w.failf(j, "score %s is outside the scale %d–%d", strings.TrimSpace(w.rec[j]), o.ScaleMin, o.ScaleMax)
 		}
 		resp.Answered, _ = w.pastTime(idx[surveyDate], p.now)
 		if w.bad {
@@ -185,14 +177,11 @@ func parseSurvey(r io.Reader, name string, p surveyParse) ([]facts.SurveyRespons
 		y, m, d := resp.Answered.Date()
 		resp.Answered = time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
 		if resp.ID == "" {
-			resp.ID = derivedID(rec, rd.Line())
+			resp.ID = derivedID(w.rec, t.rd.Line())
 		}
 		out = append(out, resp)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil
