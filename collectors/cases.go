@@ -60,10 +60,7 @@ type casesCollector struct {
 
 func newCases(inst Instance) (Collector, error) {
 	var o CasesOptions
-	if err := DecodeOptions(inst, &o); err != nil {
-		return nil, err
-	}
-	if err := o.check(inst); err != nil {
+	if err := decodeFileOptions(inst, &o); err != nil {
 		return nil, err
 	}
 	return &casesCollector{inst: inst, opts: o, now: time.Now}, nil

@@ -90,6 +90,21 @@ func (o *FileOptions) check(inst Instance) error {
 	return nil
 }
 
+// optionsChecker is the options struct of a file kind: FileOptions and
+// the kind's own keys, checked together.
+type optionsChecker interface {
+	check(inst Instance) error
+}
+
+// decodeFileOptions decodes inst's options into o, which holds the kind's
+// defaults, and checks them.
+func decodeFileOptions(inst Instance, o optionsChecker) error {
+	if err := DecodeOptions(inst, o); err != nil {
+		return err
+	}
+	return o.check(inst)
+}
+
 func (o *FileOptions) csv() swecsv.Options {
 	return swecsv.Options{Encoding: o.Encoding, Delimiter: o.Delimiter}
 }

@@ -53,10 +53,7 @@ type seriesCollector struct {
 
 func newSeries(inst Instance) (Collector, error) {
 	var o SeriesOptions
-	if err := DecodeOptions(inst, &o); err != nil {
-		return nil, err
-	}
-	if err := o.FileOptions.check(inst); err != nil {
+	if err := decodeFileOptions(inst, &o); err != nil {
 		return nil, err
 	}
 	c := &seriesCollector{inst: inst, opts: o, now: time.Now}

@@ -61,10 +61,7 @@ type surveyCollector struct {
 
 func newSurvey(inst Instance) (Collector, error) {
 	o := SurveyOptions{ScaleMin: 1, ScaleMax: 5}
-	if err := DecodeOptions(inst, &o); err != nil {
-		return nil, err
-	}
-	if err := o.check(inst); err != nil {
+	if err := decodeFileOptions(inst, &o); err != nil {
 		return nil, err
 	}
 	return &surveyCollector{inst: inst, opts: o, now: time.Now}, nil
