@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/config"
+	"github.com/malbild/malbild/dashboards"
+	"github.com/malbild/malbild/followup"
 )
 
 const userUsage = `Usage: malbild user <add|passwd|list|remove> [NAME] [flags]
@@ -209,4 +214,41 @@ func isTerminalReader(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Wiring for serve and demo, kept next to the user command because both
+// are about users:
+//
+//	a, err := newAuthenticator(cfg, store, log)
+//	dash, err := dashboards.New(dashboards.Options{..., Authorizer: a.Authorizer})
+//	handler, err := mountFollowup(a, dash, store, log) // serve this instead of dash.Handler()
+//
+// and add a.UsersFile() to the files the reload watcher watches, calling
+// a.Reload(ctx) when it changes (that also audits `malbild user` changes).
+
+// newAuthenticator builds sign-in from cfg.Auth: the users file, the
+// trusted header, sessions (cookies Secure unless auth.cookie_secure is
+// false) and the audit hook.
+func newAuthenticator(cfg *config.Config, store followup.AuditStore, log *slog.Logger) (*auth.Authenticator, error) {
+	secure := true
+	if cfg.Auth.CookieSecure != nil {
+		secure = *cfg.Auth.CookieSecure
+	}
+	th := cfg.Auth.TrustedHeader
+	return auth.New(auth.Options{
+		UsersFile: cfg.Auth.UsersFile, TrustedHeader: th.Header, Proxies: th.Proxies, HeaderRole: auth.Role(th.Role),
+		AllEditors: cfg.Auth.AllEditors, SessionTTL: cfg.Auth.SessionTTL, CookieSecure: secure,
+		Logger: log, OnEvent: followup.AuthEvents(store, log, nil),
+	})
+}
+
+// mountFollowup mounts the follow-up workflow and the sign-in pages into
+// dash, which must have been built with a.Authorizer, and returns the
+// handler to serve: dash's, with anonymous browsers sent from internal
+// pages to /logga-in.
+func mountFollowup(a *auth.Authenticator, dash *dashboards.Server, store followup.Store, log *slog.Logger) (http.Handler, error) {
+	if _, err := followup.New(followup.Options{Store: store, Auth: a, Site: dash, Logger: log}); err != nil {
+		return nil, err
+	}
+	return a.RedirectUnauthorized(dash.Handler(), "/logga-in"), nil
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/config"
 )
 
 func runUser(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -100,3 +103,35 @@ func TestUserCommand(t *testing.T) {
 		t.Errorf("list with MALBILD_USERS_FILE: %d %s", code, out)
 	}
 }
+
+func TestNewAuthenticatorFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.yaml")
+	if code, _, errs := runUser(t, "", "add", "sso", "--role", "editor", "--no-password", "--users-file="+users); code != 0 {
+		t.Fatal(errs)
+	}
+	cfgFile := filepath.Join(dir, "malbild.yaml")
+	os.WriteFile(cfgFile, []byte("auth:\n  users_file: users.yaml\n  cookie_secure: false\n  trusted_header:\n    header: X-User\n    proxies: [192.0.2.1]\n"), 0o600)
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newAuthenticator(cfg, nopAudit{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/ledning", nil)
+	r.RemoteAddr = "192.0.2.1:5000"
+	r.Header.Set("X-User", "sso")
+	if user, ok := a.Authorizer(r); !ok || user != "sso" {
+		t.Errorf("Authorizer = %q %v", user, ok)
+	}
+	r.RemoteAddr = "192.0.2.2:5000"
+	if _, ok := a.Authorizer(r); ok {
+		t.Error("the trusted header counted from a non-proxy")
+	}
+}
+
+type nopAudit struct{}
+
+func (nopAudit) WriteAudit(context.Context, clickhouse.AuditEntry) error { return nil }
