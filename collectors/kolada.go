@@ -113,33 +113,21 @@ func newKolada(inst Instance) (Collector, error) {
 		return nil, OptionsError(inst, optionAt(root, "kpis"), "no kpis (e.g. kpis: [N15428])")
 	}
 	seen := map[string]bool{}
-	for i, id := range opts.KPIs {
-		if !kpiPattern.MatchString(id) {
-			return nil, OptionsError(inst, optionAt(root, "kpis", i), "KPI id %q: want a capital letter and digits, e.g. N15428", id)
-		}
-		if !seen[id] {
-			k.kpis = append(k.kpis, id)
-		}
-		seen[id] = true
+	if k.kpis, err = uniqueIDs(inst, "kpis", opts.KPIs, kpiPattern, seen,
+		"KPI id", "a capital letter and digits, e.g. N15428"); err != nil {
+		return nil, err
 	}
-	for i, c := range opts.Municipalities {
-		if !municipalityPattern.MatchString(c) {
-			return nil, OptionsError(inst, optionAt(root, "municipalities", i), "municipality %q: want a four-digit code, e.g. \"0120\" (quote it in YAML)", c)
-		}
-		if !seen[c] {
-			k.places = append(k.places, c)
-		}
-		seen[c] = true
+	municipalities, err := uniqueIDs(inst, "municipalities", opts.Municipalities, municipalityPattern, seen,
+		"municipality", "a four-digit code, e.g. \"0120\" (quote it in YAML)")
+	if err != nil {
+		return nil, err
 	}
-	for i, g := range opts.Groups {
-		if !groupPattern.MatchString(g) {
-			return nil, OptionsError(inst, optionAt(root, "groups", i), "group %q: want a Kolada group id, e.g. G124026", g)
-		}
-		if !seen[g] {
-			k.places = append(k.places, g)
-		}
-		seen[g] = true
+	groups, err := uniqueIDs(inst, "groups", opts.Groups, groupPattern, seen,
+		"group", "a Kolada group id, e.g. G124026")
+	if err != nil {
+		return nil, err
 	}
+	k.places = append(municipalities, groups...)
 	if len(k.places) == 0 {
 		return nil, OptionsError(inst, optionAt(root, "municipalities"), "no municipalities or groups (e.g. municipalities: [\"0120\"])")
 	}
@@ -192,6 +180,23 @@ func newKolada(inst Instance) (Collector, error) {
 		}
 	}
 	return k, nil
+}
+
+// uniqueIDs returns the ids of the list option key that are not in seen,
+// each once, and adds them to seen. An id that does not match pattern is
+// an error at its item: `what "id": want want`.
+func uniqueIDs(inst Instance, key string, ids []string, pattern *regexp.Regexp, seen map[string]bool, what, want string) ([]string, error) {
+	var out []string
+	for i, id := range ids {
+		if !pattern.MatchString(id) {
+			return nil, OptionsError(inst, optionAt(inst.Options, key, i), "%s %q: want %s", what, id, want)
+		}
+		if !seen[id] {
+			out = append(out, id)
+		}
+		seen[id] = true
+	}
+	return out, nil
 }
 
 // koladaRequest is one first-page request and what it may answer.
