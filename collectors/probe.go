@@ -72,8 +72,7 @@ type probe struct {
 	concurrency int
 	client      *http.Client
 	timeout     time.Duration
-	once        []facts.MaintenanceWindow
-	weekly      []maintenanceOption
+	maint       maintenanceSchedule
 	inst        Instance
 	now         func() time.Time
 }
@@ -150,41 +149,11 @@ func newProbe(inst Instance) (Collector, error) {
 			return nil
 		},
 	}
-	for i, m := range opts.Maintenance {
-		at := func(key string) *yaml.Node { return optionAt(root, "maintenance", i, key) }
-		m.Service = strings.TrimSpace(m.Service)
-		m.Note = strings.TrimSpace(m.Note)
-		if m.Service == "" {
-			return nil, OptionsError(inst, at("service"), "maintenance window needs a service (a service name or \"*\" for all)")
-		}
-		if hasControl(m.Service) || hasControl(m.Note) {
-			return nil, OptionsError(inst, at("service"), "maintenance window: service and note must be plain text")
-		}
-		once := m.Start.Set || m.End.Set
-		weekly := m.Weekday.Set || m.From.Set || m.To.Set
-		switch {
-		case once && weekly:
-			return nil, OptionsError(inst, optionAt(root, "maintenance", i), "maintenance window: give either start and end, or weekday, from and to")
-		case once:
-			if !m.Start.Set || !m.End.Set {
-				return nil, OptionsError(inst, optionAt(root, "maintenance", i), "maintenance window needs both start and end")
-			}
-			if !m.End.T.After(m.Start.T) {
-				return nil, OptionsError(inst, at("end"), "maintenance window ends (%s) before it starts (%s)", m.End.T.Format(time.RFC3339), m.Start.T.Format(time.RFC3339))
-			}
-			p.once = append(p.once, facts.MaintenanceWindow{Service: m.Service, Start: m.Start.T, End: m.End.T, Note: m.Note})
-		case weekly:
-			if !m.Weekday.Set || !m.From.Set || !m.To.Set {
-				return nil, OptionsError(inst, optionAt(root, "maintenance", i), "weekly maintenance window needs weekday, from and to")
-			}
-			if m.From.Minutes == m.To.Minutes {
-				return nil, OptionsError(inst, at("to"), "weekly maintenance window: from and to are the same time")
-			}
-			p.weekly = append(p.weekly, m)
-		default:
-			return nil, OptionsError(inst, optionAt(root, "maintenance", i), "maintenance window needs start and end, or weekday, from and to")
-		}
+	maint, err := parseMaintenance(inst, opts.Maintenance, "maintenance")
+	if err != nil {
+		return nil, err
 	}
+	p.maint = maint
 	return p, nil
 }
 
@@ -289,23 +258,121 @@ func (p *probe) describe(err error) string {
 }
 
 // windows returns the one-off maintenance windows and the weekly ones
-// expanded for the week (Monday to Sunday, Stockholm time) containing now.
-func (p *probe) windows(now time.Time) []facts.MaintenanceWindow {
-	ws := append([]facts.MaintenanceWindow(nil), p.once...)
+// for the week (Monday to Sunday, Stockholm time) containing now.
+func (p *probe) windows(now time.Time) []facts.MaintenanceWindow { return p.maint.week(now) }
+
+// maintenanceSchedule is a checked list of maintenance windows: the
+// one-off ones as they are, the weekly ones to be expanded for a range.
+// http_probe and prometheus (into: probes) share it.
+type maintenanceSchedule struct {
+	once   []facts.MaintenanceWindow
+	weekly []maintenanceOption
+}
+
+// parseMaintenance checks the maintenance windows decoded from the list at
+// path (keys and indices below the instance's options) and returns them
+// as a schedule; problems are "file:line: message" errors.
+func parseMaintenance(inst Instance, items []maintenanceOption, path ...any) (maintenanceSchedule, error) {
+	var sched maintenanceSchedule
+	root := inst.Options
+	for i, m := range items {
+		item := append(append([]any(nil), path...), i)
+		at := func(key string) *yaml.Node { return optionAt(root, append(item, key)...) }
+		whole := optionAt(root, item...)
+		m.Service = strings.TrimSpace(m.Service)
+		m.Note = strings.TrimSpace(m.Note)
+		if m.Service == "" {
+			return sched, OptionsError(inst, at("service"), "maintenance window needs a service (a service name or \"*\" for all)")
+		}
+		if hasControl(m.Service) || hasControl(m.Note) {
+			return sched, OptionsError(inst, at("service"), "maintenance window: service and note must be plain text")
+		}
+		once := m.Start.Set || m.End.Set
+		weekly := m.Weekday.Set || m.From.Set || m.To.Set
+		switch {
+		case once && weekly:
+			return sched, OptionsError(inst, whole, "maintenance window: give either start and end, or weekday, from and to")
+		case once:
+			if !m.Start.Set || !m.End.Set {
+				return sched, OptionsError(inst, whole, "maintenance window needs both start and end")
+			}
+			if !m.End.T.After(m.Start.T) {
+				return sched, OptionsError(inst, at("end"), "maintenance window ends (%s) before it starts (%s)", m.End.T.Format(time.RFC3339), m.Start.T.Format(time.RFC3339))
+			}
+			sched.once = append(sched.once, facts.MaintenanceWindow{Service: m.Service, Start: m.Start.T, End: m.End.T, Note: m.Note})
+		case weekly:
+			if !m.Weekday.Set || !m.From.Set || !m.To.Set {
+				return sched, OptionsError(inst, whole, "weekly maintenance window needs weekday, from and to")
+			}
+			if m.From.Minutes == m.To.Minutes {
+				return sched, OptionsError(inst, at("to"), "weekly maintenance window: from and to are the same time")
+			}
+			sched.weekly = append(sched.weekly, m)
+		default:
+			return sched, OptionsError(inst, whole, "maintenance window needs start and end, or weekday, from and to")
+		}
+	}
+	return sched, nil
+}
+
+// empty reports whether the schedule has no windows.
+func (s maintenanceSchedule) empty() bool { return len(s.once) == 0 && len(s.weekly) == 0 }
+
+// week returns the one-off windows and the weekly ones that start in the
+// week (Monday to Sunday, Stockholm time) containing now.
+func (s maintenanceSchedule) week(now time.Time) []facts.MaintenanceWindow {
+	ws := append([]facts.MaintenanceWindow(nil), s.once...)
 	local := now.In(strategy.Stockholm)
 	monday := time.Date(local.Year(), local.Month(), local.Day()-(int(local.Weekday())+6)%7, 0, 0, 0, 0, strategy.Stockholm)
-	for _, m := range p.weekly {
+	for _, m := range s.weekly {
 		offset := (int(m.Weekday.D) + 6) % 7 // days after Monday
-		day := monday.AddDate(0, 0, offset)
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, m.From.Minutes, 0, 0, strategy.Stockholm)
-		endDay := day
-		if m.To.Minutes < m.From.Minutes {
-			endDay = day.AddDate(0, 0, 1) // over midnight
-		}
-		end := time.Date(endDay.Year(), endDay.Month(), endDay.Day(), 0, m.To.Minutes, 0, 0, strategy.Stockholm)
-		ws = append(ws, facts.MaintenanceWindow{Service: m.Service, Start: start, End: end, Note: m.Note})
+		ws = append(ws, m.on(monday.AddDate(0, 0, offset)))
 	}
 	return ws
+}
+
+// over returns the windows that overlap [from, to]: the one-off ones that
+// do, and every occurrence of the weekly ones that does, in order of start
+// (one-off windows first). Weekly windows keep their local times across
+// the switches to and from summer time.
+func (s maintenanceSchedule) over(from, to time.Time) []facts.MaintenanceWindow {
+	overlaps := func(w facts.MaintenanceWindow) bool { return !w.Start.After(to) && w.End.After(from) }
+	var ws []facts.MaintenanceWindow
+	for _, w := range s.once {
+		if overlaps(w) {
+			ws = append(ws, w)
+		}
+	}
+	if len(s.weekly) == 0 || to.Before(from) {
+		return ws
+	}
+	// A window is at most a day long, so one starting the day before from
+	// may still be open.
+	f, t := from.In(strategy.Stockholm), to.In(strategy.Stockholm)
+	last := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, strategy.Stockholm)
+	for day := time.Date(f.Year(), f.Month(), f.Day()-1, 0, 0, 0, 0, strategy.Stockholm); !day.After(last); day = day.AddDate(0, 0, 1) {
+		for _, m := range s.weekly {
+			if day.Weekday() != m.Weekday.D {
+				continue
+			}
+			if w := m.on(day); overlaps(w) {
+				ws = append(ws, w)
+			}
+		}
+	}
+	return ws
+}
+
+// on is the weekly window m starting on day (midnight, Stockholm time);
+// a window whose to is before its from ends the next day.
+func (m maintenanceOption) on(day time.Time) facts.MaintenanceWindow {
+	start := time.Date(day.Year(), day.Month(), day.Day(), 0, m.From.Minutes, 0, 0, strategy.Stockholm)
+	endDay := day
+	if m.To.Minutes < m.From.Minutes {
+		endDay = day.AddDate(0, 0, 1) // over midnight
+	}
+	end := time.Date(endDay.Year(), endDay.Month(), endDay.Day(), 0, m.To.Minutes, 0, 0, strategy.Stockholm)
+	return facts.MaintenanceWindow{Service: m.Service, Start: start, End: end, Note: m.Note}
 }
 
 // statusSet is a set of accepted HTTP status codes, from a single code

@@ -19,8 +19,8 @@ import (
 func TestProbeSample(t *testing.T) {
 	c := checkSample(t, "http_probe", probeSample)
 	p := c.(*probe)
-	if len(p.services) != 3 || len(p.once) != 1 || len(p.weekly) != 1 {
-		t.Fatalf("sample: %d services, %d one-off and %d weekly windows", len(p.services), len(p.once), len(p.weekly))
+	if len(p.services) != 3 || len(p.maint.once) != 1 || len(p.maint.weekly) != 1 {
+		t.Fatalf("sample: %d services, %d one-off and %d weekly windows", len(p.services), len(p.maint.once), len(p.maint.weekly))
 	}
 }
 
@@ -226,7 +226,7 @@ maintenance:
 		}
 	}
 	// The one-off window given as local time is 21:00 UTC.
-	if got := p.once[0].Start.UTC(); !got.Equal(time.Date(2025, 3, 1, 21, 0, 0, 0, time.UTC)) {
+	if got := p.maint.once[0].Start.UTC(); !got.Equal(time.Date(2025, 3, 1, 21, 0, 0, 0, time.UTC)) {
 		t.Errorf("local start = %s UTC", got)
 	}
 	// The windows go out with the probe results.

@@ -61,6 +61,10 @@ type promQuery struct {
 	ServiceLabel  string `yaml:"service_label"`  // default "service"
 	URLLabel      string `yaml:"url_label"`      // default "instance"
 	DurationQuery string `yaml:"duration_query"` // e.g. probe_duration_seconds{job="eservices"}
+	// Maintenance are planned maintenance windows, as http_probe's, written
+	// with the probe results for the range collected.
+	Maintenance []maintenanceOption `yaml:"maintenance"`
+	maint       maintenanceSchedule
 
 	// into: series
 	Indicator      string   `yaml:"indicator"`
@@ -142,6 +146,9 @@ func newPrometheus(inst Instance) (Collector, error) {
 		if err := checkPromQuery(&q, names); err != nil {
 			return nil, OptionsError(inst, at(err.key), "query %d: %s", i+1, err.msg)
 		}
+		if q.maint, err = parseMaintenance(inst, q.Maintenance, "queries", i, "maintenance"); err != nil {
+			return nil, err
+		}
 		p.queries = append(p.queries, q)
 	}
 	return p, nil
@@ -191,6 +198,9 @@ func checkPromQuery(q *promQuery, names map[string]bool) *queryOptionProblem {
 	case "series":
 		if probesOnly {
 			return queryProblem("into", "query %q: service_label, url_label and duration_query are for into: probes", q.Name)
+		}
+		if len(q.Maintenance) > 0 {
+			return queryProblem("maintenance", "query %q: maintenance windows are for into: probes", q.Name)
 		}
 		if !indicatorPattern.MatchString(q.Indicator) {
 			return queryProblem("indicator", "query %q: into: series needs an indicator id", q.Name)
@@ -323,12 +333,15 @@ func alignDown(t time.Time, step time.Duration) time.Time {
 }
 
 // collectQuery asks q for [from, to] in chunks Prometheus accepts. Probe
-// results are written chunk by chunk; series samples are gathered over the
-// whole range, then aggregated into periods and written as one batch.
+// results are written chunk by chunk, each with the maintenance windows
+// that start in its part of the range (or, for the first, are open at its
+// start); series samples are gathered over the whole range, then
+// aggregated into periods and written as one batch.
 func (p *prometheusCollector) collectQuery(ctx context.Context, req Request, q promQuery, from, to, now time.Time, out Sink) error {
 	step := q.Step.D
 	span := step * (promMaxPoints - 1)
 	agg := newPeriodAggregator(q)
+	windows := q.maint.over(from, to)
 	for start := from; !start.After(to); start = start.Add(span + step) {
 		end := start.Add(span)
 		if end.After(to) {
@@ -358,18 +371,19 @@ func (p *prometheusCollector) collectQuery(ctx context.Context, req Request, q p
 		if err != nil {
 			return err
 		}
-		if len(probes) == 0 {
-			continue
-		}
 		b := &facts.Batch{
 			Tenant: tenantOf(req, p.inst), Collector: p.inst.Name, Source: "prometheus/" + q.Name,
 			Version: batchVersion(now), Probes: probes,
+			Maintenance: windowsFrom(windows, from, start, start.Add(span+step)),
+		}
+		if b.Rows() == 0 {
+			continue
 		}
 		if err := out.Write(ctx, b); err != nil {
 			return fmt.Errorf("writing: %w", err)
 		}
 		if req.Progress != nil {
-			req.Progress.Rows(len(probes))
+			req.Progress.Rows(b.Rows())
 		}
 	}
 	if q.Into != "series" {
@@ -397,6 +411,24 @@ func (p *prometheusCollector) collectQuery(ctx context.Context, req Request, q p
 		req.Progress.Rows(len(obs))
 	}
 	return nil
+}
+
+// windowsFrom returns the windows of ws that belong to the chunk
+// [start, next) of a range beginning at from: those starting in it, or,
+// when they started before from, the first chunk's. Each window of a
+// range so goes out with exactly one chunk.
+func windowsFrom(ws []facts.MaintenanceWindow, from, start, next time.Time) []facts.MaintenanceWindow {
+	var out []facts.MaintenanceWindow
+	for _, w := range ws {
+		at := w.Start
+		if at.Before(from) {
+			at = from
+		}
+		if !at.Before(start) && at.Before(next) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // queryRange runs one range query with the per-request timeout and

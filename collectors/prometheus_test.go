@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,8 +24,12 @@ import (
 
 func TestPrometheusSample(t *testing.T) {
 	c := checkSample(t, "prometheus", prometheusSample)
-	if n := len(c.(*prometheusCollector).queries); n != 3 {
-		t.Fatalf("sample has %d queries, want 3", n)
+	qs := c.(*prometheusCollector).queries
+	if len(qs) != 3 {
+		t.Fatalf("sample has %d queries, want 3", len(qs))
+	}
+	if m := qs[0].maint; len(m.once) != 1 || len(m.weekly) != 1 {
+		t.Fatalf("sample: %d one-off and %d weekly windows", len(m.once), len(m.weekly))
 	}
 }
 
@@ -475,5 +480,155 @@ func TestPrometheusSeriesStrategyChecks(t *testing.T) {
 	err := newTestPrometheus(t, f.URL, fmt.Sprintf(cfg, "100")).Collect(context.Background(), req, &batchSink{})
 	if err == nil || !strings.Contains(err.Error(), `unknown indicator "it-drift"`) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestPrometheusMaintenance checks the maintenance option of a probes
+// query: weekly windows expanded over a backfill of several weeks (and
+// chunks) across a switch of summer time, service "*", one-off windows
+// kept only when they overlap the range, and every window written once,
+// with the probe results of its part of the range.
+func TestPrometheusMaintenance(t *testing.T) {
+	f := newFakePrometheus(t, func(w http.ResponseWriter, r *http.Request, pr promRequest) {
+		var values [][2]any
+		for ts := pr.start; !ts.After(pr.end); ts = ts.Add(pr.step) {
+			values = append(values, [2]any{ts.Unix(), "1"})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{
+			"resultType": "matrix",
+			"result":     []any{map[string]any{"metric": map[string]string{"service": "A"}, "values": values}},
+		}})
+	})
+	p := newTestPrometheus(t, f.URL, `queries:
+  - name: up
+    into: probes
+    query: probe_success
+    maintenance:
+      - {service: "*", weekday: söndag, from: "02:00", to: "04:00", note: Vecka}
+      - {service: A, weekday: saturday, from: "23:30", to: "01:00"}
+      - {service: A, start: "2025-03-19 22:00", end: "2025-03-20 02:00", note: Före och in i}
+      - {service: A, start: "2025-01-10 22:00", end: "2025-01-10 23:00", note: Långt före}
+      - {service: B, start: "2025-10-28 10:00", end: "2025-10-28 11:00", note: Uppgradering}
+`)
+	utc := func(s string) time.Time {
+		ts, err := time.Parse("2006-01-02 15:04", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	local := func(s string) time.Time {
+		ts, err := time.ParseInLocation("2006-01-02 15:04", s, strategy.Stockholm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	type win struct {
+		service     string
+		start, end  time.Time
+		note        string
+		beforeRange bool
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		want     []win
+	}{
+		{"spring", local("2025-03-20 00:00"), local("2025-04-10 00:00"), []win{
+			{service: "A", start: utc("2025-03-19 21:00"), end: utc("2025-03-20 01:00"), note: "Före och in i", beforeRange: true},
+			{service: "A", start: utc("2025-03-22 22:30"), end: utc("2025-03-23 00:00")},
+			{service: "*", start: utc("2025-03-23 01:00"), end: utc("2025-03-23 03:00"), note: "Vecka"},
+			{service: "A", start: utc("2025-03-29 22:30"), end: utc("2025-03-30 00:00")},
+			// 02:00 does not exist that night: the window runs 03:00–04:00 CEST.
+			{service: "*", start: utc("2025-03-30 01:00"), end: utc("2025-03-30 02:00"), note: "Vecka"},
+			{service: "A", start: utc("2025-04-05 21:30"), end: utc("2025-04-05 23:00")},
+			{service: "*", start: utc("2025-04-06 00:00"), end: utc("2025-04-06 02:00"), note: "Vecka"},
+		}},
+		{"autumn", local("2025-10-26 00:30"), local("2025-11-03 00:00"), []win{
+			// Open when the range starts, though it started the day before.
+			{service: "A", start: utc("2025-10-25 21:30"), end: utc("2025-10-25 23:00"), beforeRange: true},
+			// 02:00 happens twice that night; Go takes the second (CET).
+			{service: "*", start: utc("2025-10-26 01:00"), end: utc("2025-10-26 03:00"), note: "Vecka"},
+			{service: "B", start: utc("2025-10-28 09:00"), end: utc("2025-10-28 10:00"), note: "Uppgradering"},
+			{service: "A", start: utc("2025-11-01 22:30"), end: utc("2025-11-02 00:00")},
+			{service: "*", start: utc("2025-11-02 01:00"), end: utc("2025-11-02 03:00"), note: "Vecka"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sink batchSink
+			if err := p.Collect(context.Background(), Request{Tenant: "0120", From: tc.from, To: tc.to}, &sink); err != nil {
+				t.Fatal(err)
+			}
+			if len(sink.batches) < 2 {
+				t.Fatalf("%d batches, want one per chunk of the range", len(sink.batches))
+			}
+			var got []win
+			for _, b := range sink.batches {
+				first, last := b.Probes[0].Time, b.Probes[len(b.Probes)-1].Time
+				for _, w := range b.Maintenance {
+					// Each window goes out with the chunk it starts in (or
+					// the first, when it started before the range).
+					before := w.Start.Before(tc.from)
+					if before && b != sink.batches[0] || !before && (w.Start.Before(first) || w.Start.After(last.Add(time.Minute))) {
+						t.Errorf("window %s %s in the batch of %s–%s", w.Service, w.Start, first, last)
+					}
+					got = append(got, win{w.Service, w.Start.UTC(), w.End.UTC(), w.Note, before})
+				}
+			}
+			sort.Slice(got, func(i, j int) bool { return got[i].start.Before(got[j].start) })
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d windows, want %d:\n%v", len(got), len(tc.want), got)
+			}
+			for i, w := range tc.want {
+				if g := got[i]; g.service != w.service || !g.start.Equal(w.start) || !g.end.Equal(w.end) || g.note != w.note || g.beforeRange != w.beforeRange {
+					t.Errorf("window %d = %+v, want %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestPrometheusMaintenanceWithoutSamples writes the windows of a range
+// even when Prometheus has no samples for it.
+func TestPrometheusMaintenanceWithoutSamples(t *testing.T) {
+	f := newFakePrometheus(t, func(w http.ResponseWriter, r *http.Request, pr promRequest) {
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"matrix","result":[]}}`)
+	})
+	p := newTestPrometheus(t, f.URL, "queries:\n  - name: up\n    into: probes\n    query: probe_success\n"+
+		"    maintenance: [{service: \"*\", weekday: monday, from: \"22:00\", to: \"23:00\"}]\n")
+	var sink batchSink
+	req := Request{Tenant: "0120", From: time.Date(2025, 5, 1, 0, 0, 0, 0, strategy.Stockholm), To: time.Date(2025, 5, 31, 0, 0, 0, 0, strategy.Stockholm)}
+	if err := p.Collect(context.Background(), req, &sink); err != nil {
+		t.Fatal(err)
+	}
+	b := sink.all()
+	if len(b.Probes) != 0 || len(b.Maintenance) != 4 { // Mondays 5, 12, 19 and 26 May
+		t.Fatalf("%d probes, %d windows: %+v", len(b.Probes), len(b.Maintenance), b.Maintenance)
+	}
+	for _, w := range b.Maintenance {
+		if l := w.Start.In(strategy.Stockholm); l.Weekday() != time.Monday || l.Hour() != 22 || w.End.Sub(w.Start) != time.Hour {
+			t.Errorf("window %s–%s", w.Start, w.End)
+		}
+	}
+}
+
+func TestPrometheusMaintenanceOptionErrors(t *testing.T) {
+	head := "name: prom\nkind: prometheus\naddress: http://p\nqueries:\n  - name: a\n    query: up\n"
+	probes := head + "    into: probes\n    maintenance:\n"
+	for _, tc := range []struct{ src, where, msg string }{
+		{head + "    into: series\n    indicator: x\n    maintenance:\n      - {service: A, weekday: sunday, from: \"02:00\", to: \"03:00\"}\n", "10", "maintenance windows are for into: probes"},
+		{probes + "      - service: A\n        start: 2025-03-02 02:00\n        end: 2025-03-01 22:00\n", "11", "ends (2025-03-01T22:00:00+01:00) before it starts"},
+		{probes + "      - {service: A, weekday: sunday, from: \"02:00\"}\n", "9", "needs weekday, from and to"},
+		{probes + "      - {service: A, weekday: sunday, from: \"02:00\", to: \"02:00\"}\n", "9", "from and to are the same time"},
+		{probes + "      - {service: A, weekday: someday, from: \"02:00\", to: \"03:00\"}\n", "9", `invalid weekday "someday"`},
+		{probes + "      - {service: A, weekday: sunday, from: \"02:60\", to: \"03:00\"}\n", "9", `invalid time of day "02:60"`},
+		{probes + "      - {weekday: sunday, from: \"02:00\", to: \"03:00\"}\n", "9", "needs a service"},
+		{probes + "      - {service: A}\n      - {service: A, start: \"2025-03-01 22:00\", end: \"2025-03-01 23:00\", from: \"02:00\"}\n", "9", "needs start and end, or weekday"},
+		{probes + "      - {service: A, start: \"2025-03-01 22:00\", end: \"2025-03-01 23:00\", from: \"02:00\"}\n", "9", "either start and end"},
+		{probes + "      - {service: A, start: \"2025-03-01 22:00\"}\n", "9", "needs both start and end"},
+		{probes + "      - {service: A, weekday: sunday, from: \"02:00\", to: \"03:00\", every: week}\n", "9", `unknown key "every"`},
+	} {
+		t.Run(tc.msg, func(t *testing.T) { wantOptionsError(t, tc.src, tc.where, tc.msg) })
 	}
 }
