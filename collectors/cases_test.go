@@ -333,11 +333,7 @@ func BenchmarkParseCases(b *testing.B) {
 
 func FuzzParseCases(f *testing.F) {
 	for _, p := range []string{"testdata/cases/arenden-2024-cp1252.csv", "testdata/cases/arenden-bom-comma.csv", "testdata/cases/arenden-bad.csv"} {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+		f.Add(readFixture(f, p))
 	}
 	f.Add([]byte("sep=,\nDiarienummer,Ärendetyp,Kanal,Inkom,Beslutad\n\"a\"\"b\",x,Webb,2024-01-01 00:00,2024-01-01\n"))
 	opts := defaultCaseOpts()

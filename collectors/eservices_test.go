@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -90,15 +89,6 @@ func jsonOpts() *EServicesOptions {
 	o := &EServicesOptions{ArrayField: "services"}
 	o.Fields.defaults()
 	return o
-}
-
-func readFixture(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestParseEServicesJSON(t *testing.T) {

@@ -32,6 +32,16 @@ func openFixture(t testing.TB, path string) *os.File {
 	return f
 }
 
+// readFixture returns the contents of the file at p.
+func readFixture(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // wantProblems checks that err lists exactly the messages want, one per
 // line, in order.
 func wantProblems(t *testing.T, err error, want ...string) {
@@ -168,32 +178,9 @@ func TestNextVersionIsMonotonic(t *testing.T) {
 	}
 }
 
-// checkFileSample builds the kind's embedded sample and checks that the
-// copy in examples/collectors is the same file and that
-// docs/collectors-files.md shows it as it is.
+// checkFileSample is checkSampleIn for the file kinds, documented in
+// docs/collectors-files.md.
 func checkFileSample(t *testing.T, kind, embedded string) Collector {
 	t.Helper()
-	example, err := os.ReadFile(filepath.Join("..", "examples", "collectors", kind+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(example) != embedded {
-		t.Errorf("examples/collectors/%s.yaml differs from collectors/samples/%s.yaml", kind, kind)
-	}
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "collectors-files.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(doc), "```yaml\n"+embedded+"```") {
-		t.Errorf("docs/collectors-files.md does not show collectors/samples/%s.yaml as it is", kind)
-	}
-	inst := instanceFrom(t, filepath.Join(t.TempDir(), "malbild.yaml"), embedded)
-	if inst.Kind != kind {
-		t.Fatalf("sample kind %q, want %q", inst.Kind, kind)
-	}
-	c, err := New(inst)
-	if err != nil {
-		t.Fatalf("sample does not load: %v", err)
-	}
-	return c
+	return checkSampleIn(t, "collectors-files.md", kind, embedded)
 }

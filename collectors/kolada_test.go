@@ -405,11 +405,7 @@ func FuzzParseKoladaPage(f *testing.F) {
 		f.Fatal("no seeds", err)
 	}
 	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+		f.Add(readFixture(f, name))
 	}
 	f.Add([]byte(`{"values":[{"kpi":"N1","municipality":"G1","period":2024,"is_deleted":true}],"next_page":"\u0000"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

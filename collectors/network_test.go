@@ -99,9 +99,17 @@ func wantOptionsError(t *testing.T, src, where, msg string) {
 	}
 }
 
-// checkSample builds the kind's embedded sample and checks that the copy
-// in examples/collectors is the same file.
+// checkSample is checkSampleIn for the network kinds, documented in
+// docs/collectors-network.md.
 func checkSample(t *testing.T, kind, embedded string) Collector {
+	t.Helper()
+	return checkSampleIn(t, "collectors-network.md", kind, embedded)
+}
+
+// checkSampleIn builds the kind's embedded sample and checks that the copy
+// in examples/collectors is the same file and that docs/<doc> shows it as
+// it is.
+func checkSampleIn(t *testing.T, doc, kind, embedded string) Collector {
 	t.Helper()
 	example, err := os.ReadFile(filepath.Join("..", "examples", "collectors", kind+".yaml"))
 	if err != nil {
@@ -110,12 +118,12 @@ func checkSample(t *testing.T, kind, embedded string) Collector {
 	if string(example) != embedded {
 		t.Errorf("examples/collectors/%s.yaml differs from collectors/samples/%s.yaml", kind, kind)
 	}
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "collectors-network.md"))
+	text, err := os.ReadFile(filepath.Join("..", "docs", doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(doc), "```yaml\n"+embedded+"```") {
-		t.Errorf("docs/collectors-network.md does not show collectors/samples/%s.yaml as it is", kind)
+	if !strings.Contains(string(text), "```yaml\n"+embedded+"```") {
+		t.Errorf("docs/%s does not show collectors/samples/%s.yaml as it is", doc, kind)
 	}
 	inst := instanceFrom(t, filepath.Join(t.TempDir(), "malbild.yaml"), embedded)
 	if inst.Kind != kind {

@@ -155,11 +155,7 @@ func TestSeriesSample(t *testing.T) {
 
 func FuzzParseSeries(f *testing.F) {
 	for _, p := range []string{"testdata/series/serier-cp1252.csv", "testdata/series/series-en-bom.csv", "testdata/series/serier-bad.csv"} {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+		f.Add(readFixture(f, p))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obs, err := parseSeries(strings.NewReader(string(data)), "f.csv", seriesP(nil))

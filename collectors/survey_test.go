@@ -162,11 +162,7 @@ func TestSurveySample(t *testing.T) {
 
 func FuzzParseSurvey(f *testing.F) {
 	for _, p := range []string{"testdata/survey/systemenkat-cp1252.csv", "testdata/survey/enkat-bom-comma.csv", "testdata/survey/enkat-bad.csv"} {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+		f.Add(readFixture(f, p))
 	}
 	opts := defaultSurveyOpts()
 	opts.Survey = "Fuzz"
