@@ -136,7 +136,11 @@ func parseStrategy(t testing.TB) *strategy.Strategy {
 	return st
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the workflow's store wrapped by wrap (the
+// dashboards keep the real one).
+func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, dsn: chtest.DSN(t), st: parseStrategy(t)}
@@ -196,7 +200,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = New(Options{Store: e.store, Auth: e.auth, Site: e.dash, Now: func() time.Time { return testNow }, Logger: log})
+	var store Store = e.store
+	if wrap != nil {
+		store = wrap(e.store)
+	}
+	e.svc, err = New(Options{Store: store, Auth: e.auth, Site: e.dash, Now: func() time.Time { return testNow }, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

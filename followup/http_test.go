@@ -131,6 +131,7 @@ func TestTrustedHeader(t *testing.T) {
 	if a.code != http.StatusOK || !strings.Contains(a.body, "Bo Berg") || proxy.csrf == "" {
 		t.Fatalf("header user from the proxy: %d", a.code)
 	}
+	mustNotContain(t, "header user's page", a.body, `class="fu-logout"`) // the proxy signs them out
 	if a := proxy.post("/uppfoljning/indikator/andel-digitala/2025-T1", formOf("met", "met", "Via SSO", "bekrafta", 0, false)); a.code != http.StatusSeeOther {
 		t.Fatalf("header user's save: %d %s", a.code, a.body)
 	}
