@@ -151,6 +151,12 @@ func (w *row) pastTime(j int, now time.Time) (t time.Time, clock bool) {
 	return time.Time{}, false
 }
 
+// dayOf returns the start of t's day in Stockholm.
+func dayOf(t time.Time) time.Time {
+	y, m, d := t.In(swecsv.Stockholm).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
+}
+
 // number reads a number with a decimal comma or point.
 func (w *row) number(j int) float64 {
 	v, err := swecsv.ParseNumber(w.rec[j])

@@ -303,8 +303,7 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 			}
 			snapshot = d
 		} else {
-			y, m, d := p.modTime.In(swecsv.Stockholm).Date()
-			snapshot = time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
+			snapshot = dayOf(p.modTime)
 		}
 	}
 	var out []facts.EService
@@ -340,8 +339,7 @@ func parseEServices(r io.Reader, name string, p eservicesParse) ([]facts.EServic
 		if j := idx[esDate]; j >= 0 {
 			f := w.fails
 			t, _ := w.pastTime(j, p.now)
-			y, m, d := t.Date()
-			s.Snapshot = time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
+			s.Snapshot = dayOf(t)
 			idOK = idOK && w.fails == f
 		}
 		if idOK {
@@ -456,8 +454,7 @@ func parseEServicesJSON(data []byte, source string, p eservicesJSONParse) ([]fac
 	default:
 		return nil, fmt.Errorf("%s: want an array of services or an object with %q, got %s", source, o.ArrayField, jsonKind(top))
 	}
-	y, m, d := p.now.In(swecsv.Stockholm).Date()
-	snapshot := time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
+	snapshot := dayOf(p.now)
 	var errs swecsv.Errors
 	out := make([]facts.EService, 0, len(list))
 	seen := map[string]int{}

@@ -171,8 +171,7 @@ func parseSurvey(r io.Reader, name string, p surveyParse) ([]facts.SurveyRespons
 		if w.bad {
 			return
 		}
-		y, m, d := resp.Answered.Date()
-		resp.Answered = time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
+		resp.Answered = dayOf(resp.Answered)
 		if resp.ID == "" {
 			resp.ID = derivedID(w.rec, t.rd.Line())
 		}
