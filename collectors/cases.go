@@ -87,12 +87,9 @@ func (o *CasesOptions) check(inst Instance) error {
 
 func (c *casesCollector) Collect(ctx context.Context, req Request, out Sink) error {
 	return collectFiles(ctx, "cases_csv", c.inst, &c.opts.FileOptions, c.now, req, out,
-		func(r io.Reader, f sourceFile, rows func(int)) (*facts.Batch, error) {
-			cases, err := parseCases(r, f.Path, caseParse{opts: &c.opts, now: c.now(), rows: rows})
-			if err != nil {
-				return nil, err
-			}
-			return &facts.Batch{Cases: cases}, nil
+		func(r io.Reader, f sourceFile, rows func(int), b *facts.Batch) (err error) {
+			b.Cases, err = parseCases(r, f.Path, caseParse{opts: &c.opts, now: c.now(), rows: rows})
+			return err
 		})
 }
 

@@ -180,12 +180,9 @@ func (c *eservicesCollector) Collect(ctx context.Context, req Request, out Sink)
 		return c.collectAPI(ctx, req, out)
 	}
 	return collectFiles(ctx, "eservices", c.inst, &c.opts.FileOptions, c.now, req, out,
-		func(r io.Reader, f sourceFile, rows func(int)) (*facts.Batch, error) {
-			svcs, err := parseEServices(r, f.Path, eservicesParse{opts: &c.opts, modTime: f.ModTime, now: c.now(), rows: rows})
-			if err != nil {
-				return nil, err
-			}
-			return &facts.Batch{EServices: svcs}, nil
+		func(r io.Reader, f sourceFile, rows func(int), b *facts.Batch) (err error) {
+			b.EServices, err = parseEServices(r, f.Path, eservicesParse{opts: &c.opts, modTime: f.ModTime, now: c.now(), rows: rows})
+			return err
 		})
 }
 

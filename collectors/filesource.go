@@ -210,10 +210,10 @@ func nextVersion(now time.Time) uint64 {
 	return v
 }
 
-// fileParser parses one opened file into a batch holding only rows; the
-// caller fills in tenant, collector, source and version. rows reports
-// progress.
-type fileParser func(r io.Reader, f sourceFile, rows func(int)) (*facts.Batch, error)
+// fileParser parses one opened file into the rows of b (an empty batch);
+// the caller fills in tenant, collector, source and version, and drops b
+// on an error. rows reports progress.
+type fileParser func(r io.Reader, f sourceFile, rows func(int), b *facts.Batch) error
 
 // collectFiles runs parse over every file opts name and writes one batch
 // per file. A file with bad input is rejected whole (nothing of it is
@@ -294,7 +294,11 @@ func parseFile(f sourceFile, p Progress, parse fileParser) (*facts.Batch, error)
 	if p != nil {
 		rows = p.Rows
 	}
-	return parse(fh, f, rows)
+	b := &facts.Batch{}
+	if err := parse(fh, f, rows, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // foldSet matches values case-insensitively after trimming.

@@ -71,15 +71,12 @@ func newSeries(inst Instance) (Collector, error) {
 
 func (c *seriesCollector) Collect(ctx context.Context, req Request, out Sink) error {
 	return collectFiles(ctx, seriesSource, c.inst, &c.opts.FileOptions, c.now, req, out,
-		func(r io.Reader, f sourceFile, rows func(int)) (*facts.Batch, error) {
-			obs, err := parseSeries(r, f.Path, seriesParse{
+		func(r io.Reader, f sourceFile, rows func(int), b *facts.Batch) (err error) {
+			b.Observations, err = parseSeries(r, f.Path, seriesParse{
 				opts: &c.opts, allowed: c.allowed, known: req.Indicators, units: req.Units,
 				now: c.now(), rows: rows,
 			})
-			if err != nil {
-				return nil, err
-			}
-			return &facts.Batch{Observations: obs}, nil
+			return err
 		})
 }
 

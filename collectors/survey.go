@@ -89,12 +89,9 @@ func (o *SurveyOptions) check(inst Instance) error {
 
 func (c *surveyCollector) Collect(ctx context.Context, req Request, out Sink) error {
 	return collectFiles(ctx, "survey_csv", c.inst, &c.opts.FileOptions, c.now, req, out,
-		func(r io.Reader, f sourceFile, rows func(int)) (*facts.Batch, error) {
-			resp, err := parseSurvey(r, f.Path, surveyParse{opts: &c.opts, now: c.now(), rows: rows})
-			if err != nil {
-				return nil, err
-			}
-			return &facts.Batch{Responses: resp}, nil
+		func(r io.Reader, f sourceFile, rows func(int), b *facts.Batch) (err error) {
+			b.Responses, err = parseSurvey(r, f.Path, surveyParse{opts: &c.opts, now: c.now(), rows: rows})
+			return err
 		})
 }
 
