@@ -556,6 +556,14 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, pass
 	if len(name) > 100 {
 		name = name[:100]
 	}
+	// What was typed goes to the audit trail: valid UTF-8, no control
+	// characters.
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
 	fail := func(reason string) {
 		a.emit(r.Context(), Event{Action: "login.failed", Actor: name, Subject: name, Remote: ip, Reason: reason})
 	}

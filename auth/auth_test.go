@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // clock is a settable test clock.
@@ -451,5 +452,17 @@ func TestSessionStoreBounded(t *testing.T) {
 			t.Fatal("tokens repeat or have the wrong length")
 		}
 		seen[tok] = true
+	}
+}
+
+func TestLoginNameSanitised(t *testing.T) {
+	a, _, ev, _ := newTestAuth(t, nil)
+	name := strings.Repeat("å", 50) + "\x00\x1b[31m" // 100 bytes of å, cut inside the 51st
+	if _, err := login(t, a, name+"å", "whatever-password", "203.0.113.9:1"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatal(err)
+	}
+	got := ev.got[len(ev.got)-1].Subject
+	if !utf8.ValidString(got) || strings.ContainsAny(got, "\x00\x1b") || len(got) > 100 {
+		t.Errorf("audited name %q", got)
 	}
 }

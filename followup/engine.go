@@ -2,6 +2,7 @@ package followup
 
 import (
 	"context"
+	"maps"
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/progress"
@@ -21,10 +22,9 @@ func (s *Service) evaluate(ctx context.Context, st *strategy.Strategy) (*progres
 	for _, o := range obs {
 		byKey[o.Indicator] = append(byKey[o.Indicator], o)
 	}
-	byInd := make(map[string][]strategy.Observation, len(byKey))
-	for k, v := range byKey {
-		byInd[k] = v
-	}
+	// Keyed by indicator id; other keys stay, for the series a maturity
+	// dimension names.
+	byInd := maps.Clone(byKey)
 	for _, ind := range st.Indicators() {
 		byInd[ind.ID] = byKey[valueKey(ind)]
 	}
