@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -225,6 +227,30 @@ func TestBrowserFollowup(t *testing.T) {
 		t.Fatal("the confirmed comment never reached the public page")
 	}
 	checkPage(t, ctx, "public page")
+
+	// The period report prints on A4: a cover page, the summary, then one
+	// goal area per page.
+	step(t, ctx, "opening the printable report", chromedp.Navigate(base+"/uppfoljning/rapport/2025-T1/utskrift"), chromedp.WaitVisible(chromedp.CSS(".fu-cover")))
+	checkPage(t, ctx, "printable report")
+	pdf := run(t, ctx, chromedp.Action[[]byte](func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		prefer := true
+		res, err := cdp.Call(ctx, tg, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PreferCSSPageSize: &prefer})
+		if err != nil {
+			return nil, err
+		}
+		return res.Data, nil
+	}))
+	pages := 0
+	for _, m := range regexp.MustCompile(`/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b`).FindAllSubmatch(pdf, -1) {
+		n, _ := strconv.Atoi(string(m[1]) + string(m[2]))
+		pages = max(pages, n)
+	}
+	if pages != 4 {
+		t.Errorf("the printed report has %d pages, want 4 (cover, summary, two goal areas)", pages)
+	}
+	if !regexp.MustCompile(`/MediaBox\s*\[\s*0\s+0\s+59[45](\.\d+)?\s+84[12](\.\d+)?\s*\]`).Match(pdf) {
+		t.Error("the printed report is not A4")
+	}
 
 	// Signing out: the internal page asks for a sign-in again.
 	step(t, ctx, "signing out",
