@@ -2,9 +2,13 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +61,15 @@ func collect(t *testing.T, p *Plan, s *strategy.Strategy, name string, from, to 
 		req := collectors.Request{Tenant: p.Tenant, From: from, To: to, Indicators: map[string]bool{}, Units: map[string]strategy.Unit{}}
 		for _, ind := range indicators(s) {
 			req.Indicators[ind.ID], req.Units[ind.ID] = true, ind.Unit
+		}
+		// Maturity self-assessments are series too, scored 0–100, as the
+		// runner tells the collectors.
+		if s.Maturity != nil {
+			for _, d := range s.Maturity.Dimensions {
+				if d.Survey != "" {
+					req.Indicators[d.Survey], req.Units[d.Survey] = true, strategy.UnitPercent
+				}
+			}
 		}
 		var sink memSink
 		if err := c.Collect(context.Background(), req, &sink); err != nil {
@@ -129,7 +142,8 @@ func TestCollectorsReadThePlan(t *testing.T) {
 	}
 
 	from, to := p.Now.Add(-3*24*time.Hour), p.Now
-	probes := collect(t, p, s, "demo-prometheus", from, to).Probes
+	pb := collect(t, p, s, "demo-prometheus", from, to)
+	probes := pb.Probes
 	perService := map[string]int{}
 	for _, r := range probes {
 		perService[r.Service]++
@@ -140,6 +154,11 @@ func TestCollectorsReadThePlan(t *testing.T) {
 	if len(perService) != 8 || perService["Bygglov"] < 3*288 || perService["Bygglov"] > 3*288+1 {
 		t.Errorf("prometheus: %v", perService)
 	}
+	// The prometheus instance writes the weekly maintenance windows that
+	// overlap the range it collected: the plan's, no more, no fewer.
+	if want := windowsOverlapping(p.Maintenance, from, to); len(want) < 8 || !sameWindows(pb.Maintenance, want) {
+		t.Errorf("prometheus wrote maintenance windows %v, want %v", pb.Maintenance, want)
+	}
 
 	live := collect(t, p, s, "demo-probe", time.Time{}, time.Time{})
 	down := 0
@@ -148,9 +167,155 @@ func TestCollectorsReadThePlan(t *testing.T) {
 			down++
 		}
 	}
-	if len(live.Probes) != 4 || down != 1 || len(live.Maintenance) != len(p.Maintenance) || len(p.Maintenance) < 8*52 {
-		t.Errorf("http_probe: %d results, %d down, %d maintenance windows (plan %d)", len(live.Probes), down, len(live.Maintenance), len(p.Maintenance))
+	if len(live.Probes) != 4 || down != 1 || len(live.Maintenance) != 0 {
+		t.Errorf("http_probe: %d results, %d down, %d maintenance windows", len(live.Probes), down, len(live.Maintenance))
 	}
+}
+
+// windowsOverlapping returns the windows of ws open at some time in
+// [from, to].
+func windowsOverlapping(ws []facts.MaintenanceWindow, from, to time.Time) []facts.MaintenanceWindow {
+	var out []facts.MaintenanceWindow
+	for _, w := range ws {
+		if !w.Start.After(to) && w.End.After(from) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// sameWindows reports whether a and b hold the same windows, in any order.
+func sameWindows(a, b []facts.MaintenanceWindow) bool {
+	type win struct {
+		service, note string
+		start, end    int64
+	}
+	count := map[win]int{}
+	for _, w := range a {
+		count[win{w.Service, w.Note, w.Start.Unix(), w.End.Unix()}]++
+	}
+	for _, w := range b {
+		count[win{w.Service, w.Note, w.Start.Unix(), w.End.Unix()}]--
+	}
+	for _, n := range count {
+		if n != 0 {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+// TestInstancesMaintenance checks how the maintenance windows reach the
+// collectors: as a weekly rule per service on the prometheus query, none
+// on http_probe; and one by one when an indicator of the share of time in
+// maintenance makes their length change from week to week.
+func TestInstancesMaintenance(t *testing.T) {
+	options := func(p *Plan) map[string]any {
+		t.Helper()
+		var prom map[string]any
+		for _, inst := range p.Instances() {
+			var opts map[string]any
+			if err := inst.Options.Decode(&opts); err != nil {
+				t.Fatal(err)
+			}
+			switch inst.Kind {
+			case "http_probe":
+				if opts["maintenance"] != nil {
+					t.Errorf("http_probe still has maintenance windows")
+				}
+			case "prometheus":
+				prom = opts["queries"].([]any)[0].(map[string]any)
+			}
+		}
+		if prom == nil {
+			t.Fatal("no prometheus instance")
+		}
+		return prom
+	}
+
+	p := generate(t, loadStrategy(t, "varmdo"), Options{})
+	ws, _ := options(p)["maintenance"].([]any)
+	if len(ws) != len(probeServices) || len(p.Prometheus.Weekly) != len(probeServices) {
+		t.Fatalf("%d maintenance rules, %d weekly windows; want one per service", len(ws), len(p.Prometheus.Weekly))
+	}
+	days := map[string]int{"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
+	for i, w := range ws {
+		m := w.(map[string]any)
+		svc := probeServices[i]
+		from := fmt.Sprintf("%02d:00", svc.MaintHour)
+		to := fmt.Sprintf("%02d:00", svc.MaintHour+1)
+		if m["service"] != svc.Name || days[fmt.Sprint(m["weekday"])] != svc.MaintDay || m["from"] != from || m["to"] != to || m["start"] != nil {
+			t.Errorf("rule %d = %v, want %s every %s %s–%s", i, m, svc.Name, time.Weekday(svc.MaintDay), from, to)
+		}
+	}
+
+	// With a maintenance-share indicator the windows change length, which
+	// a weekly rule cannot say.
+	s := strategyWith(t, "varmdo", "tillganglighet-e-tjanster", `
+          - id: underhall-e-tjanster
+            title:
+              sv: Andel tid i planerat underhåll
+            unit: percent
+            direction: decrease
+            baseline:
+              value: 1.5
+              date: 2025-01-01
+            targets:
+              - {date: 2026-12-31, value: 0.5}
+            tolerance: 0.1
+            source:
+              measure: availability_maintenance_share
+`)
+	p = generate(t, s, Options{})
+	if ip, _ := p.Indicator("underhall-e-tjanster"); !ip.Shaped {
+		t.Fatal("the maintenance share does not shape the windows")
+	}
+	ws, _ = options(p)["maintenance"].([]any)
+	lengths := map[time.Duration]bool{}
+	for _, w := range p.Maintenance {
+		lengths[w.End.Sub(w.Start)] = true
+	}
+	if p.Prometheus.Weekly != nil || len(ws) != len(p.Maintenance) || len(lengths) < 3 {
+		t.Fatalf("%d weekly, %d one-off rules for %d windows of %d lengths", len(p.Prometheus.Weekly), len(ws), len(p.Maintenance), len(lengths))
+	}
+	if m := ws[0].(map[string]any); m["start"] == nil || m["weekday"] != nil {
+		t.Errorf("rule %v, want a one-off window", m)
+	}
+	end := p.Now.Add(-24 * time.Hour)
+	got := collect(t, p, s, "demo-prometheus", end.Add(-60*24*time.Hour), end).Maintenance
+	if want := windowsOverlapping(p.Maintenance, end.Add(-60*24*time.Hour), end); len(want) < 8*8 || !sameWindows(got, want) {
+		t.Errorf("prometheus wrote %d maintenance windows, want %d", len(got), len(want))
+	}
+}
+
+// strategyWith loads an example strategy with indicator YAML inserted
+// after the indicator after.
+func strategyWith(t *testing.T, name, after, indicator string) *strategy.Strategy {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "strategies", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(raw)
+	at := strings.Index(src, "- id: "+after+"\n")
+	if at < 0 {
+		t.Fatalf("%s has no indicator %s", name, after)
+	}
+	next := strings.Index(src[at+1:], "\n      - id: ") // the next goal
+	if next < 0 {
+		t.Fatalf("%s: no goal after indicator %s", name, after)
+	}
+	next += at + 1
+	src = src[:next] + "\n" + strings.TrimRight(indicator, "\n") + src[next:]
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := strategy.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func yearMid(y int) time.Time { return time.Date(y, 7, 1, 0, 0, 0, 0, strategy.Stockholm) }
@@ -243,10 +408,25 @@ func TestFactsFollowScenarios(t *testing.T) {
 		}
 	}
 
-	// Series: yearly totals near the plan.
+	// Series: yearly totals near the plan; the maturity self-assessment
+	// rising, scores 0–100 near its trend.
 	obs := collect(t, p, s, "demo-serier", time.Time{}, time.Time{}).Observations
-	checked := 0
+	if len(p.MaturitySurveys) != 1 || p.MaturitySurveys[0].Dimension != "e-forvaltning" || p.MaturitySurveys[0].Series != "sjalvskattning-e-forvaltning" {
+		t.Fatalf("maturity surveys %+v", p.MaturitySurveys)
+	}
+	ms := p.MaturitySurveys[0]
+	checked, self := 0, map[int]float64{}
 	for _, o := range obs {
+		if o.Indicator == ms.Series {
+			if o.Period.Kind != strategy.Year || !o.Dimension.IsTotal() || o.Value < 0 || o.Value > 100 {
+				t.Errorf("self-assessment %+v", o)
+			}
+			if want := ms.Expected(lastDay(o.Period)); math.Abs(o.Value-want) > 4*maturitySurveyNoise {
+				t.Errorf("self-assessment %s: %v, plan %.1f", o.Period, o.Value, want)
+			}
+			self[o.Period.Year] = o.Value
+			continue
+		}
 		if !o.Dimension.IsTotal() {
 			continue
 		}
@@ -258,6 +438,9 @@ func TestFactsFollowScenarios(t *testing.T) {
 	}
 	if checked != 3*17 {
 		t.Errorf("%d series totals checked", checked)
+	}
+	if len(self) != 17 || self[2025]-self[2009] < 20 {
+		t.Errorf("self-assessment by year: %v, want 2009–2025 rising", self)
 	}
 }
 

@@ -61,12 +61,15 @@ type Plan struct {
 	// them answers 503).
 	Probes []ProbeTarget
 	// Maintenance are the weekly maintenance windows of the monitored
-	// services over the probe history and the coming week.
+	// services over the probe history and the coming week, one by one.
 	Maintenance []facts.MaintenanceWindow
 
 	// Indicators says, per indicator in strategy order, which scenario its
 	// facts follow.
 	Indicators []IndicatorPlan
+	// MaturitySurveys are the self-assessment series of the maturity
+	// dimensions that name one, in the series file with the indicators'.
+	MaturitySurveys []MaturitySurvey
 	// Assessments are ILS-style assessments of indicators and goals for
 	// the latest report periods; those of the latest period are partly
 	// drafts.
@@ -84,7 +87,7 @@ type Files struct {
 	EServices    []string // eservices-YYYY-MM-DD.csv, UTF-8 with BOM
 	SurveyDir    string
 	Surveys      []string // enkat-YYYY.csv, UTF-8, comma-separated
-	Series       string   // serier/serier.csv; "" when no indicator has a series
+	Series       string   // serier/serier.csv; "" when no indicator or maturity survey has a series
 }
 
 // KoladaUpstream is the loopback Kolada API.
@@ -104,6 +107,33 @@ type PrometheusUpstream struct {
 	From     time.Time // start of the probe history
 	Step     time.Duration
 	Services []string
+	// Weekly are the services' weekly maintenance windows when they are
+	// the same length every week, as the prometheus instance declares
+	// them; nil when an indicator of the share of time in maintenance
+	// makes their length change (the instance then lists
+	// Plan.Maintenance one by one).
+	Weekly []WeeklyWindow
+}
+
+// WeeklyWindow is a weekly maintenance window in Swedish local time.
+type WeeklyWindow struct {
+	Service  string
+	Weekday  time.Weekday
+	From, To int // minutes after midnight; To before From runs over midnight
+	Note     string
+}
+
+// on is the window's occurrence on the (Stockholm) day of t, read in
+// local time as a collector reads a weekly rule.
+func (w WeeklyWindow) on(t time.Time) facts.MaintenanceWindow {
+	l := t.In(strategy.Stockholm)
+	start := time.Date(l.Year(), l.Month(), l.Day(), 0, w.From, 0, 0, strategy.Stockholm)
+	endDay := l.Day()
+	if w.To <= w.From {
+		endDay++ // over midnight
+	}
+	end := time.Date(l.Year(), l.Month(), endDay, 0, w.To, 0, 0, strategy.Stockholm)
+	return facts.MaintenanceWindow{Service: w.Service, Start: start, End: end, Note: w.Note}
 }
 
 // ProbeTarget is one loopback e-service.
@@ -204,7 +234,7 @@ func Generate(dir string, s *strategy.Strategy, opts Options) (*Plan, error) {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	p := &Plan{Dir: dir, Tenant: s.Municipality.Code, From: g.from, Now: g.now, Seed: opts.Seed, Scale: opts.Scale}
+	p := &Plan{Dir: dir, Tenant: s.Municipality.Code, From: g.from, Now: g.now, Seed: opts.Seed, Scale: opts.Scale, MaturitySurveys: g.surveys}
 	for _, ind := range indicators(s) {
 		p.Indicators = append(p.Indicators, *g.plans[ind.ID])
 	}
@@ -234,6 +264,7 @@ type generator struct {
 	probes  *probeModel
 	kolada  *koladaServer
 	series  []seriesSpec
+	surveys []MaturitySurvey
 	volumes []monthVolume
 }
 
@@ -285,6 +316,7 @@ func newGenerator(s *strategy.Strategy, opts Options) (*generator, error) {
 	g.buildProbes()
 	g.buildKolada()
 	g.buildSeries()
+	g.buildMaturitySurveys()
 	return g, nil
 }
 
@@ -938,6 +970,7 @@ func (g *generator) start(p *Plan) error {
 	}
 	p.Rows.ProbeSamples = len(g.probes.services) * int((g.probes.end-g.probes.start)/probeInterval+1)
 	p.Maintenance = g.maintenanceWindows()
+	p.Prometheus.Weekly = g.weeklyWindows()
 
 	live, err := serve(liveHandler())
 	if err != nil {
@@ -953,24 +986,68 @@ func (g *generator) start(p *Plan) error {
 // monitored services from the start of the probe history to a week after
 // now.
 func (g *generator) maintenanceWindows() []facts.MaintenanceWindow {
-	pm := g.probes
 	var out []facts.MaintenanceWindow
-	first := dayNumber(time.Unix(pm.start, 0))
-	last := dayNumber(g.now) + 7
-	for svc, s := range pm.services {
-		for day := first; day <= last; day++ {
-			if weekday(day) != s.MaintDay {
-				continue
-			}
-			dp := pm.plan(svc, day)
-			if dp.maint.to <= dp.maint.from {
-				continue
-			}
-			out = append(out, facts.MaintenanceWindow{
-				Service: s.Name, Start: time.Unix(dp.maint.from, 0).In(strategy.Stockholm),
-				End: time.Unix(dp.maint.to, 0).In(strategy.Stockholm), Note: "Veckovis servicefönster",
-			})
+	for svc := range g.probes.services {
+		out = append(out, g.serviceWindows(svc)...)
+	}
+	return out
+}
+
+// serviceWindows lists the maintenance windows of service svc from the
+// start of the probe history to a week after now.
+func (g *generator) serviceWindows(svc int) []facts.MaintenanceWindow {
+	pm := g.probes
+	s := pm.services[svc]
+	var out []facts.MaintenanceWindow
+	for day, last := dayNumber(time.Unix(pm.start, 0)), dayNumber(g.now)+7; day <= last; day++ {
+		if weekday(day) != s.MaintDay {
+			continue
 		}
+		dp := pm.plan(svc, day)
+		if dp.maint.to <= dp.maint.from {
+			continue
+		}
+		out = append(out, facts.MaintenanceWindow{
+			Service: s.Name, Start: time.Unix(dp.maint.from, 0).In(strategy.Stockholm),
+			End: time.Unix(dp.maint.to, 0).In(strategy.Stockholm), Note: maintNote,
+		})
+	}
+	return out
+}
+
+// weeklyWindows says the services' maintenance windows as weekly rules:
+// one per service, at its day and hour, as long as its windows. It is nil
+// when some service's windows are not alike every week (an indicator of
+// the share of time in maintenance changes their length), which a weekly
+// rule cannot say.
+func (g *generator) weeklyWindows() []WeeklyWindow {
+	var out []WeeklyWindow
+	for svc, s := range g.probes.services {
+		ws := g.serviceWindows(svc)
+		if len(ws) == 0 {
+			return nil
+		}
+		from := s.MaintHour * 60
+		w := WeeklyWindow{
+			Service: s.Name, Weekday: time.Weekday(s.MaintDay), From: from,
+			To: (from + int(ws[0].End.Sub(ws[0].Start).Minutes())) % 1440, Note: maintNote,
+		}
+		days := 0
+		for day, last := dayNumber(time.Unix(g.probes.start, 0)), dayNumber(g.now)+7; day <= last; day++ {
+			if weekday(day) == s.MaintDay {
+				days++
+			}
+		}
+		// Every week has its window, and each is the weekly rule's.
+		if len(ws) != days {
+			return nil
+		}
+		for _, x := range ws {
+			if !w.on(x.Start).Start.Equal(x.Start) || !w.on(x.Start).End.Equal(x.End) {
+				return nil
+			}
+		}
+		out = append(out, w)
 	}
 	return out
 }

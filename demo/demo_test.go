@@ -88,7 +88,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	if !reflect.DeepEqual(a.Assessments, b.Assessments) {
 		t.Error("assessments differ between two runs with the same seed")
 	}
-	if a.Rows != b.Rows || !reflect.DeepEqual(a.Maintenance, b.Maintenance) {
+	if a.Rows != b.Rows || !reflect.DeepEqual(a.Maintenance, b.Maintenance) || !reflect.DeepEqual(a.Prometheus.Weekly, b.Prometheus.Weekly) {
 		t.Errorf("rows or maintenance differ: %+v vs %+v", a.Rows, b.Rows)
 	}
 	for i := range a.Indicators {
@@ -510,12 +510,13 @@ func TestCatalogueSurveyAndSeriesFiles(t *testing.T) {
 			got[r[0]]++
 		}
 	}
-	for _, id := range []string{"andel-arenden-folj-bara", "andel-inkop-elektroniskt", "andel-samrad-via-natet"} {
+	// With them, the maturity dimension e-förvaltning's self-assessment.
+	for _, id := range []string{"andel-arenden-folj-bara", "andel-inkop-elektroniskt", "andel-samrad-via-natet", "sjalvskattning-e-forvaltning"} {
 		if got[id] != 17 { // yearly: 2009–2025
 			t.Errorf("series %s has %d yearly totals, want 17", id, got[id])
 		}
 	}
-	if len(got) != 3 || len(recs)-1 != p.Rows.Series {
+	if len(got) != 4 || len(recs)-1 != p.Rows.Series {
 		t.Errorf("series file: %v, %d rows (plan %d)", got, len(recs)-1, p.Rows.Series)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -56,15 +57,19 @@ func (p *Plan) Instances() []collectors.Instance {
 	}
 	if pr := p.Prometheus; pr.URL != "" {
 		days := int(math.Ceil(p.Now.Sub(pr.From).Hours()/24)) + 1
+		query := map[string]any{
+			"name": "eservices-up", "into": "probes",
+			"query":          `probe_success{job="eservices"}`,
+			"duration_query": `probe_duration_seconds{job="eservices"}`,
+			"step":           fmt.Sprintf("%ds", int(pr.Step.Seconds())),
+		}
+		if ws := p.maintenanceOptions(); len(ws) > 0 {
+			query["maintenance"] = ws
+		}
 		add("demo-prometheus", "prometheus", time.Hour, 10*time.Minute, map[string]any{
 			"address": pr.URL, "lookback": fmt.Sprintf("%dd", days), "state_dir": state,
 			"request_timeout": "1m",
-			"queries": []map[string]any{{
-				"name": "eservices-up", "into": "probes",
-				"query":          `probe_success{job="eservices"}`,
-				"duration_query": `probe_duration_seconds{job="eservices"}`,
-				"step":           fmt.Sprintf("%ds", int(pr.Step.Seconds())),
-			}},
+			"queries":         []map[string]any{query},
 		})
 	}
 	if len(p.Probes) > 0 {
@@ -76,19 +81,35 @@ func (p *Plan) Instances() []collectors.Instance {
 			}
 			services = append(services, s)
 		}
-		var windows []map[string]any
-		for _, w := range p.Maintenance {
-			windows = append(windows, map[string]any{
+		add("demo-probe", "http_probe", 5*time.Minute, time.Minute, map[string]any{
+			"services": services, "request_timeout": "5s", "concurrency": 4,
+		})
+	}
+	return out
+}
+
+// maintenanceOptions are the maintenance windows of the services in the
+// Prometheus history, as the prometheus query's maintenance option: a
+// weekly rule per service, or, when the windows change length from week
+// to week (which a weekly rule cannot say), every window on its own.
+func (p *Plan) maintenanceOptions() []map[string]any {
+	var out []map[string]any
+	if ws := p.Prometheus.Weekly; ws != nil {
+		clock := func(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+		for _, w := range ws {
+			out = append(out, map[string]any{
 				"service": w.Service, "note": w.Note,
-				"start": w.Start.In(strategy.Stockholm).Format(time.RFC3339),
-				"end":   w.End.In(strategy.Stockholm).Format(time.RFC3339),
+				"weekday": strings.ToLower(w.Weekday.String()), "from": clock(w.From), "to": clock(w.To),
 			})
 		}
-		opts := map[string]any{"services": services, "request_timeout": "5s", "concurrency": 4}
-		if len(windows) > 0 {
-			opts["maintenance"] = windows
-		}
-		add("demo-probe", "http_probe", 5*time.Minute, time.Minute, opts)
+		return out
+	}
+	for _, w := range p.Maintenance {
+		out = append(out, map[string]any{
+			"service": w.Service, "note": w.Note,
+			"start": w.Start.In(strategy.Stockholm).Format(time.RFC3339),
+			"end":   w.End.In(strategy.Stockholm).Format(time.RFC3339),
+		})
 	}
 	return out
 }

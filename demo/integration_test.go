@@ -15,6 +15,7 @@ import (
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/collectors"
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/internal/chtest"
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
@@ -84,7 +85,7 @@ func TestEndToEnd(t *testing.T) {
 		"SELECT count() FROM (SELECT DISTINCT snapshot, service_id FROM eservice_snapshots WHERE tenant = ?)":            p.Rows.EServices,
 		"SELECT count() FROM (SELECT DISTINCT survey, response_id FROM survey_responses WHERE tenant = ?)":               p.Rows.Responses,
 		"SELECT count() FROM (SELECT DISTINCT kpi, municipality, period, gender FROM benchmark_values WHERE tenant = ?)": p.Rows.Benchmarks,
-		"SELECT count() FROM (SELECT DISTINCT service, starts FROM maintenance_windows WHERE tenant = ?)":                len(p.Maintenance),
+		"SELECT count() FROM (SELECT DISTINCT service, starts FROM maintenance_windows WHERE tenant = ?)":                len(windowsOverlapping(p.Maintenance, promFrom, p.Now)),
 		"SELECT count() FROM (SELECT DISTINCT service, ts FROM probe_results WHERE tenant = ? AND url LIKE 'https://%')": promSamples,
 		"SELECT count() FROM probe_results WHERE tenant = ? AND url LIKE 'http://127.0.0.1:%'":                           len(p.Probes),
 		"SELECT count() FROM collector_runs WHERE tenant = ? AND outcome = 'ok'":                                         len(normal) + len(prom),
@@ -135,6 +136,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	ip, _ := p.Indicator("tillganglighet-e-tjanster")
+	maintenanceLeftOut(t, store, p, byInd["tillganglighet-e-tjanster"], strategy.PeriodOf(strategy.Month, promFrom))
 	for _, o := range byInd["tillganglighet-e-tjanster"] {
 		if o.Period.Kind == strategy.Month && o.Period.Start().After(promFrom) && o.Period.Start().Before(p.Now) && o.Dimension.IsTotal() {
 			if want := ip.Expected(o.Period.Start()); math.Abs(o.Value-want) > 0.6 {
@@ -178,6 +180,37 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if judged < 5 {
 		t.Errorf("only %d indicators judged", judged)
+	}
+
+	// The maturity index blends the self-assessment series into its
+	// dimension: a survey score for every year it covers, taken from the
+	// series.
+	rep := progress.Evaluate(s, byInd, nil, p.Now)
+	for _, md := range rep.Maturity.Dimensions {
+		if md.ID != "e-forvaltning" {
+			for _, sc := range md.Scores {
+				if sc.Survey != nil {
+					t.Errorf("maturity %s %d: survey score %v without a survey", md.ID, sc.Year, *sc.Survey)
+				}
+			}
+			continue
+		}
+		if md.Survey != "sjalvskattning-e-forvaltning" || len(md.Scores) != 17 || md.Scores[0].Year != 2010 {
+			t.Fatalf("maturity %s: survey %q, %d years", md.ID, md.Survey, len(md.Scores))
+		}
+		for _, sc := range md.Scores {
+			want, ok := yearly(md.Survey, sc.Year)
+			switch {
+			case sc.Year == p.Now.Year(): // no self-assessment yet this year
+				if sc.Survey != nil {
+					t.Errorf("maturity %s %d: survey score %v before the year's assessment", md.ID, sc.Year, *sc.Survey)
+				}
+			case !ok || sc.Survey == nil || *sc.Survey != want:
+				t.Errorf("maturity %s %d: survey score %v, series %v (%v)", md.ID, sc.Year, sc.Survey, want, ok)
+			case sc.FromIndicators != nil && (sc.Score == nil || math.Abs(*sc.Score-(0.75**sc.FromIndicators+0.25*want)) > 1e-9):
+				t.Errorf("maturity %s %d: score %v from indicators %v and survey %v", md.ID, sc.Year, sc.Score, *sc.FromIndicators, want)
+			}
+		}
 	}
 
 	// The plan's assessments are accepted by the store.
@@ -265,5 +298,68 @@ func grafanaQueries(t *testing.T, store *clickhouse.Store, p *Plan) {
 	}
 	if len(dash.Panels) < 8 {
 		t.Errorf("%d panels", len(dash.Panels))
+	}
+}
+
+// maintenanceLeftOut checks that availability_uptime leaves the weekly
+// maintenance windows out: the measure's value for month m is the share
+// of successful checks among those outside the plan's windows, computed
+// here from the stored probe results, and not the share over all checks
+// (the services are down while they are maintained).
+func maintenanceLeftOut(t *testing.T, store *clickhouse.Store, p *Plan, measured []strategy.Observation, m strategy.Period) {
+	t.Helper()
+	rows, err := store.Conn().Query(context.Background(),
+		"SELECT service, ts, argMax(ok, version) FROM probe_results WHERE tenant = ? GROUP BY service, ts", p.Tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	windows := map[string][]facts.MaintenanceWindow{}
+	for _, w := range p.Maintenance {
+		windows[w.Service] = append(windows[w.Service], w)
+	}
+	var all, allOK, outside, outsideOK, inside int
+	for rows.Next() {
+		var (
+			svc string
+			ts  time.Time
+			ok  uint8
+		)
+		if err := rows.Scan(&svc, &ts, &ok); err != nil {
+			t.Fatal(err)
+		}
+		if strategy.PeriodOf(strategy.Month, ts) != m {
+			continue
+		}
+		all++
+		allOK += int(ok)
+		in := false
+		for _, w := range windows[svc] {
+			in = in || !ts.Before(w.Start) && ts.Before(w.End)
+		}
+		if in {
+			inside++
+			continue
+		}
+		outside++
+		outsideOK += int(ok)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got *strategy.Observation
+	for i, o := range measured {
+		if o.Period == m && o.Dimension.IsTotal() {
+			got = &measured[i]
+		}
+	}
+	want, naive := 100*float64(outsideOK)/float64(outside), 100*float64(allOK)/float64(all)
+	switch {
+	case got == nil:
+		t.Fatalf("availability_uptime has no value for %s", m)
+	case inside < 8*2*12 || naive > want-0.2:
+		t.Errorf("%s: %d checks in maintenance; uptime %.3f %% outside, %.3f %% over all", m, inside, want, naive)
+	case math.Abs(got.Value-want) > 1e-6:
+		t.Errorf("availability_uptime %s = %.4f %%, want %.4f %% (maintenance left out; %.4f %% with it)", m, got.Value, want, naive)
 	}
 }

@@ -17,6 +17,13 @@ const probeInterval = 300
 // probeTimeout is how long a probe waits before it gives up.
 const probeTimeout = 10.0 // seconds
 
+// defaultMaintMinutes is the length of the weekly maintenance windows
+// unless an indicator of the share of time in maintenance shapes it.
+const defaultMaintMinutes = 60
+
+// maintNote is the note of the weekly maintenance windows.
+const maintNote = "Veckovis servicefönster"
+
 // probeService is one monitored e-service.
 type probeService struct {
 	Name      string
@@ -146,7 +153,7 @@ func defaultProbeModel(seed int64, services []probeService) *probeModel {
 		services:     services,
 		uptime:       func(int, float64) float64 { return 99.6 },
 		latency:      func(svc int, _ float64) float64 { return services[svc].Latency },
-		maintMinutes: func(int, float64) int { return 60 },
+		maintMinutes: func(int, float64) int { return defaultMaintMinutes },
 		start:        benchFrom.Unix(),
 		end:          math.MaxInt64,
 	}
