@@ -13,6 +13,11 @@ import (
 //go:embed strategies/*.yaml
 var strategies embed.FS
 
+// Users is the example users file, whose demo passwords are in its comments.
+//
+//go:embed users.yaml
+var Users []byte
+
 // Strategy returns the embedded example strategy named name ("varmdo" or
 // "varmdo.yaml") and its path inside the repository.
 func Strategy(name string) (data []byte, file string, err error) {

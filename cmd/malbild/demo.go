@@ -90,11 +90,24 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	log.Info("demo ready", "strategy", s.Title.SV, "took", time.Since(started).Round(time.Millisecond))
 
+	demoUsers := cfg.Auth.UsersFile == ""
+	if demoUsers {
+		// Sign in with the example users; their passwords are in the file.
+		cfg.Auth.UsersFile = filepath.Join(dir, "users.yaml")
+		if err := os.WriteFile(cfg.Auth.UsersFile, examples.Users, 0o600); err != nil {
+			return err
+		}
+		insecure := false // plain HTTP on loopback
+		cfg.Auth.CookieSecure = &insecure
+	}
 	cfg.Collectors = plan.Instances()
 	return serve(ctx, serveOptions{
 		cfg: cfg, strategies: []*strategy.Strategy{s}, store: store, log: log, stdout: stdout, demo: true,
 		ready: func(addr string) {
 			fmt.Fprintf(stdout, "Målbild demo of %s: http://%s/\n", s.Municipality.Name, addr)
+			if demoUsers {
+				fmt.Fprintf(stdout, "Sign in at http://%s/logga-in as admin / demo-admin-byt-mig (other demo users: %s)\n", addr, cfg.Auth.UsersFile)
+			}
 		},
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/malbild/malbild/auth"
 	"github.com/malbild/malbild/clickhouse"
 	malcollectors "github.com/malbild/malbild/collectors"
 	"github.com/malbild/malbild/config"
@@ -71,6 +72,7 @@ type server struct {
 	base       *prometheus.Registry
 	runnerReg  atomic.Pointer[prometheus.Registry]
 	sink       *malcollectors.StoreSink
+	auth       *auth.Authenticator
 
 	mu         sync.Mutex
 	stopRunner func()
@@ -91,19 +93,43 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	defer s.stop()
 
+	a, err := newAuthenticator(o.cfg, o.store, o.log)
+	if err != nil {
+		return err
+	}
+	s.auth = a
+	if o.cfg.Auth.UsersFile == "" && o.cfg.Auth.TrustedHeader.Header == "" {
+		o.log.Warn("no users file and no trusted header: nobody can sign in to the internal pages; add users with `malbild user add`")
+	}
+	authorize := a.Authorizer
+	if o.demo {
+		// The demo shows the internal pages to everybody; writing still
+		// needs a sign-in.
+		authorize = func(r *http.Request) (string, bool) {
+			if u, ok := a.Authorizer(r); ok {
+				return u, true
+			}
+			return "demo", true
+		}
+	}
 	dash, err := dashboards.New(dashboards.Options{
-		Store:        o.store,
-		Strategies:   func() []*strategy.Strategy { return *s.strategies.Load() },
-		Logger:       o.log,
-		Registerer:   s.base,
-		Gatherer:     prometheus.GathererFunc(s.gather),
-		Demo:         o.demo,
-		OpenInternal: o.demo,
-		BaseURL:      o.cfg.BaseURL,
+		Store:      o.store,
+		Strategies: func() []*strategy.Strategy { return *s.strategies.Load() },
+		Logger:     o.log,
+		Registerer: s.base,
+		Gatherer:   prometheus.GathererFunc(s.gather),
+		Demo:       o.demo,
+		Authorizer: authorize,
+		BaseURL:    o.cfg.BaseURL,
 		Contact: dashboards.Contact{
-			Email: o.cfg.Accessibility.Email, Phone: o.cfg.Accessibility.Phone, URL: o.cfg.Accessibility.URL,
+			Name: o.cfg.Accessibility.Organisation, Email: o.cfg.Accessibility.Email,
+			Phone: o.cfg.Accessibility.Phone, URL: o.cfg.Accessibility.URL,
 		},
 	})
+	if err != nil {
+		return err
+	}
+	handler, err := mountFollowup(a, dash, o.store, o.log)
 	if err != nil {
 		return err
 	}
@@ -117,7 +143,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return fmt.Errorf("listening on %s: %w", o.cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           dash.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -204,6 +230,9 @@ func (s *server) watchedFiles() []string {
 	for _, st := range *s.strategies.Load() {
 		files = append(files, st.File)
 	}
+	if f := s.auth.UsersFile(); f != "" {
+		files = append(files, f)
+	}
 	return files
 }
 
@@ -223,6 +252,9 @@ func (s *server) reload(ctx context.Context) error {
 	}
 	if cfg.Listen != s.opts.cfg.Listen || cfg.ClickHouse != s.opts.cfg.ClickHouse {
 		s.opts.log.Warn("listen address and ClickHouse settings take effect at the next restart")
+	}
+	if err := s.auth.Reload(ctx); err != nil {
+		return err
 	}
 	if err := s.startRunner(ctx, cfg, strategies); err != nil {
 		return err
