@@ -315,9 +315,6 @@ func parseMaintenance(inst Instance, items []maintenanceOption, path ...any) (ma
 	return sched, nil
 }
 
-// empty reports whether the schedule has no windows.
-func (s maintenanceSchedule) empty() bool { return len(s.once) == 0 && len(s.weekly) == 0 }
-
 // week returns the one-off windows and the weekly ones that start in the
 // week (Monday to Sunday, Stockholm time) containing now.
 func (s maintenanceSchedule) week(now time.Time) []facts.MaintenanceWindow {
