@@ -64,6 +64,44 @@ func mapColumns(r *swecsv.Reader, cols []column) ([]int, error) {
 	return idx, nil
 }
 
+// eachRow calls fn with every row until the end or until there are more
+// problems than the error list keeps, reporting progress every
+// progressEvery rows. A row with a field at one of the positions personal
+// that looks like a personal number is rejected before fn sees it. The
+// error returned rejects the whole file: it lists the first problems as
+// file:line:column: reason.
+func (t *csvTable) eachRow(progress func(int), personal []int, fn func(w row)) error {
+	pending := 0
+	defer func() {
+		if pending > 0 && progress != nil {
+			progress(pending)
+		}
+	}()
+	for !t.errs.Truncated {
+		rec, err := t.rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var e *swecsv.Error
+			if !errors.As(err, &e) {
+				return err
+			}
+			t.errs.Add(e)
+			continue
+		}
+		if pending++; pending == progressEvery && progress != nil {
+			progress(pending)
+			pending = 0
+		}
+		w := row{r: t.rd, rec: rec, errs: &t.errs}
+		if w.personal(personal) {
+			fn(w)
+		}
+	}
+	return t.errs.Err()
+}
+
 // row reads the fields of one CSV row, collecting problems. Every
 // problem is "header: reason" at the field's line and column.
 type row struct {
@@ -151,12 +189,6 @@ func (w *row) pastTime(j int, now time.Time) (t time.Time, clock bool) {
 	return time.Time{}, false
 }
 
-// dayOf returns the start of t's day in Stockholm.
-func dayOf(t time.Time) time.Time {
-	y, m, d := t.In(swecsv.Stockholm).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
-}
-
 // number reads a number with a decimal comma or point.
 func (w *row) number(j int) float64 {
 	v, err := swecsv.ParseNumber(w.rec[j])
@@ -169,40 +201,8 @@ func (w *row) number(j int) float64 {
 	return v
 }
 
-// eachRow calls fn with every row until the end or until there are more
-// problems than the error list keeps, reporting progress every
-// progressEvery rows. A row with a field at one of the positions personal
-// that looks like a personal number is rejected before fn sees it. The
-// error returned rejects the whole file: it lists the first problems as
-// file:line:column: reason.
-func (t *csvTable) eachRow(progress func(int), personal []int, fn func(w row)) error {
-	pending := 0
-	defer func() {
-		if pending > 0 && progress != nil {
-			progress(pending)
-		}
-	}()
-	for !t.errs.Truncated {
-		rec, err := t.rd.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var e *swecsv.Error
-			if !errors.As(err, &e) {
-				return err
-			}
-			t.errs.Add(e)
-			continue
-		}
-		if pending++; pending == progressEvery && progress != nil {
-			progress(pending)
-			pending = 0
-		}
-		w := row{r: t.rd, rec: rec, errs: &t.errs}
-		if w.personal(personal) {
-			fn(w)
-		}
-	}
-	return t.errs.Err()
+// dayOf returns the start of t's day in Stockholm.
+func dayOf(t time.Time) time.Time {
+	y, m, d := t.In(swecsv.Stockholm).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
 }
