@@ -141,6 +141,8 @@ var messages = map[string][2]string{
 	"overview_caption":   {"Antal indikatorer per målområde och status", "Number of indicators per goal area and status"},
 	"goal_area":          {"Målområde", "Goal area"},
 	"total":              {"Totalt", "Total"},
+	"followup_reports":   {"Periodrapporter: bedöm, kommentera och klarmarkera", "Period reports: assess, comment and mark ready"},
+	"nav_signin":         {"Logga in", "Sign in"},
 	"forecast_title":     {"Indikatorer och prognos", "Indicators and forecast"},
 	"forecast_intro":     {"Prognosen bygger på utvecklingen hittills och visar om målen nås i nuvarande takt.", "The forecast builds on the development so far and shows whether the targets are reached at the current pace."},
 	"forecast_caption":   {"Indikatorer med utfall, mål och prognos", "Indicators with actual values, targets and forecast"},

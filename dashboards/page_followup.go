@@ -14,6 +14,7 @@ type followupView struct {
 	Strategy   string
 	Year       int
 	Action     string
+	Reports    string // the period reports, where assessments are written
 	Years      []option
 	Matrix     table
 	Collectors table
@@ -46,7 +47,8 @@ func (s *Server) serveFollowup(w http.ResponseWriter, r *http.Request) {
 		lang := q.lang
 		p := s.newPage(r, tr(lang, "followup_title"), "followup")
 		stalePage(p, snap)
-		v := &followupView{Strategy: q.strat.Title.In(lang), Year: year, Action: q.base + "/uppfoljning"}
+		v := &followupView{Strategy: q.strat.Title.In(lang), Year: year, Action: q.base + "/uppfoljning",
+			Reports: link(q.base, "/uppfoljning/rapport", lang, nil)}
 		for y := last; y >= first; y-- {
 			v.Years = append(v.Years, option{Value: strconv.Itoa(y), Label: strconv.Itoa(y), Selected: y == year})
 		}

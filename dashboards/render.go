@@ -143,6 +143,9 @@ func (s *Server) newPage(r *http.Request, title, current string) *page {
 		add("/uppfoljning", "nav_follow", "followup")
 	}
 	p.Menu = append(p.Menu, menuItem{Href: link(q.base, "/", q.lang, nil) + "#data", Label: tr(q.lang, "nav_data")})
+	if s.opts.SignedIn != nil && s.opts.SignedIn(r) == "" {
+		add("/logga-in", "nav_signin", "signin")
+	}
 	return p
 }
 

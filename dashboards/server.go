@@ -64,6 +64,9 @@ type Options struct {
 	// Authorizer tells whether a request may see internal goals,
 	// indicators and pages. Nil: nobody may, unless OpenInternal is set.
 	Authorizer func(r *http.Request) (user string, ok bool)
+	// SignedIn names the user signed in on r ("" for nobody); with it set,
+	// pages offer a sign-in link to those who are not.
+	SignedIn func(r *http.Request) string
 	// OpenInternal lets everybody see internal pages when no Authorizer is
 	// set (a closed intranet installation, or the demo). The default is
 	// closed: internal pages answer 401.

@@ -120,7 +120,13 @@ func serve(ctx context.Context, o serveOptions) error {
 		Gatherer:   prometheus.GathererFunc(s.gather),
 		Demo:       o.demo,
 		Authorizer: authorize,
-		BaseURL:    o.cfg.BaseURL,
+		SignedIn: func(r *http.Request) string {
+			if id := a.Identify(r); id != nil {
+				return id.Name
+			}
+			return ""
+		},
+		BaseURL: o.cfg.BaseURL,
 		Contact: dashboards.Contact{
 			Name: o.cfg.Accessibility.Organisation, Email: o.cfg.Accessibility.Email,
 			Phone: o.cfg.Accessibility.Phone, URL: o.cfg.Accessibility.URL,
