@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/malbild/malbild/auth"
 	"github.com/malbild/malbild/config"
 	"github.com/malbild/malbild/strategy"
 )
@@ -38,6 +39,9 @@ func cmdCheck(_ context.Context, args []string, _ io.Reader, stdout, stderr io.W
 			fmt.Fprintf(stdout, "%s: ok (%d collectors)\n", cfg.File, len(cfg.Collectors))
 		}
 		files = cfg.Strategies
+		if cfg.Auth.UsersFile != "" {
+			files = append(files, cfg.Auth.UsersFile)
+		}
 		if len(files) == 0 && cfg.File == "" {
 			fmt.Fprintln(stderr, "nothing to check: give files, or a --config that names strategies")
 			return errUsage
@@ -49,7 +53,16 @@ func cmdCheck(_ context.Context, args []string, _ io.Reader, stdout, stderr io.W
 			report(err)
 			continue
 		}
-		if isStrategy(data) {
+		if hasTopKey(data, "users") {
+			u, err := auth.ParseUsers(f, data)
+			if err != nil {
+				report(err)
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok (%d users)\n", f, len(u.Users))
+			continue
+		}
+		if hasTopKey(data, "municipality") {
 			s, err := strategy.Parse(f, data)
 			if err != nil {
 				report(err)
@@ -71,11 +84,12 @@ func cmdCheck(_ context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	return nil
 }
 
-// isStrategy tells a strategy file from a config file: strategies name
-// their municipality at the top level.
-func isStrategy(data []byte) bool {
+// hasTopKey tells the kinds of files apart: strategies name their
+// municipality at the top level, users files their users, and anything
+// else is a config file.
+func hasTopKey(data []byte, key string) bool {
 	for _, line := range bytes.Split(data, []byte("\n")) {
-		if bytes.HasPrefix(line, []byte("municipality:")) {
+		if bytes.HasPrefix(line, []byte(key+":")) {
 			return true
 		}
 	}

@@ -28,11 +28,11 @@ func TestCheckAcceptsTheExamples(t *testing.T) {
 	if len(files) != 3 {
 		t.Fatalf("want the three example strategies, found %v", files)
 	}
-	code, out, errs := runCmd(t, append([]string{"check", "../../examples/malbild.yaml"}, files...)...)
+	code, out, errs := runCmd(t, append([]string{"check", "../../examples/malbild.yaml", "../../examples/users.yaml"}, files...)...)
 	if code != 0 {
 		t.Fatalf("check exit %d\n%s%s", code, out, errs)
 	}
-	for _, f := range append(files, "../../examples/malbild.yaml") {
+	for _, f := range append(files, "../../examples/malbild.yaml", "../../examples/users.yaml") {
 		if !strings.Contains(out, f+": ok") {
 			t.Errorf("no ok line for %s in:\n%s", f, out)
 		}
