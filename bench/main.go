@@ -54,6 +54,7 @@ type config struct {
 	strategy   string // example strategy name or a YAML file
 	indicator  string // indicator of /indikator/{id}; "" picks one
 	keep       bool   // keep the temporary directory
+	dataDir    string // use and keep this directory; reuse data sets loaded in it before
 	cpuProfile string // write a CPU profile of the bench process here
 	profileDir string // write CPU profiles of the server under load here
 	verbose    bool
@@ -94,7 +95,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.probes, "probes", 50_000_000, "probe results loaded for the page, load and growth sections")
 	fs.IntVar(&cfg.growth, "growth", 10, "the growth section compares the data set with one this many times smaller")
 	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the demo generators")
-	fs.IntVar(&cfg.reps, "reps", 3, "repetitions of each ingest run (the median counts)")
+	fs.IntVar(&cfg.reps, "reps", 5, "repetitions of each ingest run (the median counts)")
 	fs.IntVar(&cfg.warm, "warm", 25, "warm requests per page (the median counts)")
 	fs.IntVar(&cfg.cold, "cold", 3, "cold requests per page, each on a freshly started server (the median counts)")
 	fs.DurationVar(&cfg.wrkDur, "wrk-duration", 30*time.Second, "duration of each wrk run")
@@ -106,6 +107,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.strategy, "strategy", "varmdo", "example strategy name, or a strategy YAML file")
 	fs.StringVar(&cfg.indicator, "indicator", "", "indicator id for /indikator/{id} (default: the first with a case measure)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary ClickHouse directory")
+	fs.StringVar(&cfg.dataDir, "dir", "", "work in this directory and keep it; data sets a previous run loaded there are reused (for profiling)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (collector, loader, in-process pages) to the file")
 	fs.StringVar(&cfg.profileDir, "profile-dir", "", "write CPU profiles of the dashboards server under wrk to this directory")
 	fs.BoolVar(&cfg.verbose, "v", false, "log more")
@@ -166,7 +168,7 @@ func run(ctx context.Context, cfg config) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	dir, err := os.MkdirTemp("", "malbild-bench-")
+	dir, err := workDir(cfg)
 	if err != nil {
 		return err
 	}
@@ -182,7 +184,7 @@ func run(ctx context.Context, cfg config) error {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	defer func() {
-		if cfg.keep {
+		if cfg.keep || cfg.dataDir != "" {
 			log.Info("kept the temporary directory", "dir", dir)
 		} else {
 			os.RemoveAll(dir)
@@ -239,6 +241,17 @@ func run(ctx context.Context, cfg config) error {
 		log.Info("results written", "file", cfg.out)
 	}
 	return ctx.Err()
+}
+
+// workDir is -dir, created if missing, or a new temporary directory.
+func workDir(cfg config) (string, error) {
+	if cfg.dataDir == "" {
+		return os.MkdirTemp("", "malbild-bench-")
+	}
+	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
+		return "", err
+	}
+	return filepath.Abs(cfg.dataDir)
 }
 
 // section runs one section; an error or a panic marks what it had not
