@@ -2,19 +2,14 @@ package dashboards
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/malbild/malbild/internal/browsertest"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -25,22 +20,10 @@ import (
 // be violated. Screenshots go to a temporary directory (kept when
 // MALBILD_SCREENSHOTS names a directory).
 
-const chromiumPath = "/usr/bin/chromium"
-
-// webDir is dashboards/web, where `make assets` installs the npm packages.
-func webDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "web")
-}
-
-// needAssets fails the test, with the fix, when the npm packages or the
-// embedded echarts build are missing.
-func needAssets(t testing.TB) string {
+// needECharts fails the test, with the fix, when the echarts build was
+// not embedded.
+func needECharts(t testing.TB) {
 	t.Helper()
-	axe, err := os.ReadFile(filepath.Join(webDir(t), "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Fatalf("axe-core is missing (%v): run `make assets` first (it runs npm ci in dashboards/web and copies echarts into dashboards/assets/vendor)", err)
-	}
 	a, err := loadAssets()
 	if err != nil {
 		t.Fatal(err)
@@ -48,116 +31,19 @@ func needAssets(t testing.TB) string {
 	if a.url(echartsAsset) == "" {
 		t.Fatalf("dashboards/assets/vendor/echarts.min.js was not embedded: run `make assets` first, then run the tests again")
 	}
-	return string(axe)
-}
-
-// browser starts headless Chromium with a fresh profile.
-func browser(t testing.TB) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("Chromium is not installed at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelC(); cancelA() })
-	// Start the browser now, without a timeout (a timeout on the first
-	// run would stop the whole browser), and record CSP violations and
-	// script errors on every page.
-	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `
-window.__violations = [];
-window.__errors = [];
-document.addEventListener("securitypolicyviolation", function (e) {
-  window.__violations.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || ""));
-});
-window.addEventListener("error", function (e) { window.__errors.push(String(e.message)); });
-window.alert = function () { window.__alerted = true; };
-`})
-		return err
-	}))
-	if err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
-}
-
-// screenshotDir is where screenshots go.
-func screenshotDir(t testing.TB) string {
-	if d := os.Getenv("MALBILD_SCREENSHOTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
-
-func eval[T any](t testing.TB, ctx context.Context, js string) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluating %.60q: %v", js, err)
-	}
-	return v
-}
-
-func navigate(t testing.TB, ctx context.Context, url string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatalf("loading %s: %v", url, err)
-	}
-}
-
-type axeViolation struct {
-	ID    string `json:"id"`
-	Help  string `json:"help"`
-	Nodes []struct {
-		Target []any  `json:"target"`
-		HTML   string `json:"html"`
-	} `json:"nodes"`
-}
-
-// runAxe runs axe-core on the loaded page for WCAG 2.1 A and AA.
-func runAxe(t testing.TB, ctx context.Context, axe string) []axeViolation {
-	t.Helper()
-	eval[chromedp.Void](t, ctx, axe)
-	raw := eval[[]byte](t, ctx, `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]}).then(r => r.violations)`)
-	var vs []axeViolation
-	if err := json.Unmarshal(raw, &vs); err != nil {
-		t.Fatalf("reading axe results: %v", err)
-	}
-	return vs
 }
 
 func TestBrowser(t *testing.T) {
-	axe := needAssets(t)
+	needECharts(t)
 	st := parseTestStrategy(t, "0999", "Exempelstads kommun", "exempelstad")
 	e := newEnv(t, []*strategy.Strategy{st}, openInternal)
-	ctx := browser(t)
-	shots := screenshotDir(t)
+	ctx := browsertest.Start(t)
 
 	// axe itself must find a planted violation, or a clean result means
 	// nothing.
-	navigate(t, ctx, e.http.URL+"/tillganglighet")
-	eval[chromedp.Void](t, ctx, `document.querySelector("main").insertAdjacentHTML("beforeend", "<img src='data:,'>")`)
-	if vs := runAxe(t, ctx, axe); len(vs) == 0 || vs[0].ID != "image-alt" {
+	browsertest.Navigate(t, ctx, e.http.URL+"/tillganglighet")
+	browsertest.Eval[chromedp.Void](t, ctx, `document.querySelector("main").insertAdjacentHTML("beforeend", "<img src='data:,'>")`)
+	if vs := browsertest.Axe(t, ctx); len(vs) == 0 || vs[0].ID != "image-alt" {
 		t.Fatalf("axe did not report an image without alt text: %+v", vs)
 	}
 
@@ -171,9 +57,9 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
-			navigate(t, ctx, e.http.URL+p.path)
+			browsertest.Navigate(t, ctx, e.http.URL+p.path)
 			// Every chart container must hold a drawn chart.
-			charts := eval[[]string](t, ctx, `new Promise(resolve => {
+			charts := browsertest.Eval[[]string](t, ctx, `new Promise(resolve => {
   const check = () => Array.from(document.querySelectorAll("[data-chart]"))
     .filter(el => !el.querySelector("svg, canvas")).map(el => el.id);
   let n = 0;
@@ -183,54 +69,23 @@ func TestBrowser(t *testing.T) {
 			if len(charts) > 0 {
 				t.Errorf("%s: charts not drawn: %v", p.path, charts)
 			}
-			count := eval[int](t, ctx, `document.querySelectorAll("[data-chart] svg, [data-chart] canvas").length`)
+			count := browsertest.Eval[int](t, ctx, `document.querySelectorAll("[data-chart] svg, [data-chart] canvas").length`)
 			wantCharts := p.name != "followup" && p.name != "accessibility"
 			if wantCharts && count == 0 {
 				t.Errorf("%s: no charts on the page", p.path)
 			}
 			for _, width := range []int64{1280, 390} {
-				shot := func() []byte {
-					cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-					defer cancel()
-					if err := chromedp.Do(cctx, chromedp.EmulateViewport(width, 900)); err != nil {
-						t.Fatal(err)
-					}
-					time.Sleep(300 * time.Millisecond) // let the charts resize
-					b, err := chromedp.Run(cctx, chromedp.FullScreenshot(100))
-					if err != nil {
-						t.Fatal(err)
-					}
-					return b
-				}()
-				file := filepath.Join(shots, fmt.Sprintf("%s-%d.png", p.name, width))
-				if err := os.WriteFile(file, shot, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot: %s", file)
+				browsertest.Do(t, ctx, fmt.Sprintf("resizing to %d px", width), chromedp.EmulateViewport(width, 900))
+				time.Sleep(300 * time.Millisecond) // let the charts resize
+				browsertest.Screenshot(t, ctx, fmt.Sprintf("%s-%d", p.name, width))
 			}
 			// Page width must fit a phone without sideways scrolling.
-			if over := eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+			if over := browsertest.Eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
 				t.Errorf("%s: the page is wider than a 390 px phone screen", p.path)
 			}
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range runAxe(t, ctx, axe) {
-				var where []string
-				for _, n := range v.Nodes {
-					where = append(where, fmt.Sprint(n.Target)+" "+n.HTML)
-				}
-				t.Errorf("%s: axe %s: %s\n  %s", p.path, v.ID, v.Help, strings.Join(where, "\n  "))
-			}
-			if vs := eval[[]string](t, ctx, `window.__violations`); len(vs) > 0 {
-				t.Errorf("%s: Content-Security-Policy violations: %v", p.path, vs)
-			}
-			if es := eval[[]string](t, ctx, `window.__errors`); len(es) > 0 {
-				t.Errorf("%s: script errors: %v", p.path, es)
-			}
-			if alerted := eval[bool](t, ctx, `typeof window.__alerted !== "undefined"`); alerted {
-				t.Errorf("%s: injected script ran", p.path)
-			}
+			browsertest.Do(t, ctx, "resizing to 1280 px", chromedp.EmulateViewport(1280, 900))
+			browsertest.CheckAxe(t, ctx, p.path)
+			browsertest.CheckPage(t, ctx, p.path)
 		})
 	}
 
@@ -241,8 +96,8 @@ func TestBrowser(t *testing.T) {
 // summary must be reached, each with a visible focus indicator, and the
 // first stop must be the skip link, which moves focus to the main content.
 func keyboardWalk(t *testing.T, ctx context.Context, url string) {
-	navigate(t, ctx, url)
-	total := eval[int](t, ctx, `Array.from(document.querySelectorAll("a[href], button, summary, select, input, [tabindex]:not([tabindex='-1'])"))
+	browsertest.Navigate(t, ctx, url)
+	total := browsertest.Eval[int](t, ctx, `Array.from(document.querySelectorAll("a[href], button, summary, select, input, [tabindex]:not([tabindex='-1'])"))
   .filter(el => !el.hidden && el.getClientRects().length > 0 && !el.closest("details:not([open]) > :not(summary)")).length`)
 	if total == 0 {
 		t.Fatal("no interactive elements on the public page")
@@ -254,10 +109,8 @@ func keyboardWalk(t *testing.T, ctx context.Context, url string) {
 	seen := map[string]bool{}
 	var first string
 	for i := 0; i < total+5; i++ {
-		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
-			t.Fatal(err)
-		}
-		s := eval[stop](t, ctx, `(() => {
+		browsertest.Do(t, ctx, "pressing Tab", chromedp.KeyEvent("\t"))
+		s := browsertest.Eval[stop](t, ctx, `(() => {
   const el = document.activeElement;
   if (!el || el === document.body) return {key: "", visible: false};
   const cs = getComputedStyle(el);
@@ -283,11 +136,9 @@ func keyboardWalk(t *testing.T, ctx context.Context, url string) {
 		t.Errorf("Tab reached %d distinct elements, the page has %d interactive ones", len(seen), total)
 	}
 	// The skip link moves focus to the main content.
-	navigate(t, ctx, url)
-	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r")); err != nil {
-		t.Fatal(err)
-	}
-	if id := eval[string](t, ctx, `document.activeElement ? document.activeElement.id : ""`); id != "main" {
+	browsertest.Navigate(t, ctx, url)
+	browsertest.Do(t, ctx, "following the skip link", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
+	if id := browsertest.Eval[string](t, ctx, `document.activeElement ? document.activeElement.id : ""`); id != "main" {
 		t.Errorf("after the skip link, focus is on %q, want main", id)
 	}
 }
