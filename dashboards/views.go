@@ -222,8 +222,11 @@ func progressData(ir *progress.IndicatorResult, now time.Time, lang string) (pro
 		return progressSeries{}, nil
 	}
 	periods := progress.PeriodsBetween(kind, from, to)
-	if len(periods) > 120 { // keep charts readable: the last ten years of months
-		periods = periods[len(periods)-120:]
+	// From the baseline through the last target, so baseline and target
+	// markers are always on the chart; only beyond 30 years of months is
+	// the start cut.
+	if len(periods) > 360 {
+		periods = periods[len(periods)-360:]
 	}
 	var d progressSeries
 	latest, hasLatest := ir.Series.Latest()
