@@ -134,8 +134,8 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 	if err != nil {
 		// Some measures failed; the pages show what the others wrote.
 		b.log.Error("recomputing measures", "db", d.db, "err", err)
-		b.report.addNote("collectors.Recompute on %q (%s) failed for some indicators after %s: %s",
-			d.db, d.label, recompTime.Round(time.Millisecond), oneLine(err.Error()))
+		b.report.addNote("collectors.Recompute on %q (%s) failed for %d indicators after %s, which therefore have no observations there: %s",
+			d.db, d.label, strings.Count(err.Error(), "\n")+1, recompTime.Round(time.Millisecond), strings.Join(strings.Split(err.Error(), "\n"), "; "))
 		if res.Indicators == 0 {
 			return fmt.Errorf("recomputing measures: %w", err)
 		}
