@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -210,7 +212,10 @@ func (q *measureQuery) minScore() (float64, error) {
 	return v, nil
 }
 
-// Deduplicated raw rows: the latest version of each key.
+// Deduplicated raw rows: the latest version of each key. Cases and survey
+// responses may move between partitions when a re-export corrects their
+// date, so they are grouped by key (which FINAL, per partition, would not
+// do); large groupings spill to disk rather than fail (measureSettings).
 
 func (q *measureQuery) eservicesDedup() {
 	q.add(`(SELECT snapshot AS snap, service_id AS sid,
@@ -240,10 +245,13 @@ func (q *measureQuery) surveyDedup() {
 
 var surveyCols = map[string]string{"system": "sys", "group": "grp"}
 
+// probesDedup reads probe results with FINAL: their sorting key (service,
+// time) is the natural key and includes the partition's month, so merging
+// parts as a stream is exact, and memory stays flat for tens of millions
+// of rows where a GROUP BY would hold every key in a hash table.
 func (q *measureQuery) probesDedup() {
-	q.add(`(SELECT service AS svc, ts AS t,
-  argMax(ok, version) AS okv, argMax(duration_ms, version) AS dur
- FROM probe_results WHERE tenant = ? GROUP BY service, ts)`, q.tenant)
+	q.add(`(SELECT service AS svc, ts AS t, ok AS okv, duration_ms AS dur
+ FROM probe_results FINAL WHERE tenant = ?)`, q.tenant)
 }
 
 var probeCols = map[string]string{"service": "svc"}
@@ -401,10 +409,17 @@ func (q *measureQuery) availability() error {
 	return nil
 }
 
+// measureSettings let a measure's GROUP BY over millions of raw keys
+// spill to disk instead of failing at the server's memory limit.
+var measureSettings = ch.Settings{
+	"max_bytes_before_external_group_by": 1 << 30,
+	"max_bytes_before_external_sort":     1 << 30,
+}
+
 // runMeasure runs a built query; every row is (period start, dimension
 // kind, dimension value, value).
 func (s *Store) runMeasure(ctx context.Context, q *measureQuery) ([]strategy.Observation, error) {
-	rows, err := s.conn.Query(ctx, q.sql.String(), q.args...)
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(measureSettings)), q.sql.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("computing measure %s: %w", q.req.Name, err)
 	}
