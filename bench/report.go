@@ -242,7 +242,7 @@ func ms(d time.Duration) string {
 	}
 }
 
-func percent(x float64) string { return fmt.Sprintf("%.0f %%", 100*x) }
+func percent(x float64) string { return fmt.Sprintf("%.1f %%", 100*x) }
 
 func times(x float64) string {
 	if x >= 0.995 || x == 0 {
