@@ -3,7 +3,9 @@ package collectors
 import (
 	"context"
 	_ "embed"
+	"hash/maphash"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/malbild/malbild/collectors/swecsv"
@@ -113,6 +115,12 @@ const (
 
 // parseCases reads a case-management export. Any problem rejects the whole
 // file: the error lists the first problems as file:line:column: reason.
+//
+// The rows are read first without the duplicate-id check, which a map of
+// every id would make the slowest part; a sort of the ids' hashes then
+// shows that a good file has no id twice. A file with problems or with two
+// equal hashes is read again with the check on every row, so that the
+// problems are the same, in the same order, as from a single careful pass.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	o := p.opts
 	c := o.Columns
@@ -128,12 +136,30 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	cases, err := readCases(t, p, p.rows, false)
+	if err == nil && !sameHashes(cases) {
+		return cases, nil
+	}
+	if err := t.rewind(); err != nil {
+		return nil, err
+	}
+	// The rows were counted in the first pass.
+	return readCases(t, p, nil, true)
+}
+
+// readCases reads the rows of t; with dups, a case id seen before on an
+// earlier row is a problem.
+func readCases(t *csvTable, p caseParse, progress func(int), dups bool) ([]facts.Case, error) {
+	o := p.opts
 	idx := t.idx
 	digital, application := foldSet(o.DigitalChannels), foldSet(o.ApplicationValues)
 	cases := make([]facts.Case, 0, t.rd.MaxRows())
-	seen := make(map[string]int, t.rd.MaxRows()) // case id → line
+	var seen map[string]int // case id → line
+	if dups {
+		seen = make(map[string]int, t.rd.MaxRows())
+	}
 	// The dates are checked for personal numbers by pastTime.
-	err = t.eachRow(p.rows, idx[caseID:caseChannel+1], func(w row) {
+	err := t.eachRow(progress, idx[caseID:caseChannel+1], func(w row) {
 		var k facts.Case
 		k.ID = w.required(idx[caseID], "case id")
 		idOK := !w.bad
@@ -152,7 +178,7 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 				}
 			}
 		}
-		if idOK {
+		if idOK && dups {
 			if first, dup := seen[k.ID]; dup {
 				w.failf(idx[caseID], "case %s appears twice (first on line %d)", swecsv.Quote(k.ID), first)
 			} else {
@@ -170,6 +196,65 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 		return nil, err
 	}
 	return cases, nil
+}
+
+// sameHashes reports whether two of the cases' ids have the same 64-bit
+// hash, which two equal ids always have (and two different ones almost
+// never). The hashes are radix-sorted on their top bits, enough of them
+// to leave about one hash per value, and equal hashes are then neighbours
+// within a run of equal top bits.
+func sameHashes(cases []facts.Case) bool {
+	if len(cases) < 2 {
+		return false
+	}
+	seed := maphash.MakeSeed()
+	h := make([]uint64, len(cases))
+	for i := range cases {
+		h[i] = maphash.String(seed, cases[i].ID)
+	}
+	const digit = 11 // bits sorted per pass; the counts fit in L1
+	passes := 1
+	for passes < 64/digit && len(h)>>(digit*passes) > 0 {
+		passes++
+	}
+	low := 64 - digit*passes // the bits below the sorted ones
+	tmp := make([]uint64, len(h))
+	var count [1 << digit]int
+	for p := range passes {
+		shift := low + digit*p
+		clear(count[:])
+		for _, v := range h {
+			count[v>>shift&(1<<digit-1)]++
+		}
+		sum := 0
+		for i, n := range count {
+			count[i] = sum
+			sum += n
+		}
+		for _, v := range h {
+			d := v >> shift & (1<<digit - 1)
+			tmp[count[d]] = v
+			count[d]++
+		}
+		h, tmp = tmp, h
+	}
+	for i := 0; i < len(h); {
+		j := i + 1
+		for j < len(h) && h[j]>>low == h[i]>>low {
+			j++
+		}
+		if j-i > 1 {
+			run := h[i:j]
+			slices.Sort(run)
+			for k := 1; k < len(run); k++ {
+				if run[k] == run[k-1] {
+					return true
+				}
+			}
+		}
+		i = j
+	}
+	return false
 }
 
 // checkHandling says what is wrong with a case's received and decided

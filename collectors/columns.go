@@ -206,3 +206,9 @@ func dayOf(t time.Time) time.Time {
 	y, m, d := t.In(swecsv.Stockholm).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, swecsv.Stockholm)
 }
+
+// rewind goes back to the first row and forgets the problems found.
+func (t *csvTable) rewind() error {
+	t.errs = swecsv.Errors{}
+	return t.rd.Rewind()
+}

@@ -7,11 +7,13 @@ package swecsv
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -62,6 +64,7 @@ type Reader struct {
 	// Delimiter is the field delimiter in use.
 	Delimiter rune
 
+	data       []byte // the decoded file after any sep= line
 	csv        *csv.Reader
 	header     []string
 	lineOffset int      // lines before the CSV data proper (a sep= line)
@@ -95,34 +98,51 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 	}
 	r.Delimiter = rune(delim[0])
 	r.lines = bytes.Count(data, []byte{'\n'}) + 1
-	r.csv = csv.NewReader(bytes.NewReader(data))
+	r.data = data
+	rec, err := r.start()
+	if err != nil {
+		return nil, err
+	}
+	r.header = make([]string, len(rec))
+	for i, h := range rec {
+		// Header names appear in messages: no control characters.
+		c, err := Clean(h)
+		if err != nil {
+			line, _ := r.csv.FieldPos(i)
+			return nil, &Error{File: file, Line: line + r.lineOffset, Column: i + 1, Msg: "header: " + err.Error()}
+		}
+		r.header[i] = c
+	}
+	return r, nil
+}
+
+// start reads the decoded data from its beginning up to and including the
+// header line, which it returns.
+func (r *Reader) start() ([]string, error) {
+	r.csv = csv.NewReader(bytes.NewReader(r.data))
 	r.csv.Comma = r.Delimiter
 	r.csv.ReuseRecord = true
 	r.csv.FieldsPerRecord = -1
+	r.rec, r.line, r.broken = nil, 0, false
 	for {
 		rec, err := r.csv.Read()
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Msg: "the file is empty (no header line)"}
+			return nil, &Error{File: r.File, Msg: "the file is empty (no header line)"}
 		}
 		if err != nil {
 			return nil, r.syntaxError(err)
 		}
-		if blank(rec) {
-			continue
+		if !blank(rec) {
+			return rec, nil
 		}
-		r.header = make([]string, len(rec))
-		for i, h := range rec {
-			// Header names appear in messages: no control characters.
-			c, err := Clean(h)
-			if err != nil {
-				line, _ := r.csv.FieldPos(i)
-				return nil, &Error{File: file, Line: line + r.lineOffset, Column: i + 1, Msg: "header: " + err.Error()}
-			}
-			r.header[i] = c
-		}
-		break
 	}
-	return r, nil
+}
+
+// Rewind goes back to the first row after the header, so that the rows can
+// be read again.
+func (r *Reader) Rewind() error {
+	_, err := r.start()
+	return err
 }
 
 // readAll reads src whole, sizing the buffer once when src knows its
@@ -170,11 +190,58 @@ func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
 		}
 	}
 	r.Encoding = Windows1252
-	out, err := charmap.Windows1252.NewDecoder().Bytes(data)
-	if err != nil {
-		return nil, &Error{File: r.File, Msg: "decoding Windows-1252: " + err.Error()}
+	return decode1252(data), nil
+}
+
+// cp1252 holds, for each byte of Windows-1252 from 0x80 up, its UTF-8
+// encoding as golang.org/x/text decodes it (at most three bytes, first in
+// the low byte) with its length in the top byte.
+var cp1252 = func() (t [128]uint32) {
+	for i := range t {
+		var b [4]byte
+		n := utf8.EncodeRune(b[:], charmap.Windows1252.DecodeByte(byte(0x80+i)))
+		b[3] = byte(n)
+		t[i] = binary.LittleEndian.Uint32(b[:])
 	}
-	return out, nil
+	return t
+}()
+
+// decode1252 converts Windows-1252 text to UTF-8: runs of ASCII up to
+// eight bytes at a time, other bytes through the table. A byte becomes at most three.
+func decode1252(data []byte) []byte {
+	const high = 0x8080808080808080
+	n := len(data)
+	i := 0
+	for ; i+8 <= len(data); i += 8 {
+		n += 2 * bits.OnesCount64(binary.LittleEndian.Uint64(data[i:])&high)
+	}
+	for ; i < len(data); i++ {
+		n += 2 * int(data[i]>>7)
+	}
+	out := make([]byte, n+8) // room to store a whole word at the end
+	j := 0
+	for i := 0; i < len(data); {
+		if i+8 <= len(data) {
+			// Store the word, keep its ASCII bytes up to the first other.
+			w := binary.LittleEndian.Uint64(data[i:])
+			binary.LittleEndian.PutUint64(out[j:], w)
+			k := bits.TrailingZeros64(w&high) / 8
+			i, j = i+k, j+k
+			if k == 8 {
+				continue
+			}
+		}
+		if c := data[i]; c < 0x80 {
+			out[j] = c
+			j++
+		} else {
+			e := cp1252[c-0x80]
+			binary.LittleEndian.PutUint32(out[j:], e)
+			j += int(e >> 24)
+		}
+		i++
+	}
+	return out[:j]
 }
 
 func firstInvalidLine(data []byte) int {

@@ -1,11 +1,15 @@
 package swecsv
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 func rowsOf(t *testing.T, r *Reader) [][]string {
@@ -330,4 +334,61 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecode1252MatchesXText(t *testing.T) {
+	// Every byte, at every offset within a word, next to ASCII and to
+	// other high bytes, and the short tails.
+	var all []byte
+	for i := range 256 {
+		all = append(all, byte(i), 'a', byte(255-i), 0x80, 'b', 'c')
+	}
+	for start := range 9 {
+		for _, end := range []int{start, start + 1, start + 7, start + 8, start + 9, len(all)} {
+			src := all[start:end]
+			want, err := charmap.Windows1252.NewDecoder().Bytes(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := decode1252(src); !bytes.Equal(got, want) {
+				t.Fatalf("bytes %d:%d: decoded %q, want %q", start, end, got, want)
+			}
+		}
+	}
+}
+
+func TestRewindReadsTheRowsAgain(t *testing.T) {
+	data := "sep=;\r\n\r\nA;B\r\n1;\"x\r\ny\"\r\n\r\n2;z\r\n3\r\n4;w\r\n"
+	r, err := NewReader(strings.NewReader(data), "a.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() (rows [][]string, lines []int, errs []string) {
+		for {
+			rec, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				return rows, lines, errs
+			}
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			rows = append(rows, slices.Clone(rec))
+			lines = append(lines, r.Line())
+		}
+	}
+	rows1, lines1, errs1 := read()
+	if len(rows1) != 3 || !slices.Equal(lines1, []int{4, 7, 9}) || len(errs1) != 1 {
+		t.Fatalf("first read: %q at lines %v, errors %q", rows1, lines1, errs1)
+	}
+	if err := r.Rewind(); err != nil {
+		t.Fatal(err)
+	}
+	rows2, lines2, errs2 := read()
+	if !slices.EqualFunc(rows1, rows2, slices.Equal) || !slices.Equal(lines1, lines2) || !slices.Equal(errs1, errs2) {
+		t.Fatalf("after Rewind: %q at lines %v, errors %q; first %q at lines %v, errors %q", rows2, lines2, errs2, rows1, lines1, errs1)
+	}
+	if got := strings.Join(r.Header(), "|"); got != "A|B" {
+		t.Fatalf("header %q", got)
+	}
 }
