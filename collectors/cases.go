@@ -116,11 +116,12 @@ const (
 // parseCases reads a case-management export. Any problem rejects the whole
 // file: the error lists the first problems as file:line:column: reason.
 //
-// The rows are read first without the duplicate-id check, which a map of
-// every id would make the slowest part; a sort of the ids' hashes then
-// shows that a good file has no id twice. A file with problems or with two
-// equal hashes is read again with the check on every row, so that the
-// problems are the same, in the same order, as from a single careful pass.
+// The rows are read first on two goroutines (one splits the rows, the
+// other checks them), stopping at the first problem, and without the
+// duplicate-id check, which a map of every id would make the slowest part;
+// a sort of the ids' hashes then shows that a good file has no id twice. A
+// file with a problem or with two equal hashes is read again row by row
+// with the check on every row, which finds the problems and their places.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	o := p.opts
 	c := o.Columns
@@ -136,61 +137,89 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	cases, err := readCases(t, p, p.rows, false)
-	if err == nil && !sameHashes(cases) {
+	cr := caseReader{idx: t.idx, now: p.now, digital: foldSet(o.DigitalChannels), application: foldSet(o.ApplicationValues)}
+	cases := make([]facts.Case, 0, t.rd.MaxRows())
+	// The dates are checked for personal numbers by pastTime.
+	personal := t.idx[caseID : caseChannel+1]
+	passed, ok := t.eachRowQuick(p.rows, personal, func(w *row) {
+		if k, _ := cr.read(w); !w.bad {
+			cases = append(cases, k)
+		}
+	})
+	if ok && !sameHashes(cases) {
 		return cases, nil
 	}
 	if err := t.rewind(); err != nil {
 		return nil, err
 	}
-	// The rows were counted in the first pass.
-	return readCases(t, p, nil, true)
+	return readCases(t, &cr, personal, skipRows(p.rows, passed))
 }
 
-// readCases reads the rows of t; with dups, a case id seen before on an
-// earlier row is a problem.
-func readCases(t *csvTable, p caseParse, progress func(int), dups bool) ([]facts.Case, error) {
-	o := p.opts
-	idx := t.idx
-	digital, application := foldSet(o.DigitalChannels), foldSet(o.ApplicationValues)
-	cases := make([]facts.Case, 0, t.rd.MaxRows())
-	var seen map[string]int // case id → line
-	if dups {
-		seen = make(map[string]int, t.rd.MaxRows())
+// skipRows reports to progress the rows after the first n.
+func skipRows(progress func(int), n int) func(int) {
+	if progress == nil {
+		return nil
 	}
-	// The dates are checked for personal numbers by pastTime.
-	err := t.eachRow(progress, idx[caseID:caseChannel+1], func(w row) {
-		var k facts.Case
-		k.ID = w.required(idx[caseID], "case id")
-		idOK := !w.bad
-		k.Type = w.text(idx[caseType])
-		kind := w.text(idx[caseKind])
-		k.Department = w.text(idx[caseDepartment])
-		k.Channel = w.text(idx[caseChannel])
-		var recvClock, decClock bool
-		f := w.fails
-		k.Received, recvClock = w.pastTime(idx[caseReceived], p.now)
-		if j := idx[caseDecided]; !w.empty(j) {
-			k.Decided, decClock = w.pastTime(j, p.now)
-			if w.fails == f {
-				if msg := checkHandling(k.Received, recvClock, k.Decided, decClock); msg != "" {
-					w.failf(j, "%s", msg)
-				}
+	return func(rows int) {
+		skip := min(n, rows)
+		n -= skip
+		if rows > skip {
+			progress(rows - skip)
+		}
+	}
+}
+
+// caseReader reads the fields of a case row.
+type caseReader struct {
+	idx                  []int
+	now                  time.Time // dates after now are errors
+	digital, application foldSet
+}
+
+// read reads a case from w, with every check but the one for an id
+// seen before; idOK says whether the id itself is good.
+func (cr *caseReader) read(w *row) (k facts.Case, idOK bool) {
+	idx := cr.idx
+	k.ID = w.required(idx[caseID], "case id")
+	idOK = !w.bad
+	k.Type = w.text(idx[caseType])
+	kind := w.text(idx[caseKind])
+	k.Department = w.text(idx[caseDepartment])
+	k.Channel = w.text(idx[caseChannel])
+	var recvClock, decClock bool
+	f := w.fails
+	k.Received, recvClock = w.pastTime(idx[caseReceived], cr.now)
+	if j := idx[caseDecided]; !w.empty(j) {
+		k.Decided, decClock = w.pastTime(j, cr.now)
+		if w.fails == f {
+			if msg := checkHandling(k.Received, recvClock, k.Decided, decClock); msg != "" {
+				w.failf(j, "%s", msg)
 			}
 		}
-		if idOK && dups {
+	}
+	k.Digital = cr.digital.has(k.Channel)
+	k.Application = idx[caseKind] < 0 || cr.application.has(kind)
+	return k, idOK
+}
+
+// readCases reads the rows of t one by one, collecting the problems, a
+// case id seen on an earlier row among them.
+func readCases(t *csvTable, cr *caseReader, personal []int, progress func(int)) ([]facts.Case, error) {
+	idx := t.idx
+	cases := make([]facts.Case, 0, t.rd.MaxRows())
+	seen := make(map[string]int, t.rd.MaxRows()) // case id → line
+	err := t.eachRow(progress, personal, func(w row) {
+		k, idOK := cr.read(&w)
+		if idOK {
 			if first, dup := seen[k.ID]; dup {
 				w.failf(idx[caseID], "case %s appears twice (first on line %d)", swecsv.Quote(k.ID), first)
 			} else {
 				seen[k.ID] = t.rd.Line()
 			}
 		}
-		if w.bad {
-			return
+		if !w.bad {
+			cases = append(cases, k)
 		}
-		k.Digital = digital.has(k.Channel)
-		k.Application = idx[caseKind] < 0 || application.has(kind)
-		cases = append(cases, k)
 	})
 	if err != nil {
 		return nil, err
