@@ -206,22 +206,57 @@ var cp1252 = func() (t [128]uint32) {
 	return t
 }()
 
-// decode1252 converts Windows-1252 text to UTF-8: runs of ASCII up to
-// eight bytes at a time, other bytes through the table. A byte becomes at most three.
+// decode1252 converts Windows-1252 text to UTF-8. A long text is
+// converted in two halves at once, each byte being a character.
 func decode1252(data []byte) []byte {
+	if len(data) < 1<<20 {
+		out := make([]byte, size1252(data)+8)
+		return out[:put1252(out, data)]
+	}
+	a, b := data[:len(data)/2], data[len(data)/2:]
+	var sizeB int
+	done := make(chan struct{})
+	go func() { sizeB = size1252(b); done <- struct{}{} }()
+	sizeA := size1252(a)
+	<-done
+	out := make([]byte, sizeA+sizeB+8)
+	go func() { put1252(out[sizeA:], b); done <- struct{}{} }()
+	put1252(out[:sizeA], a)
+	<-done
+	return out[:sizeA+sizeB]
+}
+
+// size1252 is the length of data converted to UTF-8.
+func size1252(data []byte) int {
 	const high = 0x8080808080808080
 	n := len(data)
 	i := 0
 	for ; i+8 <= len(data); i += 8 {
-		n += 2 * bits.OnesCount64(binary.LittleEndian.Uint64(data[i:])&high)
+		if binary.LittleEndian.Uint64(data[i:])&high != 0 {
+			for _, c := range data[i : i+8] {
+				if c >= 0x80 {
+					n += int(cp1252[c-0x80]>>24) - 1
+				}
+			}
+		}
 	}
-	for ; i < len(data); i++ {
-		n += 2 * int(data[i]>>7)
+	for _, c := range data[i:] {
+		if c >= 0x80 {
+			n += int(cp1252[c-0x80]>>24) - 1
+		}
 	}
-	out := make([]byte, n+8) // room to store a whole word at the end
+	return n
+}
+
+// put1252 converts data to UTF-8 into out, which has room for at least
+// size1252(data) bytes, and returns the length: runs of ASCII up to eight
+// bytes at a time, other bytes through the table. It writes nothing past
+// the end of out.
+func put1252(out, data []byte) int {
+	const high = 0x8080808080808080
 	j := 0
 	for i := 0; i < len(data); {
-		if i+8 <= len(data) {
+		if i+8 <= len(data) && j+8 <= len(out) {
 			// Store the word, keep its ASCII bytes up to the first other.
 			w := binary.LittleEndian.Uint64(data[i:])
 			binary.LittleEndian.PutUint64(out[j:], w)
@@ -236,12 +271,18 @@ func decode1252(data []byte) []byte {
 			j++
 		} else {
 			e := cp1252[c-0x80]
-			binary.LittleEndian.PutUint32(out[j:], e)
+			if j+4 <= len(out) {
+				binary.LittleEndian.PutUint32(out[j:], e)
+			} else {
+				var u [4]byte
+				binary.LittleEndian.PutUint32(u[:], e)
+				copy(out[j:], u[:e>>24])
+			}
 			j += int(e >> 24)
 		}
 		i++
 	}
-	return out[:j]
+	return j
 }
 
 func firstInvalidLine(data []byte) int {

@@ -343,16 +343,29 @@ func TestDecode1252MatchesXText(t *testing.T) {
 	for i := range 256 {
 		all = append(all, byte(i), 'a', byte(255-i), 0x80, 'b', 'c')
 	}
+	// Long texts are converted in two halves: the split falls on each
+	// kind of byte.
+	long := bytes.Repeat(all, (1<<20)/len(all)+2)
+	var srcs [][]byte
 	for start := range 9 {
 		for _, end := range []int{start, start + 1, start + 7, start + 8, start + 9, len(all)} {
-			src := all[start:end]
-			want, err := charmap.Windows1252.NewDecoder().Bytes(src)
-			if err != nil {
-				t.Fatal(err)
+			srcs = append(srcs, all[start:end])
+		}
+		for _, end := range []int{1 << 20, 1<<20 + 1, 1<<20 + 3, 1<<20 + 5, 1<<20 + 6, 1<<20 + 7, len(long)} {
+			srcs = append(srcs, long[start:end])
+		}
+	}
+	for _, src := range srcs {
+		want, err := charmap.Windows1252.NewDecoder().Bytes(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decode1252(src); !bytes.Equal(got, want) {
+			i := 0
+			for i < len(got) && i < len(want) && got[i] == want[i] {
+				i++
 			}
-			if got := decode1252(src); !bytes.Equal(got, want) {
-				t.Fatalf("bytes %d:%d: decoded %q, want %q", start, end, got, want)
-			}
+			t.Fatalf("%d bytes: decoded to %d bytes, want %d; first difference at %d", len(src), len(got), len(want), i)
 		}
 	}
 }
