@@ -31,9 +31,7 @@ const MaxLen = 1000
 func Clean(s string) (string, error) {
 	dirty := false
 	for i := 0; i < len(s); i++ {
-		// C0 controls, DEL, and the lead bytes of C1 controls (U+0080–U+009F,
-		// 0xC2 0x80–0x9F) and of the bidi and BOM characters (0xE2, 0xEF).
-		if b := s[i]; b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2 || b == 0xef {
+		if suspect[s[i]] {
 			dirty = true
 			break
 		}
@@ -55,6 +53,18 @@ func Clean(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// suspect marks the bytes that may begin a character Clean removes or
+// changes: C0 controls, DEL, and the lead bytes of C1 controls
+// (U+0080–U+009F, 0xC2 0x80–0x9F) and of the bidi and BOM characters
+// (0xE2, 0xEF).
+var suspect = func() (t [256]bool) {
+	for b := range 0x20 {
+		t[b] = true
+	}
+	t[0x7f], t[0xc2], t[0xe2], t[0xef] = true, true, true, true
+	return t
+}()
 
 func isBidiControl(r rune) bool {
 	return r == '\u200e' || r == '\u200f' || r == '\u061c' ||
