@@ -149,6 +149,7 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	if ok && !sameHashes(cases) {
 		return cases, nil
 	}
+	cases = nil // free for the garbage collector before the careful pass makes its own
 	if err := t.rewind(); err != nil {
 		return nil, err
 	}
