@@ -533,6 +533,9 @@ func (a *periodAggregator) add(m model.Matrix) error {
 				continue
 			}
 			k := aggKey{dim, strategy.PeriodOf(kind, v.Timestamp.Time())}
+			if !k.period.Valid() {
+				return fmt.Errorf("series %s has a sample at %s, outside any period Målbild can store", cleanText(s.Metric.String(), promLabelMax), v.Timestamp)
+			}
 			c := a.cell[k]
 			if c == nil {
 				c = &aggCell{}
