@@ -102,7 +102,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	cfg.Collectors = plan.Instances()
 	return serve(ctx, serveOptions{
-		cfg: cfg, strategies: []*strategy.Strategy{s}, store: store, log: log, stdout: stdout, demo: true,
+		cfg: cfg, strategies: []*strategy.Strategy{s}, store: store, log: log, demo: true,
 		ready: func(addr string) {
 			fmt.Fprintf(stdout, "Målbild demo of %s: http://%s/\n", s.Municipality.Name, addr)
 			if demoUsers {

@@ -26,7 +26,7 @@ import (
 )
 
 // cmdServe runs the collectors on their schedules and serves the dashboards.
-func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
 	g := newFlags("serve", stderr)
 	if err := g.parse(args); err != nil {
 		return err
@@ -49,7 +49,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	defer closeStore()
 	reloadCfg := func() (*config.Config, error) { return g.load() }
-	return serve(ctx, serveOptions{cfg: cfg, reload: reloadCfg, strategies: strategies, store: store, log: log, stdout: stdout})
+	return serve(ctx, serveOptions{cfg: cfg, reload: reloadCfg, strategies: strategies, store: store, log: log})
 }
 
 type serveOptions struct {
@@ -58,7 +58,6 @@ type serveOptions struct {
 	strategies []*strategy.Strategy
 	store      *clickhouse.Store
 	log        *slog.Logger
-	stdout     io.Writer
 	demo       bool
 	// ready, when set, is called with the address once the server listens.
 	ready func(addr string)
