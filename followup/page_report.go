@@ -166,20 +166,7 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request, q *req) {
 	if r.URL.Query().Get("sparat") != "" {
 		v.Flash = tr(q.lang, "saved")
 	}
-	for _, c := range rp.Owners {
-		v.Owners = append(v.Owners, countOf(c, q.lang))
-	}
-	for _, a := range rp.Areas {
-		av := areaView{ID: a.Area.ID, Title: a.Area.Title.In(q.lang), Caption: trf(q.lang, "area_table", a.Area.Title.In(q.lang), p.Label(q.lang))}
-		for _, g := range a.Goals {
-			gv := goalView{Row: s.rowView(q, p, g.Row)}
-			for _, ind := range g.Indicators {
-				gv.Indicators = append(gv.Indicators, s.rowView(q, p, ind))
-			}
-			av.Goals = append(av.Goals, gv)
-		}
-		v.Areas = append(v.Areas, av)
-	}
+	v.Owners, v.Areas = s.reportViews(q, p, rp)
 	s.render(w, r, q, http.StatusOK, "report", v.Title, v)
 }
 
@@ -241,20 +228,7 @@ func (s *Service) servePrint(w http.ResponseWriter, r *http.Request, q *req) {
 	if rp.Closed() {
 		v.ClosedBy = trf(q.lang, "closed_by", formatTime(rp.State.At), rp.State.Actor)
 	}
-	for _, c := range rp.Owners {
-		v.Owners = append(v.Owners, countOf(c, q.lang))
-	}
-	for _, a := range rp.Areas {
-		av := areaView{ID: a.Area.ID, Title: a.Area.Title.In(q.lang), Caption: trf(q.lang, "area_table", a.Area.Title.In(q.lang), p.Label(q.lang))}
-		for _, g := range a.Goals {
-			gv := goalView{Row: s.rowView(q, p, g.Row)}
-			for _, ind := range g.Indicators {
-				gv.Indicators = append(gv.Indicators, s.rowView(q, p, ind))
-			}
-			av.Goals = append(av.Goals, gv)
-		}
-		v.Areas = append(v.Areas, av)
-	}
+	v.Owners, v.Areas = s.reportViews(q, p, rp)
 	s.render(w, r, q, http.StatusOK, "print", trf(q.lang, "print_title", p.Label(q.lang)), v)
 }
 
@@ -355,4 +329,24 @@ func writeCSV(w http.ResponseWriter, name string, head []string, rows [][]string
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// reportViews are what the report page and its print version both show:
+// completion per owner, and every goal area's goals and indicators.
+func (s *Service) reportViews(q *req, p strategy.Period, rp *Report) (owners []countView, areas []areaView) {
+	for _, c := range rp.Owners {
+		owners = append(owners, countOf(c, q.lang))
+	}
+	for _, a := range rp.Areas {
+		av := areaView{ID: a.Area.ID, Title: a.Area.Title.In(q.lang), Caption: trf(q.lang, "area_table", a.Area.Title.In(q.lang), p.Label(q.lang))}
+		for _, g := range a.Goals {
+			gv := goalView{Row: s.rowView(q, p, g.Row)}
+			for _, ind := range g.Indicators {
+				gv.Indicators = append(gv.Indicators, s.rowView(q, p, ind))
+			}
+			av.Goals = append(av.Goals, gv)
+		}
+		areas = append(areas, av)
+	}
+	return owners, areas
 }
