@@ -15,6 +15,7 @@ import (
 	"github.com/malbild/malbild/collectors"
 	"github.com/malbild/malbild/demo"
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 const benchTenant = "0120"
@@ -23,7 +24,7 @@ const benchTenant = "0120"
 type ingestRows struct{ e2e, store *row }
 
 func (b *bench) declareIngest() ingestRows {
-	n := thousands(int64(b.cfg.ingestRows))
+	n := numfmt.Group(int64(b.cfg.ingestRows))
 	return ingestRows{
 		e2e: b.report.declare("ingest", "cases_csv end to end (read, decode, parse, validate, insert) of a "+n+"-row Swedish CSV, through the collector runner",
 			"≥ 50 % of the baseline"),
@@ -55,7 +56,7 @@ func (b *bench) ingest(ctx context.Context) error {
 		return err
 	}
 	b.report.addSetup("Ingest: demo.GenerateCases wrote %s rows (%s, Windows-1252, ';') in %s.",
-		thousands(int64(n)), mb(st.Size()), time.Since(start).Round(time.Millisecond))
+		numfmt.Group(int64(n)), mb(st.Size()), time.Since(start).Round(time.Millisecond))
 
 	cases := slices.Collect(demo.Cases(n, b.cfg.seed))
 	if len(cases) != n {

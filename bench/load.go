@@ -15,6 +15,7 @@ import (
 	"github.com/malbild/malbild/demo"
 	"github.com/malbild/malbild/examples"
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/internal/numfmt"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -83,7 +84,7 @@ func loadStrategy(name string) (*strategy.Strategy, error) {
 }
 
 func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *dataset) error {
-	d.label = thousands(int64(d.cases)) + " cases, " + thousands(int64(d.probes)) + " probe results"
+	d.label = numfmt.Group(int64(d.cases)) + " cases, " + numfmt.Group(int64(d.probes)) + " probe results"
 	s, err := b.store(ctx, d.db)
 	if err != nil {
 		return err
@@ -94,7 +95,7 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 		if loadedBefore(ctx, s, d) {
 			b.log.Info("reusing the data set loaded by an earlier run", "db", d.db, "observations", d.observations)
 			b.report.addSetup("Data set %q (%s): reused from an earlier run in %s (%s observations of %d indicators).",
-				d.db, d.label, b.cfg.dataDir, thousands(int64(d.observations)), d.indicators)
+				d.db, d.label, b.cfg.dataDir, numfmt.Group(int64(d.observations)), d.indicators)
 			return nil
 		}
 		// Start over: a half-loaded data set would be counted twice.
@@ -145,9 +146,9 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 		"duration", recompTime.Round(time.Millisecond).String(), "per_measure", timed.String())
 	b.report.addSetup("Data set %q (%s): bulk-loaded from demo.Cases and demo.ProbeResults through store.WriteBatch in batches of %s: "+
 		"cases in %s (%s), probe results in %s (%s); collectors.Recompute wrote %s observations for %d indicators in %s (%s).",
-		d.db, d.label, thousands(loadBatch), casesTime.Round(time.Millisecond), rate(float64(n)/casesTime.Seconds()),
+		d.db, d.label, numfmt.Group(loadBatch), casesTime.Round(time.Millisecond), rate(float64(n)/casesTime.Seconds()),
 		probesTime.Round(time.Millisecond), rate(float64(m)/probesTime.Seconds()),
-		thousands(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed)
+		numfmt.Group(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/dashboards"
+	"github.com/malbild/malbild/internal/numfmt"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -36,7 +37,7 @@ const coldTarget = 300 * time.Millisecond
 
 func (b *bench) declarePages() pageRows {
 	r := pageRows{cold: map[string]*row{}, warm: map[string]*row{}}
-	data := thousands(int64(b.cfg.cases)) + " cases, " + thousands(int64(b.cfg.probes)) + " probe results"
+	data := numfmt.Group(int64(b.cfg.cases)) + " cases, " + numfmt.Group(int64(b.cfg.probes)) + " probe results"
 	for _, p := range measuredPages {
 		target := ""
 		if p == leadershipPath {
@@ -57,8 +58,8 @@ func coldWhat(path, data string, n int) string {
 }
 
 func (b *bench) declareGrowth() *row {
-	large := thousands(int64(b.cfg.cases))
-	small := thousands(int64(max(1, b.cfg.cases/b.cfg.growth)))
+	large := numfmt.Group(int64(b.cfg.cases))
+	small := numfmt.Group(int64(max(1, b.cfg.cases/b.cfg.growth)))
 	return b.report.declare("growth", fmt.Sprintf("GET %s cold at %d× the data (%s cases) vs 1× (%s cases)", leadershipPath, b.cfg.growth, large, small),
 		"≤ 2×")
 }
@@ -98,7 +99,7 @@ func (b *bench) pages(ctx context.Context, d *datasets) error {
 			path = "/indikator/" + id
 			b.pageRows.warm[p].what = fmt.Sprintf("GET %s warm (median of %d)", path, b.cfg.warm)
 		}
-		b.pageRows.cold[p].what = coldWhat(path, fmt.Sprintf("%s → %s observations", d.large.label, thousands(int64(d.large.observations))), b.cfg.cold)
+		b.pageRows.cold[p].what = coldWhat(path, fmt.Sprintf("%s → %s observations", d.large.label, numfmt.Group(int64(d.large.observations))), b.cfg.cold)
 		pp, err := b.probePage(ctx, d.strat, d.large, path, b.cfg.cold, b.cfg.warm)
 		if err != nil {
 			b.report.skip(b.pageRows.cold[p], oneLine(err.Error()))
@@ -165,7 +166,7 @@ func (b *bench) growthSection(ctx context.Context, d *datasets) error {
 	}
 	b.report.fill(b.growthRow, ms(large.cold),
 		fmt.Sprintf("1× (%s → %s observations): %s; at %d×: %s observations; the store calls run directly took %s at 1×, %s at %d×",
-			d.small.label, thousands(int64(d.small.observations)), ms(small.cold), b.cfg.growth, thousands(int64(d.large.observations)),
+			d.small.label, numfmt.Group(int64(d.small.observations)), ms(small.cold), b.cfg.growth, numfmt.Group(int64(d.large.observations)),
 			ms(small.coldDirect), ms(large.coldDirect), b.cfg.growth),
 		times(g), v)
 	return nil

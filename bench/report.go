@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 // row is one line of the results table: a figure of Målbild's next to its
@@ -209,26 +211,7 @@ func oneLine(s string) string {
 
 // Formatting of figures.
 
-// thousands writes n with thin spaces between groups of three digits, as
-// Swedish does: 1 000 000.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune(' ')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func rate(rowsPerSec float64) string { return thousands(int64(rowsPerSec+0.5)) + " rows/s" }
+func rate(rowsPerSec float64) string { return numfmt.Group(int64(rowsPerSec+0.5)) + " rows/s" }
 
 func ms(d time.Duration) string {
 	v := float64(d) / float64(time.Millisecond)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 // Rows of the load section.
@@ -30,7 +32,7 @@ func (b *bench) declareLoad() loadRows {
 	w := fmt.Sprintf("wrk -t%d -c%d -d%s --latency", b.cfg.wrkThreads, b.cfg.wrkConns, b.cfg.wrkDur)
 	return loadRows{
 		public: b.report.declare("load", "GET "+publicPath+" (public page, warm) under "+w,
-			fmt.Sprintf("≥ %s req/s, p99 ≤ %s", thousands(loadTargetRate), ms(loadTargetP99))),
+			fmt.Sprintf("≥ %s req/s, p99 ≤ %s", numfmt.Group(loadTargetRate), ms(loadTargetP99))),
 		api: b.report.declare("load", "GET "+apiPath+" (open-data API index) under "+w, ""),
 		rss: b.report.declare("load", "Peak RSS of the dashboards server process (VmHWM) over the load section", "≤ "+mb(rssTarget)),
 	}
@@ -77,7 +79,7 @@ func (b *bench) load(ctx context.Context, d *datasets) error {
 		if t.path == publicPath {
 			v = verdict(page.perSecond >= loadTargetRate && page.p99 <= loadTargetP99)
 		}
-		b.report.fill(t.row, page.String(), fmt.Sprintf("static %s bytes, same server: %s", thousands(int64(static.bytes)), static.wrkResult),
+		b.report.fill(t.row, page.String(), fmt.Sprintf("static %s bytes, same server: %s", numfmt.Group(int64(static.bytes)), static.wrkResult),
 			percent(page.perSecond/static.perSecond)+" of the rate", v)
 		if t.path == publicPath && static.p99 > loadTargetP99 {
 			b.report.addNote("Load: the static answer of the same size also had p99 %s > %s in this run (load average %s at the end): "+

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 // wrkResult is what one wrk run measured.
@@ -21,7 +23,7 @@ type wrkResult struct {
 }
 
 func (r wrkResult) String() string {
-	return fmt.Sprintf("%s req/s, p50 %s, p99 %s", thousands(int64(r.perSecond+0.5)), ms(r.p50), ms(r.p99))
+	return fmt.Sprintf("%s req/s, p50 %s, p99 %s", numfmt.Group(int64(r.perSecond+0.5)), ms(r.p50), ms(r.p99))
 }
 
 // runWrk runs wrk against url with --latency and parses its report.

@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 // A report as wrk 4.1 prints it with --latency.
@@ -46,8 +48,8 @@ func TestParseWrkIncomplete(t *testing.T) {
 
 func TestThousands(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1 000", 1234567: "1 234 567", -50000: "-50 000"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		if got := numfmt.Group(n); got != want {
+			t.Errorf("numfmt.Group(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

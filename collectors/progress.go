@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 // Board follows the collector runs in progress: files and rows per
@@ -153,7 +155,7 @@ func (b *Board) Line(width int) string {
 			continue
 		}
 		running = append(running, fmt.Sprintf("%s %s %s %s rows/s", s.Collector,
-			countNoun(s.Files, "file", "files"), countNoun(s.Rows, "row", "rows"), groupDigits(int64(s.RowsPerSecond()+0.5))))
+			countNoun(s.Files, "file", "files"), countNoun(s.Rows, "row", "rows"), numfmt.Group(int64(s.RowsPerSecond()+0.5))))
 	}
 	var sb strings.Builder
 	sb.WriteString(progressBar(done, total, 10))
@@ -179,26 +181,7 @@ func countNoun(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return groupDigits(n) + " " + many
-}
-
-// thousands formats n with a space between groups of three digits, the
-// Swedish way: 12 345.
-func groupDigits(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var sb strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			sb.WriteByte(' ')
-		}
-		sb.WriteRune(r)
-	}
-	if neg {
-		return "-" + sb.String()
-	}
-	return sb.String()
+	return numfmt.Group(n) + " " + many
 }
 
 func truncateRunes(s string, width int) string {
@@ -275,11 +258,11 @@ func WriteSummary(w io.Writer, results []Result) error {
 			msg = firstLine(r.Err.Error(), 120)
 		}
 		rows += int64(r.Rows)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Collector, r.Kind, groupDigits(int64(r.Rows)), r.Files,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Collector, r.Kind, numfmt.Group(int64(r.Rows)), r.Files,
 			roundDuration(r.Duration), r.Outcome, msg)
 	}
 	if len(results) > 1 {
-		fmt.Fprintf(tw, "total\t\t%s\t\t\t\t\n", groupDigits(rows))
+		fmt.Fprintf(tw, "total\t\t%s\t\t\t\t\n", numfmt.Group(rows))
 	}
 	return tw.Flush()
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/malbild/malbild/internal/numfmt"
 )
 
 // fakeClock is a settable clock.
@@ -72,8 +74,8 @@ func TestBoardLine(t *testing.T) {
 
 func TestGroupDigits(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1 000", 1234567: "1 234 567", -45000: "-45 000"} {
-		if got := groupDigits(n); got != want {
-			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
+		if got := numfmt.Group(n); got != want {
+			t.Errorf("numfmt.Group(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
