@@ -81,21 +81,30 @@ func scratch[T any](s *[]T, n int) []T {
 	return (*s)[:n]
 }
 
-func strCol[T any](w *blockWriter, i int, rows []T, f func(*T) string) {
-	s := scratch(&w.str, len(rows))
+// fillCol fills the reused buffer buf with f of every row and hands it to
+// column i.
+func fillCol[T, V any](w *blockWriter, i int, buf *[]V, rows []T, f func(*T) V) {
+	s := scratch(buf, len(rows))
 	for j := range rows {
 		s[j] = f(&rows[j])
 	}
 	w.put(i, s)
 }
 
-func constStrCol(w *blockWriter, i, n int, v string) {
-	s := scratch(&w.str, n)
+// constCol fills buf with n copies of v and hands it to column i.
+func constCol[V any](w *blockWriter, i int, buf *[]V, n int, v V) {
+	s := scratch(buf, n)
 	for j := range s {
 		s[j] = v
 	}
 	w.put(i, s)
 }
+
+func strCol[T any](w *blockWriter, i int, rows []T, f func(*T) string) {
+	fillCol(w, i, &w.str, rows, f)
+}
+
+func constStrCol(w *blockWriter, i, n int, v string) { constCol(w, i, &w.str, n, v) }
 
 func boolCol[T any](w *blockWriter, i int, rows []T, f func(*T) bool) {
 	s := scratch(&w.u8, len(rows))
@@ -108,44 +117,20 @@ func boolCol[T any](w *blockWriter, i int, rows []T, f func(*T) bool) {
 	w.put(i, s)
 }
 
-func u8Col[T any](w *blockWriter, i int, rows []T, f func(*T) uint8) {
-	s := scratch(&w.u8, len(rows))
-	for j := range rows {
-		s[j] = f(&rows[j])
-	}
-	w.put(i, s)
-}
+func u8Col[T any](w *blockWriter, i int, rows []T, f func(*T) uint8) { fillCol(w, i, &w.u8, rows, f) }
 
 func u16Col[T any](w *blockWriter, i int, rows []T, f func(*T) uint16) {
-	s := scratch(&w.u16, len(rows))
-	for j := range rows {
-		s[j] = f(&rows[j])
-	}
-	w.put(i, s)
+	fillCol(w, i, &w.u16, rows, f)
 }
 
 func u64Col[T any](w *blockWriter, i int, rows []T, f func(*T) uint64) {
-	s := scratch(&w.u64, len(rows))
-	for j := range rows {
-		s[j] = f(&rows[j])
-	}
-	w.put(i, s)
+	fillCol(w, i, &w.u64, rows, f)
 }
 
-func constU64Col(w *blockWriter, i, n int, v uint64) {
-	s := scratch(&w.u64, n)
-	for j := range s {
-		s[j] = v
-	}
-	w.put(i, s)
-}
+func constU64Col(w *blockWriter, i, n int, v uint64) { constCol(w, i, &w.u64, n, v) }
 
 func f64Col[T any](w *blockWriter, i int, rows []T, f func(*T) float64) {
-	s := scratch(&w.f64, len(rows))
-	for j := range rows {
-		s[j] = f(&rows[j])
-	}
-	w.put(i, s)
+	fillCol(w, i, &w.f64, rows, f)
 }
 
 // nullF64Col appends a Nullable(Float64) column; a nil pointer is NULL.
