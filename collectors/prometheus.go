@@ -447,6 +447,11 @@ func (p *prometheusCollector) queryRange(ctx context.Context, query string, r v1
 	return m, nil
 }
 
+// maxProbeSeconds bounds a response time from a durations query: longer
+// than a day is no probe's answer but a wrong query or unit, and would
+// overflow a time.Duration well before it means anything.
+const maxProbeSeconds = 24 * 60 * 60
+
 // matrixToProbes turns probe_success-like samples into probe results: one
 // per sample, ok when the value is at least 0.5. Response times come from
 // the durations matrix (seconds), matched by service and instant.
@@ -459,9 +464,15 @@ func matrixToProbes(q promQuery, m, durations model.Matrix) ([]facts.ProbeResult
 	for _, s := range durations {
 		svc := cleanText(string(s.Metric[model.LabelName(q.ServiceLabel)]), promLabelMax)
 		for _, v := range s.Values {
-			if d := float64(v.Value); d >= 0 && !math.IsInf(d, 0) && !math.IsNaN(d) {
-				took[key{svc, v.Timestamp}] = d
+			d := float64(v.Value)
+			if math.IsNaN(d) || math.IsInf(d, 0) {
+				continue // no measurement at this instant
 			}
+			if !(d >= 0 && d <= maxProbeSeconds) {
+				return nil, fmt.Errorf("series %s has a response time of %g s at %s; a probe takes 0–%d s",
+					cleanText(s.Metric.String(), promLabelMax), d, v.Timestamp.Time().UTC().Format(time.RFC3339), maxProbeSeconds)
+			}
+			took[key{svc, v.Timestamp}] = d
 		}
 	}
 	var out []facts.ProbeResult

@@ -436,7 +436,7 @@ func FuzzParsePrometheusMatrix(f *testing.F) {
 		rs, err := matrixToProbes(probes, m, m)
 		if err == nil {
 			for _, r := range rs {
-				if r.Service == "" || hasControl(r.Service) || hasControl(r.URL) || r.Duration < 0 {
+				if r.Service == "" || hasControl(r.Service) || hasControl(r.URL) || r.Duration < 0 || r.Duration > maxProbeSeconds*time.Second {
 					t.Fatalf("bad probe result %+v", r)
 				}
 			}
@@ -630,5 +630,30 @@ func TestPrometheusMaintenanceOptionErrors(t *testing.T) {
 		{probes + "      - {service: A, weekday: sunday, from: \"02:00\", to: \"03:00\", every: week}\n", "9", `unknown key "every"`},
 	} {
 		t.Run(tc.msg, func(t *testing.T) { wantOptionsError(t, tc.src, tc.where, tc.msg) })
+	}
+}
+
+// A response time no probe can have (here 1e10 s, which overflows a
+// time.Duration) fails the query with a message naming the series, the
+// instant and the value; nothing is converted.
+func TestPrometheusProbeDurationOutOfRange(t *testing.T) {
+	q := promQuery{Name: "p", Into: "probes", ServiceLabel: "service"}
+	for _, v := range []string{"1e10", "-0.5", "86401"} {
+		var m model.Matrix
+		src := `[{"metric":{"service":"Bygglov"},"values":[[1700000000,"` + v + `"]]}]`
+		if err := json.Unmarshal([]byte(src), &m); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := matrixToProbes(q, m, m)
+		if err == nil || !strings.Contains(err.Error(), "response time of") || !strings.Contains(err.Error(), "2023-11-14T22:13:20Z") {
+			t.Errorf("%s: got %v, %v; want an out-of-range error", v, rs, err)
+		}
+	}
+	var m model.Matrix
+	if err := json.Unmarshal([]byte(`[{"metric":{"service":"Bygglov"},"values":[[1700000000,"86400"]]}]`), &m); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := matrixToProbes(q, m, m); err != nil || len(rs) != 1 || rs[0].Duration != 24*time.Hour {
+		t.Errorf("a day: got %v, %v", rs, err)
 	}
 }
