@@ -166,6 +166,29 @@ func TestDataVersionChangesOnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("an assessment")
+	// Everything else a page shows changes it too: a failed collector
+	// run, a probe result and a key figure.
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.RecordRun(ctx, Run{Tenant: "0120", Collector: "ärenden", Kind: "cases_csv", Started: at, Finished: at, Outcome: OutcomeFailed, Error: "rad 3"}); err != nil {
+		t.Fatal(err)
+	}
+	step("a failed collector run")
+	probe := facts.ProbeResult{Service: "Bygglov", URL: "https://a.example/", Time: at, OK: true, Status: 200}
+	if err := s.WriteBatch(ctx, &facts.Batch{Tenant: "0120", Collector: "p", Probes: []facts.ProbeResult{probe}}); err != nil {
+		t.Fatal(err)
+	}
+	step("a probe result")
+	probe.Time, probe.OK, probe.Status = at.Add(time.Minute), false, 503
+	if err := s.WriteBatch(ctx, &facts.Batch{Tenant: "0120", Collector: "p", Probes: []facts.ProbeResult{probe}}); err != nil {
+		t.Fatal(err)
+	}
+	step("a later probe result")
+	value := 42.0
+	if err := s.WriteBatch(ctx, &facts.Batch{Tenant: "0120", Collector: "k", Benchmarks: []facts.BenchmarkValue{
+		{Source: "kolada", KPI: "U1", Municipality: "0120", Year: 2024, Gender: "T", Value: &value}}}); err != nil {
+		t.Fatal(err)
+	}
+	step("a key figure")
 	// Another tenant's data does not change it.
 	before := version()
 	if err := s.WriteObservations(ctx, []strategy.Observation{{Tenant: "0121", Indicator: "i", Period: p, Value: 1}}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/malbild/malbild/internal/numfmt"
@@ -100,55 +101,63 @@ func TestWriteSummary(t *testing.T) {
 	}
 }
 
+// TestShowProgress runs on synctest's fake clock: 35 ms with a 10 ms
+// interval are exactly four frames (0, 10, 20, 30 ms), then the clearing.
 func TestShowProgress(t *testing.T) {
-	b := NewBoard(nil)
-	b.Expect(1)
-	b.Track("bygg").Rows(5)
-	var buf syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { ShowProgress(ctx, &buf, b, 80, 10*time.Millisecond); close(done) }()
-	time.Sleep(60 * time.Millisecond)
-	cancel()
-	<-done
-	out := buf.String()
-	frames := strings.Split(strings.TrimSuffix(out, "\r\x1b[K"), "\r\x1b[K")
-	if !strings.HasPrefix(out, "\r\x1b[K[") || !strings.HasSuffix(out, "\r\x1b[K") || len(frames) < 3 {
-		t.Fatalf("progress output %q: want several redraws of one line, cleared at the end", out)
-	}
-	if !strings.Contains(frames[1], "bygg 0 files 5 rows") || strings.Contains(out, "\n") {
-		t.Fatalf("frame %q", frames[1])
-	}
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBoard(nil)
+		b.Expect(1)
+		b.Track("bygg").Rows(5)
+		var buf syncBuffer
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { ShowProgress(ctx, &buf, b, 80, 10*time.Millisecond); close(done) }()
+		time.Sleep(35 * time.Millisecond)
+		cancel()
+		<-done
+		out := buf.String()
+		frames := strings.Split(strings.TrimSuffix(out, "\r\x1b[K"), "\r\x1b[K")
+		if !strings.HasPrefix(out, "\r\x1b[K[") || !strings.HasSuffix(out, "\r\x1b[K") || len(frames) != 5 {
+			t.Fatalf("progress output %q: want four redraws of one line, cleared at the end", out)
+		}
+		if !strings.Contains(frames[1], "bygg 0 files 5 rows") || strings.Contains(out, "\n") {
+			t.Fatalf("frame %q", frames[1])
+		}
+	})
 }
 
+// TestLogProgress runs on synctest's fake clock: 45 ms with a 10 ms
+// interval are exactly four log lines for the one running collector.
 func TestLogProgress(t *testing.T) {
-	b := NewBoard(nil)
-	tr := b.Track("bygg")
-	tr.File("a.csv")
-	tr.Rows(42)
-	b.Track("klar").finish()
-	var buf syncBuffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.TimeKey {
-			return slog.Attr{}
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBoard(nil)
+		tr := b.Track("bygg")
+		tr.File("a.csv")
+		tr.Rows(42)
+		b.Track("klar").finish()
+		var buf syncBuffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { LogProgress(ctx, log, b, 10*time.Millisecond); close(done) }()
+		time.Sleep(45 * time.Millisecond)
+		cancel()
+		<-done
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("want a log line every interval (4), got %q", buf.String())
 		}
-		return a
-	}}))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { LogProgress(ctx, log, b, 10*time.Millisecond); close(done) }()
-	time.Sleep(45 * time.Millisecond)
-	cancel()
-	<-done
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) < 2 {
-		t.Fatalf("want a log line every interval, got %q", buf.String())
-	}
-	for _, l := range lines {
-		if !strings.HasPrefix(l, `level=INFO msg=collecting collector=bygg files=1 rows=42 rows_per_second=`) || !strings.Contains(l, "file=a.csv") {
-			t.Fatalf("log line %q", l)
+		for _, l := range lines {
+			if !strings.HasPrefix(l, `level=INFO msg=collecting collector=bygg files=1 rows=42 rows_per_second=`) || !strings.Contains(l, "file=a.csv") {
+				t.Fatalf("log line %q", l)
+			}
 		}
-	}
+	})
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.

@@ -19,6 +19,7 @@ type tenantState struct {
 	mu      sync.Mutex
 	snap    *snapshot
 	checked time.Time // last time the data version was asked for
+	changed bool      // written by this process since (Server.Changed)
 }
 
 // snapshot is everything the pages of one municipality show, read from
@@ -95,9 +96,9 @@ func (s *Server) tenantState(code string) *tenantState {
 func (s *Server) data(ctx context.Context, st *strategy.Strategy) *snapshot {
 	ts := s.tenantState(st.Municipality.Code)
 	ts.mu.Lock()
-	cur, checked := ts.snap, ts.checked
+	cur, checked, changed := ts.snap, ts.checked, ts.changed
 	ts.mu.Unlock()
-	fresh := cur != nil && cur.strat == st && time.Since(checked) < s.opts.RefreshInterval
+	fresh := cur != nil && cur.strat == st && !changed && s.opts.Clock().Sub(checked) < s.opts.RefreshInterval
 	if fresh {
 		return cur
 	}
@@ -110,14 +111,18 @@ func (s *Server) data(ctx context.Context, st *strategy.Strategy) *snapshot {
 	}
 	defer ts.refresh.Unlock()
 	ts.mu.Lock()
-	cur, checked = ts.snap, ts.checked
-	ts.mu.Unlock()
-	if cur != nil && cur.strat == st && time.Since(checked) < s.opts.RefreshInterval {
+	cur, checked, changed = ts.snap, ts.checked, ts.changed
+	if cur != nil && cur.strat == st && !changed && s.opts.Clock().Sub(checked) < s.opts.RefreshInterval {
+		ts.mu.Unlock()
 		return cur // refreshed while we waited
 	}
+	// A write announced from here on is after what this refresh reads,
+	// and asks for the next one.
+	ts.changed = false
+	ts.mu.Unlock()
 	next := s.refresh(ctx, st, cur)
 	ts.mu.Lock()
-	ts.snap, ts.checked = next, time.Now()
+	ts.snap, ts.checked = next, s.opts.Clock()
 	ts.mu.Unlock()
 	return next
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -62,9 +61,13 @@ func TestBrowser(t *testing.T) {
 			charts := browsertest.Eval[[]string](t, ctx, `new Promise(resolve => {
   const check = () => Array.from(document.querySelectorAll("[data-chart]"))
     .filter(el => !el.querySelector("svg, canvas")).map(el => el.id);
-  let n = 0;
-  const tick = () => { const left = check(); if (left.length === 0 || ++n > 50) resolve(left); else setTimeout(tick, 100); };
-  tick();
+  const done = () => { const left = check(); if (left.length === 0) { resolve(left); return true; } return false; };
+  if (done()) return;
+  // Charts are drawn as the page's script gets to them: wait for the
+  // drawing itself, not for a time. The test's deadline bounds a chart
+  // that never comes.
+  new MutationObserver((_, obs) => { if (done()) obs.disconnect(); })
+    .observe(document.body, {childList: true, subtree: true});
 })`)
 			if len(charts) > 0 {
 				t.Errorf("%s: charts not drawn: %v", p.path, charts)
@@ -76,7 +79,9 @@ func TestBrowser(t *testing.T) {
 			}
 			for _, width := range []int64{1280, 390} {
 				browsertest.Do(t, ctx, fmt.Sprintf("resizing to %d px", width), chromedp.EmulateViewport(width, 900))
-				time.Sleep(300 * time.Millisecond) // let the charts resize
+				// The charts redraw on the resize event: two animation
+				// frames later the page has been laid out and painted.
+				browsertest.Eval[bool](t, ctx, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
 				browsertest.Screenshot(t, ctx, fmt.Sprintf("%s-%d", p.name, width))
 			}
 			// Page width must fit a phone without sideways scrolling.

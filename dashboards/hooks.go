@@ -85,6 +85,17 @@ func (s *Server) Request(r *http.Request) (st *strategy.Strategy, base, lang str
 	return q.strat, q.base, q.lang
 }
 
+// Changed tells the server that this process wrote data of tenant (a
+// follow-up write, a collector run): the next request reads the data
+// version at once instead of waiting out the refresh interval, so a
+// writer sees what it wrote.
+func (s *Server) Changed(tenant string) {
+	ts := s.tenantState(tenant)
+	ts.mu.Lock()
+	ts.changed = true
+	ts.mu.Unlock()
+}
+
 // Render executes t (from Layout, with a "content" template) as a page
 // for r: title is the page title, current the menu entry to mark
 // ("followup", "leadership", "public" or ""), and data becomes .Data in
@@ -93,6 +104,11 @@ func (s *Server) Request(r *http.Request) (st *strategy.Strategy, base, lang str
 // rendered this way may show internal data.
 func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, title, current string, data any) {
 	p := s.newPage(r, title, current)
+	// Never cached, so the other language may keep this request's query
+	// (a report's period, the audit trail's filters).
+	other := r.URL.Query()
+	other.Del("lang")
+	p.keepQuery(other)
 	p.Data = data
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

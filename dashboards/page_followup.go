@@ -3,6 +3,7 @@ package dashboards
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,9 @@ func (s *Server) serveFollowup(w http.ResponseWriter, r *http.Request) {
 	s.serveCached(w, r, snap, "followup|"+strconv.Itoa(year), func() (cached, error) {
 		lang := q.lang
 		p := s.newPage(r, tr(lang, "followup_title"), "followup")
+		if year != last {
+			p.keepQuery(url.Values{"year": {strconv.Itoa(year)}})
+		}
 		stalePage(p, snap)
 		v := &followupView{Strategy: q.strat.Title.In(lang), Year: year, Action: q.base + "/uppfoljning",
 			Reports: link(q.base, "/uppfoljning/rapport", lang, nil)}

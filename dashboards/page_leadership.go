@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/malbild/malbild/facts"
@@ -136,6 +137,9 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 		st := q.strat
 		rep := s.reportAt(snap, period)
 		p := s.newPage(r, tr(lang, "leadership_title"), "leadership")
+		if period != snap.eval.full.Open {
+			p.keepQuery(url.Values{"period": {period.String()}})
+		}
 		p.Charts = true
 		stalePage(p, snap)
 		v := &leadershipView{

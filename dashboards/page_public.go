@@ -14,7 +14,9 @@ import (
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, snap *snapshot, key string, build func() (cached, error)) {
 	q := reqInfo(r)
 	// The menu differs for staff, so the key says who may see what.
-	key = q.base + "|" + q.lang + "|" + strconv.FormatBool(s.internal(r)) + "|" + key
+	// The path is in the key too: a page links to itself in the other
+	// language, and nothing else of the request may shape it.
+	key = q.base + "|" + r.URL.Path + "|" + q.lang + "|" + strconv.FormatBool(s.internal(r)) + "|" + key
 	c, ok := snap.get(key)
 	if !ok {
 		var err error

@@ -85,8 +85,13 @@ type page struct {
 	Contact         Contact
 	Data            any
 
-	base string
+	base, path string
 }
+
+// keepQuery makes the link to the other language carry the page's own
+// parameters, given in canonical form. Nothing else of the request's
+// query reaches a page: pages are cached and shared between visitors.
+func (p *page) keepQuery(q url.Values) { p.LangURL = link(p.base, p.path, p.OtherLang, q) }
 
 type menuItem struct {
 	Href, Label string
@@ -126,10 +131,11 @@ func (s *Server) newPage(r *http.Request, title, current string) *page {
 		p.Site = q.strat.Municipality.Name
 	}
 	p.Home = link(q.base, "/", q.lang, nil)
-	// The same page in the other language: keep the query, flip lang.
-	other := r.URL.Query()
-	other.Del("lang")
-	p.LangURL = link(q.base, r.URL.Path, p.OtherLang, other)
+	// The same page in the other language. The request's query stays out:
+	// the page is cached for every visitor (pages with parameters of their
+	// own add them with keepQuery).
+	p.path = r.URL.Path
+	p.LangURL = link(q.base, p.path, p.OtherLang, nil)
 	if q.strat == nil {
 		return p
 	}

@@ -74,7 +74,10 @@ type Options struct {
 	// RefreshInterval is how often the store's data version is checked
 	// (default 5s); QueryTimeout bounds each store call (default 10s).
 	RefreshInterval time.Duration
-	QueryTimeout    time.Duration
+	// Clock measures the refresh interval (default time.Now). Now is the
+	// calendar the statuses are evaluated at; tests pin Now and step Clock.
+	Clock        func() time.Time
+	QueryTimeout time.Duration
 	// Accessibility describes the accessibility status for the statement
 	// page; the zero value is a sensible statement for Målbild itself.
 	Accessibility Accessibility
@@ -121,6 +124,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	if o.RefreshInterval <= 0 {
 		o.RefreshInterval = 5 * time.Second

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -289,9 +290,31 @@ type env struct {
 	http   *httptest.Server
 	strats []*strategy.Strategy
 	reg    *prometheus.Registry
+	clock  *stepClock
 }
 
 type envOption func(*Options)
+
+// stepClock is the refresh clock of a test server: it stands still until
+// the test steps it, so what a request sees never depends on how fast
+// the machine is.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Step moves the clock on by d.
+func (c *stepClock) Step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 // newEnv opens a fresh database on the shared throwaway ClickHouse, seeds
 // it for every strategy, and starts the dashboards on it.
@@ -330,6 +353,8 @@ func startEnv(t testing.TB, store *clickhouse.Store, strats []*strategy.Strategy
 		Contact:    Contact{Name: "Kontaktcenter", Email: "kontakt@exempelstad.se", Phone: "08-123 456 00"},
 		Now:        func() time.Time { return testNow },
 	}
+	clock := &stepClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	o.Clock = clock.Now
 	for _, f := range opts {
 		f(&o)
 	}
@@ -339,7 +364,7 @@ func startEnv(t testing.TB, store *clickhouse.Store, strats []*strategy.Strategy
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, store: store, srv: srv, http: hs, strats: strats, reg: reg}
+	return &env{t: t, store: store, srv: srv, http: hs, strats: strats, reg: reg, clock: clock}
 }
 
 func openInternal(o *Options) { o.OpenInternal = true }

@@ -196,7 +196,7 @@ func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
 	reg := prometheus.NewRegistry()
 	e.dash, err = dashboards.New(dashboards.Options{Store: e.store, Strategies: func() []*strategy.Strategy { return []*strategy.Strategy{e.st} },
 		Logger: log, Registerer: reg, Gatherer: reg, Now: func() time.Time { return testNow },
-		Authorizer: e.auth.Authorizer, RefreshInterval: 20 * time.Millisecond})
+		Authorizer: e.auth.Authorizer, RefreshInterval: time.Hour, Clock: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,5 +363,3 @@ func formOf(level, forecast, comment, button string, base uint64, ready bool) ur
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 
 func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
-
-func sleep() { time.Sleep(25 * time.Millisecond) }

@@ -56,6 +56,9 @@ type Site interface {
 	Layout() (*template.Template, error)
 	Request(r *http.Request) (st *strategy.Strategy, base, lang string)
 	Render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, title, current string, data any)
+	// Changed says that this process wrote data of tenant, so that the
+	// next page shows it without waiting for the cache's refresh interval.
+	Changed(tenant string)
 }
 
 // Options configure the workflow.

@@ -141,6 +141,9 @@ func (s *Service) action(min auth.Role, h func(http.ResponseWriter, *http.Reques
 			s.fail(w, r, q, errForbidden())
 			return
 		}
+		// Whatever the write did, the pages look again before they answer
+		// the next request (the writer sees what was written).
+		defer s.site.Changed(q.st.Municipality.Code)
 		h(w, r, q)
 	})
 }

@@ -25,6 +25,9 @@ type Watcher struct {
 	Load     func() error
 	Interval time.Duration // how often files are checked (default 2s)
 	Logger   *slog.Logger
+	// Hangup delivers the reload requests; nil subscribes to the
+	// process's SIGHUP.
+	Hangup <-chan os.Signal
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
@@ -52,9 +55,13 @@ func New(reg prometheus.Registerer, files func() []string, load func() error, lo
 
 // Run watches until ctx is done.
 func (w *Watcher) Run(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	hup := w.Hangup
+	if hup == nil {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGHUP)
+		defer signal.Stop(c)
+		hup = c
+	}
 	interval := w.Interval
 	if interval <= 0 {
 		interval = 2 * time.Second

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,33 +31,47 @@ func TestReloadOnChangeKeepsPreviousOnError(t *testing.T) {
 		good.Add(1)
 		return nil
 	}
-	reg := prometheus.NewRegistry()
-	w := New(reg, func() []string { return []string{f} }, load, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	w.Interval = 10 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go w.Run(ctx)
+	// The watcher's ticker runs on synctest's fake clock: each check
+	// happens when the test steps time, and synctest.Wait returns once
+	// the watcher is idle again, so no assertion races a check.
+	synctest.Test(t, func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		w := New(reg, func() []string { return []string{f} }, load, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		w.Interval = time.Second
+		hup := make(chan os.Signal)
+		w.Hangup = hup
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go w.Run(ctx)
+		synctest.Wait() // the first stamps are taken
 
-	waitFor := func(cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatal("timed out")
-			}
-			time.Sleep(5 * time.Millisecond)
+		os.WriteFile(f, []byte("broken"), 0o600)
+		time.Sleep(w.Interval)
+		synctest.Wait()
+		if loads.Load() != 1 {
+			t.Fatalf("%d loads after a change, want 1", loads.Load())
 		}
-	}
-	time.Sleep(30 * time.Millisecond)
-	os.WriteFile(f, []byte("broken"), 0o600)
-	waitFor(func() bool { return loads.Load() == 1 })
-	if v := testutil.ToFloat64(w.success); v != 0 {
-		t.Fatalf("last_reload_successful = %v after a broken file", v)
-	}
-	if good.Load() != 0 {
-		t.Fatal("broken file was accepted")
-	}
-	os.WriteFile(f, []byte("v2, longer"), 0o600)
-	waitFor(func() bool { return good.Load() == 1 })
-	waitFor(func() bool { return testutil.ToFloat64(w.success) == 1 })
+		if v := testutil.ToFloat64(w.success); v != 0 {
+			t.Fatalf("last_reload_successful = %v after a broken file", v)
+		}
+		if good.Load() != 0 {
+			t.Fatal("broken file was accepted")
+		}
+		time.Sleep(w.Interval)
+		synctest.Wait()
+		if loads.Load() != 1 {
+			t.Fatalf("%d loads without a change, want 1", loads.Load())
+		}
+		os.WriteFile(f, []byte("v2, longer"), 0o600)
+		time.Sleep(w.Interval)
+		synctest.Wait()
+		if good.Load() != 1 || testutil.ToFloat64(w.success) != 1 {
+			t.Fatalf("after a good file: %d good loads, last_reload_successful = %v", good.Load(), testutil.ToFloat64(w.success))
+		}
+		hup <- syscall.SIGHUP
+		synctest.Wait()
+		if loads.Load() != 3 {
+			t.Fatalf("%d loads after SIGHUP, want 3", loads.Load())
+		}
+	})
 }
