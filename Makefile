@@ -25,9 +25,8 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(VENDOR): $(WEB)/node_modules/.package-lock.json
-	mkdir -p $(dir $(VENDOR))
-	cp $(WEB)/node_modules/echarts/dist/echarts.min.js $(VENDOR)
+$(VENDOR): $(WEB)/node_modules/.package-lock.json $(WEB)/copy-assets.js
+	cd $(WEB) && node copy-assets.js
 
 assets: $(VENDOR)
 

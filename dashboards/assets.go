@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
+	"time"
 )
 
 // assetFS holds the stylesheet, the chart script and, when `make assets`
@@ -26,7 +28,7 @@ type asset struct {
 	name  string // "style.css", "vendor/echarts.min.js"
 	path  string // "/assets/3f2a9c1d0b7e/style.css"
 	ctype string
-	body  []byte
+	body  *body
 }
 
 // assets indexes the embedded files by name and by served path.
@@ -35,36 +37,36 @@ type assets struct {
 	byPath map[string]*asset
 }
 
-// loadAssets reads every embedded asset and computes its hashed path.
+// loadAssets reads every embedded asset and computes its hashed path. A
+// file X.br or X.gz beside X is X compressed at build time (make assets):
+// it becomes X's encoding instead of an asset of its own.
 func loadAssets() (*assets, error) {
 	a := &assets{byName: map[string]*asset{}, byPath: map[string]*asset{}}
+	files := map[string][]byte{}
 	err := fs.WalkDir(assetFS, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		body, err := assetFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		name := strings.TrimPrefix(p, "assets/")
-		sum := sha256.Sum256(body)
-		ctype := mime.TypeByExtension(path.Ext(name))
-		switch path.Ext(name) {
-		case ".js":
-			ctype = "text/javascript; charset=utf-8"
-		case ".css":
-			ctype = "text/css; charset=utf-8"
-		}
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		x := &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: body}
-		a.byName[name] = x
-		a.byPath[x.path] = x
-		return nil
+		files[strings.TrimPrefix(p, "assets/")] = body
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading embedded assets: %w", err)
+	}
+	for name, raw := range files {
+		if strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
+			if files[name[:len(name)-3]] == nil {
+				return nil, fmt.Errorf("embedded asset %s has no uncompressed original", name)
+			}
+			continue
+		}
+		x := newAsset(name, raw)
+		if br, gz := files[name+".br"], files[name+".gz"]; br != nil || gz != nil {
+			x.body.precompressed(br, gz)
+		}
+		a.byName[x.name] = x
+		a.byPath[x.path] = x
 	}
 	for _, must := range []string{"style.css", "charts.js"} {
 		if a.byName[must] == nil {
@@ -72,6 +74,23 @@ func loadAssets() (*assets, error) {
 		}
 	}
 	return a, nil
+}
+
+// newAsset makes the served form of a file: its content-hash path, its
+// type, and its body (compressed on first request, once per process).
+func newAsset(name string, raw []byte) *asset {
+	sum := sha256.Sum256(raw)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) {
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		ctype = "text/css; charset=utf-8"
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: sharedBody(sum, raw)}
 }
 
 // url returns the hashed path of the named asset, or "" if there is none.
@@ -90,17 +109,17 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", x.ctype)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"`+strings.Split(strings.TrimPrefix(x.path, "/assets/"), "/")[0]+`"`)
-	if match := r.Header.Get("If-None-Match"); match != "" && match == h.Get("ETag") {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	x.body.write(w, r, http.StatusOK, x.ctype, "public, max-age=31536000, immutable", time.Time{})
+}
+
+// sharedBodies holds the compressed forms of the embedded assets for the
+// whole process (every Server serves the same files), by content.
+var sharedBodies sync.Map // string(sha256) → *body
+
+func sharedBody(sum [sha256.Size]byte, raw []byte) *body {
+	if b, ok := sharedBodies.Load(string(sum[:])); ok {
+		return b.(*body)
 	}
-	h.Set("Content-Length", fmt.Sprint(len(x.body)))
-	if r.Method == http.MethodHead {
-		return
-	}
-	w.Write(x.body)
+	b, _ := sharedBodies.LoadOrStore(string(sum[:]), newBody(raw, assetQuality))
+	return b.(*body)
 }

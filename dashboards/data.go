@@ -34,15 +34,21 @@ type snapshot struct {
 	eval    *evaluation
 
 	mu    sync.Mutex
-	pages map[string]cached // rendered pages and API answers by key
-	size  int               // bytes in pages
+	pages map[string]*cachedBody // rendered pages and API answers by key
+	size  int                    // bytes in pages
 }
 
-// cached is one cached answer.
+// cached is one answer as a page builds it.
 type cached struct {
 	status int
 	ctype  string
 	body   []byte
+}
+
+// cachedBody is a cached answer with its compressed forms.
+type cachedBody struct {
+	ctype string
+	*body
 }
 
 // reevaluateAfter is how long an evaluation is used while the data does
@@ -56,24 +62,30 @@ const (
 	maxCachedBytes = 64 << 20
 )
 
-func (sn *snapshot) get(key string) (cached, bool) {
+func (sn *snapshot) get(key string) *cachedBody {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
-	c, ok := sn.pages[key]
-	return c, ok
+	return sn.pages[key]
 }
 
-func (sn *snapshot) put(key string, c cached) {
+// put caches c under key and returns the entry to answer from: the one
+// already there when another request got first.
+func (sn *snapshot) put(key string, c cached) *cachedBody {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
+	if e := sn.pages[key]; e != nil {
+		return e
+	}
+	e := &cachedBody{ctype: c.ctype, body: newBody(c.body, pageQuality)}
 	if sn.pages == nil {
-		sn.pages = map[string]cached{}
+		sn.pages = map[string]*cachedBody{}
 	}
-	if _, ok := sn.pages[key]; ok || len(sn.pages) >= maxCached || sn.size+len(c.body) > maxCachedBytes {
-		return
+	if len(sn.pages) >= maxCached || sn.size+len(c.body) > maxCachedBytes {
+		return e
 	}
-	sn.pages[key] = c
+	sn.pages[key] = e
 	sn.size += len(c.body)
+	return e
 }
 
 func (s *Server) tenantState(code string) *tenantState {

@@ -9,14 +9,11 @@ package dashboards
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"html/template"
-	"mime"
 	"net/http"
-	"path"
 	"strings"
+	"time"
 
 	"github.com/malbild/malbild/strategy"
 )
@@ -48,18 +45,7 @@ func (s *Server) AddAsset(name string, body []byte) (string, error) {
 	if s.assets.byName[name] != nil {
 		return "", fmt.Errorf("dashboards: asset %s exists already", name)
 	}
-	sum := sha256.Sum256(body)
-	ctype := mime.TypeByExtension(path.Ext(name))
-	switch path.Ext(name) {
-	case ".js":
-		ctype = "text/javascript; charset=utf-8"
-	case ".css":
-		ctype = "text/css; charset=utf-8"
-	}
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	x := &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: body}
+	x := newAsset(name, body)
 	s.assets.byName[name] = x
 	s.assets.byPath[x.path] = x
 	return x.path, nil
@@ -116,12 +102,5 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, t *t
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", fmt.Sprint(buf.Len()))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
-	}
+	newBody(buf.Bytes(), onTheFlyQuality).write(w, r, status, "text/html; charset=utf-8", "no-store", time.Time{})
 }

@@ -17,26 +17,21 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, snap *snaps
 	// The path is in the key too: a page links to itself in the other
 	// language, and nothing else of the request may shape it.
 	key = q.base + "|" + r.URL.Path + "|" + q.lang + "|" + strconv.FormatBool(s.internal(r)) + "|" + key
-	c, ok := snap.get(key)
-	if !ok {
-		var err error
-		if c, err = build(); err != nil {
+	e := snap.get(key)
+	if e == nil {
+		c, err := build()
+		if err != nil {
 			s.log.Error("dashboards: building a page failed", "path", r.URL.Path, "err", err)
 			s.serveError(w, r, http.StatusInternalServerError, "err_internal")
 			return
 		}
-		if c.status == http.StatusOK {
-			snap.put(key, c)
+		if c.status != http.StatusOK {
+			writeBody(w, r, c.status, c.ctype, c.body)
+			return
 		}
+		e = snap.put(key, c)
 	}
-	h := w.Header()
-	h.Set("Content-Type", c.ctype)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", fmt.Sprint(len(c.body)))
-	w.WriteHeader(c.status)
-	if r.Method != http.MethodHead {
-		w.Write(c.body)
-	}
+	e.write(w, r, http.StatusOK, e.ctype, "no-cache", snap.loaded)
 }
 
 // htmlPage renders a page into a cache entry.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -168,16 +169,15 @@ func (s *Server) renderPage(name string, p *page) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeHTML sends a rendered page.
+// writeHTML sends a rendered page that is not cached.
 func writeHTML(w http.ResponseWriter, r *http.Request, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	writeBody(w, r, status, "text/html; charset=utf-8", body)
+}
+
+// writeBody sends an answer that is not cached, compressed when the
+// client accepts it (the page is built for this request alone).
+func writeBody(w http.ResponseWriter, r *http.Request, status int, ctype string, b []byte) {
+	newBody(b, onTheFlyQuality).write(w, r, status, ctype, "no-cache", time.Time{})
 }
 
 // serveError renders an error page; key names the heading message, and

@@ -1,0 +1,118 @@
+package dashboards
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+	"github.com/malbild/malbild/strategy"
+)
+
+func TestAcceptEncoding(t *testing.T) {
+	for header, want := range map[string]string{
+		"":                          "",
+		"identity":                  "",
+		"gzip":                      "gzip",
+		"gzip, deflate, br, zstd":   "br",
+		"br;q=0, gzip":              "gzip",
+		"gzip;q=0.5, br;q=0.4":      "gzip",
+		"GZIP;q=1.0":                "gzip",
+		"br;q=bad, gzip;q=0.1":      "gzip",
+		"*":                         "",
+		"gzip;q=0, br;q=0, deflate": "",
+	} {
+		if got := acceptEncoding(header); got != want {
+			t.Errorf("acceptEncoding(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+// fetch gets path from the test server with the given request headers,
+// without Go's transparent gzip, and returns the answer and its decoded
+// body.
+func (e *env) fetch(path string, header ...string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.http.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r io.Reader = resp.Body
+	switch resp.Header.Get("Content-Encoding") {
+	case "br":
+		r = brotli.NewReader(resp.Body)
+	case "gzip":
+		if r, err = gzip.NewReader(resp.Body); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp, b
+}
+
+// TestCompressionAndRevalidation: pages, API answers and assets go out in
+// the encoding the client takes, decode to the same bytes, carry an ETag
+// and Last-Modified, and answer 304 to a client that has them.
+func TestCompressionAndRevalidation(t *testing.T) {
+	e := newEnv(t, []*strategy.Strategy{testStrategy(t)}, openInternal)
+	_, _, plain := e.get("/")
+	if !strings.Contains(plain, "<html") {
+		t.Fatal("no page")
+	}
+	var asset string
+	if i := strings.Index(plain, `/assets/`); i >= 0 {
+		asset = plain[i:]
+		asset = asset[:strings.IndexAny(asset, `"'`)]
+	}
+	for _, path := range []string{"/", "/ledning", "/api/v1/strategy", "/api/v1/observations.csv", asset} {
+		ident, identBody := e.fetch(path)
+		if ident.StatusCode != http.StatusOK || ident.Header.Get("Content-Encoding") != "" {
+			t.Fatalf("%s without Accept-Encoding: %d %q", path, ident.StatusCode, ident.Header.Get("Content-Encoding"))
+		}
+		for _, enc := range []string{"br", "gzip"} {
+			resp, body := e.fetch(path, "Accept-Encoding", enc)
+			if got := resp.Header.Get("Content-Encoding"); got != enc {
+				t.Errorf("%s with Accept-Encoding %s: Content-Encoding %q", path, enc, got)
+			}
+			if !bytes.Equal(body, identBody) {
+				t.Errorf("%s in %s decodes to %d bytes, not the %d of the plain answer", path, enc, len(body), len(identBody))
+			}
+			if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("%s: Vary = %q", path, resp.Header.Get("Vary"))
+			}
+			etag := resp.Header.Get("ETag")
+			if etag == "" || etag == ident.Header.Get("ETag") {
+				t.Errorf("%s in %s: ETag %q (plain %q): want one per encoding", path, enc, etag, ident.Header.Get("ETag"))
+			}
+			again, rest := e.fetch(path, "Accept-Encoding", enc, "If-None-Match", etag)
+			if again.StatusCode != http.StatusNotModified || len(rest) != 0 {
+				t.Errorf("%s with If-None-Match %s: %d, %d bytes", path, etag, again.StatusCode, len(rest))
+			}
+		}
+		if stale, _ := e.fetch(path, "If-None-Match", `"other"`); stale.StatusCode != http.StatusOK {
+			t.Errorf("%s with a stale ETag: %d", path, stale.StatusCode)
+		}
+	}
+	page, _ := e.fetch("/")
+	lm := page.Header.Get("Last-Modified")
+	if lm == "" {
+		t.Fatal("/ has no Last-Modified")
+	}
+	if resp, _ := e.fetch("/", "If-Modified-Since", lm); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("/ with If-Modified-Since its own Last-Modified: %d", resp.StatusCode)
+	}
+}
