@@ -35,8 +35,9 @@ var ErrNotInstalled = errors.New("clickhouse-server not found on PATH: install i
 type Options struct {
 	// Binary is the server executable; default "clickhouse-server" from PATH.
 	Binary string
-	// DataDir holds the server's data, config and log. It is created if
-	// missing and kept after Stop.
+	// DataDir holds the server's data, config, log and password. It is
+	// created if missing (mode 0700; an existing one loses group and other
+	// permissions) and kept after Stop.
 	DataDir string
 	// TCPPort and HTTPPort are the loopback ports; 0 picks free ones.
 	TCPPort, HTTPPort int
@@ -57,7 +58,8 @@ type Server struct {
 }
 
 // Start writes a config under opts.DataDir, starts clickhouse-server on
-// loopback and waits until it answers.
+// loopback and waits until it answers. The password of its user is read
+// from DataDir/password, or generated there at the first start.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Binary == "" {
 		opts.Binary = "clickhouse-server"
