@@ -18,7 +18,9 @@ func TestStartAnswersAndStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get("http://" + s.HTTPAddr() + "/?query=SELECT%201%2B1")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.HTTPAddr()+"/?query=SELECT%201%2B1", nil)
+	req.SetBasicAuth(chserver.User, s.Password())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

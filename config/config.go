@@ -34,6 +34,7 @@ type Config struct {
 	Log           Log
 	Accessibility Accessibility
 	Auth          Auth
+	Metrics       Metrics
 	Collectors    []collectors.Instance
 }
 
@@ -90,6 +91,7 @@ type file struct {
 	Log           Log           `yaml:"log"`
 	Accessibility Accessibility `yaml:"accessibility"`
 	Auth          Auth          `yaml:"auth"`
+	Metrics       Metrics       `yaml:"metrics"`
 	Collectors    yaml.Node     `yaml:"collectors"`
 }
 
@@ -146,6 +148,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		f.Auth.SessionTTL = c.Auth.SessionTTL
 	}
 	c.Auth = f.Auth
+	c.Metrics = f.Metrics
 
 	dir := filepath.Dir(file)
 	c.DataDir = resolve(dir, c.DataDir)
@@ -161,6 +164,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, e := range c.validate() {
 		errs = append(errs, strictyaml.Errorf(file, at(e.key), "%s", e.msg))
 	}
+	errs = append(errs, c.checkMetrics(file, root)...)
 	stateDir := c.StateDir
 	if stateDir == "" {
 		stateDir = filepath.Join(c.DataDir, "state")

@@ -29,6 +29,8 @@ var Settings = []Setting{
 	{"log-level", "MALBILD_LOG_LEVEL", "debug, info, warn or error", func(c *Config, v string) { c.Log.Level = v }},
 	{"log-format", "MALBILD_LOG_FORMAT", "text or json (default: text on a terminal)", func(c *Config, v string) { c.Log.Format = v }},
 	{"users-file", "MALBILD_USERS_FILE", "users file with bcrypt hashes", func(c *Config, v string) { c.Auth.UsersFile = v }},
+	{"metrics-listen", "MALBILD_METRICS_LISTEN", "serve /metrics on this address of its own instead of on --listen (host:port)", func(c *Config, v string) { c.Metrics.Listen = v }},
+	{"metrics-allow", "MALBILD_METRICS_ALLOW", "answer /metrics only to these client IPs or CIDRs, comma-separated", func(c *Config, v string) { c.Metrics.Allow = splitList(v) }},
 }
 
 // PasswordEnv holds the ClickHouse password; it has no flag on purpose.
@@ -62,6 +64,9 @@ func (c *Config) Override(env func(string) (string, bool), flags map[string]stri
 	}
 	var msgs []string
 	for _, p := range c.validate() {
+		msgs = append(msgs, p.msg)
+	}
+	for _, p := range c.metricsProblems() {
 		msgs = append(msgs, p.msg)
 	}
 	if len(msgs) > 0 {

@@ -221,15 +221,17 @@ func observationsOf(snap *snapshot, internal bool, ids []string) []apiObservatio
 }
 
 // indicatorParams reads ?indicator= (repeatable, or comma-separated),
-// keeping the ids of st's indicators only, sorted. ok is false when the
-// request named indicators but none of them exists.
-func indicatorParams(r *http.Request, st *strategy.Strategy) (ids []string, ok bool) {
+// keeping the ids of st's indicators the request may see, sorted. ok is
+// false when the request named indicators but none of them exists for it.
+func (s *Server) indicatorParams(r *http.Request, st *strategy.Strategy) (ids []string, ok bool) {
+	internal := s.internal(r)
 	asked := false
 	for _, v := range r.URL.Query()["indicator"] {
 		for _, id := range strings.Split(v, ",") {
 			if id = strings.TrimSpace(id); id != "" {
 				asked = true
-				if st.Indicator(id) != nil {
+				// An indicator the request may not see counts as unknown.
+				if ind := st.Indicator(id); ind != nil && (internal || isPublic(st, ind)) {
 					ids = append(ids, id)
 				}
 			}
@@ -240,7 +242,7 @@ func indicatorParams(r *http.Request, st *strategy.Strategy) (ids []string, ok b
 }
 
 func (s *Server) serveAPIObservations(w http.ResponseWriter, r *http.Request) {
-	ids, ok := indicatorParams(r, reqInfo(r).strat)
+	ids, ok := s.indicatorParams(r, reqInfo(r).strat)
 	if !ok {
 		writeJSON(w, r, http.StatusNotFound, "application/json; charset=utf-8", map[string]string{"error": "no such indicator"})
 		return
@@ -262,7 +264,7 @@ func csvSafe(s string) string {
 func (s *Server) serveAPIObservationsCSV(w http.ResponseWriter, r *http.Request) {
 	q := reqInfo(r)
 	internal := s.internal(r)
-	ids, ok := indicatorParams(r, q.strat)
+	ids, ok := s.indicatorParams(r, q.strat)
 	if !ok {
 		http.Error(w, "no such indicator", http.StatusNotFound)
 		return

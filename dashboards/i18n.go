@@ -17,7 +17,7 @@ var messages = map[string][2]string{
 	"stale_banner": {"Uppgifterna kan vara inaktuella. Databasen svarar inte just nu, så sidan visar de senast hämtade uppgifterna.",
 		"The figures may be out of date. The database is not answering right now, so the page shows the figures fetched last."},
 	"stale_since": {"Senast hämtade: %s.", "Last fetched: %s."},
-	"footer_made": {"Sidan visas med Målbild, öppen källkod. Inga kakor och inga tjänster från andra webbplatser används.", "Shown with Målbild, open source. No cookies and no services from other websites are used."},
+	"footer_made": {"Sidan visas med Målbild, öppen källkod. Inga tjänster från andra webbplatser används. Kakor används bara när du loggar in.", "Shown with Målbild, open source. No services from other websites are used. Cookies are used only when you sign in."},
 	"contact":     {"Kontakt", "Contact"},
 	"email":       {"E-post", "Email"},
 	"phone":       {"Telefon", "Phone"},
@@ -194,7 +194,7 @@ var messages = map[string][2]string{
 
 	// Errors
 	"err_not_found":         {"Sidan finns inte", "Page not found"},
-	"err_not_found_text":    {"Vi hittar inte sidan du söker. Den kan ha flyttats eller tagits bort.", "We cannot find the page you are looking for. It may have moved or been removed."},
+	"err_not_found_text":    {"Vi hittar inte sidan du söker. Den kan ha flyttats eller tagits bort. Interna sidor visas bara för inloggade medarbetare.", "We cannot find the page you are looking for. It may have moved or been removed. Internal pages are shown only to signed-in staff."},
 	"err_unauthorized":      {"Logga in för att se sidan", "Sign in to see this page"},
 	"err_unauthorized_text": {"Sidan visar interna uppgifter och är bara öppen för inloggade medarbetare.", "This page shows internal figures and is open only to signed-in staff."},
 	"err_no_strategy":       {"Ingen strategi är inläst", "No strategy is loaded"},

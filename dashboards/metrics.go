@@ -1,7 +1,9 @@
 package dashboards
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -51,9 +53,47 @@ func (c indicatorCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // serveMetrics answers /metrics: what the Gatherer holds (HTTP metrics,
-// collector metrics registered elsewhere) and the indicator gauges.
+// collector metrics registered elsewhere) and the indicator gauges; 403
+// to a client outside Options.MetricsAllow.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if !s.metricsAllowed(r) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "403 forbidden: /metrics is not open to this address", http.StatusForbidden)
+		return
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(indicatorCollector{s: s, r: r, internal: s.internal(r)})
 	promhttp.HandlerFor(prometheus.Gatherers{s.gatherer, reg}, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// MetricsHandler serves /metrics alone (404 for every other path), for an
+// address of its own; see Options.MetricsApart. It carries the same
+// security headers and the same allow-list as Handler.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.handle(mux, "GET /metrics", "metrics", s.serveMetrics)
+	mux.Handle("/", http.NotFoundHandler())
+	return securityHeaders(mux)
+}
+
+// metricsAllowed reports whether r's client may read /metrics.
+func (s *Server) metricsAllowed(r *http.Request) bool {
+	if len(s.opts.MetricsAllow) == 0 {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	a = a.WithZone("").Unmap()
+	for _, p := range s.opts.MetricsAllow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

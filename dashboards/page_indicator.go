@@ -41,19 +41,16 @@ type indicatorPage struct {
 
 // serveIndicator answers /indikator/{id}: the large chart, the data
 // table, breakdowns, definition and assessment history. Internal
-// indicators (or public ones under an internal goal) answer 401 unless
-// the request may see internal data.
+// indicators (or public ones under an internal goal) answer a request
+// that may not see internal data exactly like an unknown id (404), so the
+// answer does not tell which ids exist.
 func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 	q := reqInfo(r)
 	id := r.PathValue("id")
-	ind := q.strat.Indicator(id)
-	if ind == nil {
-		s.serveError(w, r, http.StatusNotFound, "err_not_found")
-		return
-	}
 	internal := s.internal(r)
-	if !internal && !isPublic(q.strat, ind) {
-		s.serveError(w, r, http.StatusUnauthorized, "err_unauthorized")
+	ind := q.strat.Indicator(id)
+	if ind == nil || !internal && !isPublic(q.strat, ind) {
+		s.serveNotFound(w, r)
 		return
 	}
 	snap := s.data(r.Context(), q.strat)

@@ -19,8 +19,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +83,14 @@ type Options struct {
 	// Accessibility describes the accessibility status for the statement
 	// page; the zero value is a sensible statement for Målbild itself.
 	Accessibility Accessibility
+	// MetricsApart takes /metrics off Handler, where it then answers 404
+	// like any unknown path: serve MetricsHandler on an address of its own.
+	MetricsApart bool
+	// MetricsAllow, when not empty, answers /metrics only to clients whose
+	// address is in one of these prefixes; others get 403. The address is
+	// the TCP peer's, never a forwarded header: behind a reverse proxy it
+	// is the proxy's, so use MetricsApart there.
+	MetricsAllow []netip.Prefix
 }
 
 // Accessibility is what the accessibility statement says beyond the
@@ -109,6 +119,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenantState // by kommunkod
+
+	notReady atomic.Bool // the last /-/ready found the store down
 }
 
 // New checks the options, parses the templates and builds the routes.
@@ -175,7 +187,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes() {
 	outer := http.NewServeMux()
 	s.handle(outer, "GET /assets/", "assets", s.assets.serve)
-	s.handle(outer, "GET /metrics", "metrics", s.serveMetrics)
+	if !s.opts.MetricsApart {
+		s.handle(outer, "GET /metrics", "metrics", s.serveMetrics)
+	}
 	s.handle(outer, "GET /-/healthy", "healthy", s.serveHealthy)
 	s.handle(outer, "GET /-/ready", "ready", s.serveReady)
 	outer.HandleFunc("/", s.dispatch)
@@ -370,14 +384,23 @@ func (s *Server) serveHealthy(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveReady answers 200 when the store answers, 503 while it does not.
+// The answer is public, so it says no more than that: why the database
+// does not answer (its address, the driver's error) goes to the log, once
+// when readiness is lost and again when it is back.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.opts.Store.Ping(ctx); err != nil {
+	err := s.opts.Store.Ping(ctx)
+	if wasDown := s.notReady.Swap(err != nil); err != nil && !wasDown {
+		s.log.Warn("not ready: the database does not answer", "err", err)
+	} else if err == nil && wasDown {
+		s.log.Info("ready again: the database answers")
+	}
+	if err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "Målbild is not ready: the database does not answer: %v\n", err)
+		io.WriteString(w, "Målbild is not ready: the database does not answer.\n")
 		return
 	}
 	io.WriteString(w, "Målbild is ready.\n")

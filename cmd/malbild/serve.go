@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,7 +126,9 @@ func serve(ctx context.Context, o serveOptions) error {
 			}
 			return ""
 		},
-		BaseURL: o.cfg.BaseURL,
+		BaseURL:      o.cfg.BaseURL,
+		MetricsApart: o.cfg.Metrics.Listen != "",
+		MetricsAllow: o.cfg.Metrics.AllowPrefixes(),
 		Contact: dashboards.Contact{
 			Name: o.cfg.Accessibility.Organisation, Email: o.cfg.Accessibility.Email,
 			Phone: o.cfg.Accessibility.Phone, URL: o.cfg.Accessibility.URL,
@@ -143,6 +146,13 @@ func serve(ctx context.Context, o serveOptions) error {
 		go w.Run(ctx)
 	}
 
+	if o.cfg.Metrics.Listen != "" {
+		_, stopMetrics, err := startMetricsServer(o.cfg.Metrics.Listen, dash.MetricsHandler(), o.log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	ln, err := net.Listen("tcp", o.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.cfg.Listen, err)
@@ -255,8 +265,9 @@ func (s *server) reload(ctx context.Context) error {
 	if len(strategies) == 0 {
 		return errors.New("no strategy files left in the config")
 	}
-	if cfg.Listen != s.opts.cfg.Listen || cfg.ClickHouse != s.opts.cfg.ClickHouse {
-		s.opts.log.Warn("listen address and ClickHouse settings take effect at the next restart")
+	if cfg.Listen != s.opts.cfg.Listen || cfg.ClickHouse != s.opts.cfg.ClickHouse ||
+		cfg.Metrics.Listen != s.opts.cfg.Metrics.Listen || !slices.Equal(cfg.Metrics.Allow, s.opts.cfg.Metrics.Allow) {
+		s.opts.log.Warn("listen address, metrics and ClickHouse settings take effect at the next restart")
 	}
 	if err := s.auth.Reload(ctx); err != nil {
 		return err

@@ -116,7 +116,12 @@ func Query(t testing.TB, dsn, query string) string {
 
 func post(t testing.TB, s *chserver.Server, params url.Values) string {
 	t.Helper()
-	resp, err := http.Post("http://"+s.HTTPAddr()+"/?"+params.Encode(), "text/plain", nil)
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.HTTPAddr()+"/?"+params.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(chserver.User, s.Password())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", params.Get("query"), err)
 	}
