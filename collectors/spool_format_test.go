@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -32,7 +33,12 @@ var spoolGolden = []struct {
 	file  string
 	entry func() spoolEntry
 }{
-	{"batch.json", func() spoolEntry { return spoolEntry{Format: spoolFormat, Batch: fullBatch()} }},
+	{"batch.json", func() spoolEntry {
+		b := fullBatch()
+		b.Probes = append(b.Probes, facts.ProbeResult{Service: "Mina sidor", URL: "https://m.example",
+			Time: b.Probes[0].Time.Add(time.Minute), OK: true, Status: 200, Duration: 80 * time.Millisecond})
+		return spoolEntry{Format: spoolFormat, Batch: b}
+	}},
 	{"run.json", func() spoolEntry { r := fullRun(); return spoolEntry{Format: spoolFormat, Run: &r} }},
 }
 
@@ -141,7 +147,7 @@ func TestSpoolGoldenCoversEveryField(t *testing.T) {
 	}
 	for _, p := range spoolFields(t) {
 		if !set[p] {
-			t.Errorf("no golden spool entry sets %s: add it to fullBatch or fullRun and run go test -run TestSpoolGolden -update-spool", p)
+			t.Errorf("no golden spool entry sets %s: add it to spoolGolden's entries and run go test -run TestSpoolGolden -update-spool", p)
 		}
 	}
 }

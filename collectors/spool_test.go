@@ -39,8 +39,7 @@ func fullBatch() *facts.Batch {
 		Responses: []facts.SurveyResponse{{Survey: "Systemenkät 2024", ID: "R-00017", System: "Procapita", Group: "Handläggare",
 			Score: 3.75, ScaleMin: 1, ScaleMax: 5, Answered: time.Date(2024, 10, 2, 0, 0, 0, 0, strategy.Stockholm)}},
 		Probes: []facts.ProbeResult{{Service: "Mina sidor", URL: "https://m.example", Time: ts, OK: false, Status: 503,
-			Duration: 1234567 * time.Nanosecond, Error: "line one\nline two"},
-			{Service: "Mina sidor", URL: "https://m.example", Time: ts.Add(time.Minute), OK: true, Status: 200, Duration: 80 * time.Millisecond}},
+			Duration: 1234567 * time.Nanosecond, Error: "line one\nline two"}},
 		Maintenance: []facts.MaintenanceWindow{{Service: "Mina sidor", Start: ts, End: ts.Add(2 * time.Hour), Note: "Uppgradering"}},
 		Benchmarks: []facts.BenchmarkValue{
 			{Source: "kolada", KPI: "N15428", Municipality: "0120", Year: 2024, Gender: "T", Value: &zero},
