@@ -145,9 +145,9 @@ func TestSpoolGoldenCoversEveryField(t *testing.T) {
 	for _, g := range spoolGolden {
 		walk(reflect.ValueOf(g.entry()), "spoolEntry")
 	}
-	for _, p := range spoolFields(t) {
-		if !set[p] {
-			t.Errorf("no golden spool entry sets %s: add it to spoolGolden's entries and run go test -run TestSpoolGolden -update-spool", p)
+	for _, f := range spoolFields() {
+		if !set[f.path] {
+			t.Errorf("no golden spool entry sets %s: add it to spoolGolden's entries and run go test -run TestSpoolGolden -update-spool", f.path)
 		}
 	}
 }
@@ -156,38 +156,23 @@ func TestSpoolGoldenCoversEveryField(t *testing.T) {
 // explicit JSON name, so renaming a Go field does not rename it in the
 // files.
 func TestSpoolFieldNames(t *testing.T) {
-	var check func(t reflect.Type, path string, seen map[reflect.Type]bool)
 	var missing []string
-	check = func(typ reflect.Type, path string, seen map[reflect.Type]bool) {
-		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
-			typ = typ.Elem()
-		}
-		if typ.Kind() != reflect.Struct || leafType(typ) || seen[typ] {
-			return
-		}
-		seen[typ] = true
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" {
-				missing = append(missing, path+"."+f.Name+" ("+typ.String()+")")
-			}
-			check(f.Type, path+"."+f.Name, seen)
+	for _, f := range spoolFields() {
+		if name, _, _ := strings.Cut(f.tag, ","); name == "" {
+			missing = append(missing, f.path)
 		}
 	}
-	check(reflect.TypeFor[spoolEntry](), "spoolEntry", map[reflect.Type]bool{})
 	if len(missing) > 0 {
 		t.Errorf("spooled fields without an explicit JSON name:\n  %s", strings.Join(missing, "\n  "))
 	}
 }
 
-// spoolFields lists every field path of the spooled types.
-func spoolFields(t *testing.T) []string {
-	t.Helper()
-	var out []string
+type spoolField struct{ path, tag string }
+
+// spoolFields lists every field of the spooled types, by path, with its
+// json tag.
+func spoolFields() []spoolField {
+	var out []spoolField
 	var list func(typ reflect.Type, path string)
 	list = func(typ reflect.Type, path string) {
 		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
@@ -201,7 +186,7 @@ func spoolFields(t *testing.T) []string {
 			if !f.IsExported() {
 				continue
 			}
-			out = append(out, path+"."+f.Name)
+			out = append(out, spoolField{path + "." + f.Name, f.Tag.Get("json")})
 			list(f.Type, path+"."+f.Name)
 		}
 	}

@@ -106,3 +106,35 @@ func (b *Batch) Rows() int {
 	return len(b.Cases) + len(b.EServices) + len(b.Responses) + len(b.Probes) +
 		len(b.Maintenance) + len(b.Benchmarks) + len(b.Observations)
 }
+
+// Kind names a kind of raw facts. Each built-in measure reads one kind
+// (clickhouse.Measures), and a batch with rows of a kind makes the
+// measures reading it stale.
+type Kind string
+
+// The kinds of raw facts the built-in measures read.
+const (
+	KindCases     Kind = "cases"     // Cases
+	KindEServices Kind = "eservices" // EServices
+	KindSurvey    Kind = "survey"    // Responses
+	KindProbes    Kind = "probes"    // Probes and Maintenance
+)
+
+// Kinds lists the kinds of raw facts b has rows of. Benchmarks and
+// observations are none: no built-in measure reads them.
+func (b *Batch) Kinds() []Kind {
+	var ks []Kind
+	if len(b.Cases) > 0 {
+		ks = append(ks, KindCases)
+	}
+	if len(b.EServices) > 0 {
+		ks = append(ks, KindEServices)
+	}
+	if len(b.Responses) > 0 {
+		ks = append(ks, KindSurvey)
+	}
+	if len(b.Probes) > 0 || len(b.Maintenance) > 0 {
+		ks = append(ks, KindProbes)
+	}
+	return ks
+}
