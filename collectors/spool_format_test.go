@@ -249,3 +249,27 @@ func TestSpoolFutureFormat(t *testing.T) {
 		t.Fatalf("second drain: %+v %v", res, err)
 	}
 }
+
+// Every release has written a format number, so a file without one is
+// no spool entry of any release: it is refused with that message and set
+// aside in rejected/ (kept for an operator, like any unreadable entry).
+func TestSpoolNoFormat(t *testing.T) {
+	sp, err := OpenSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "00000000000000000001-000001-batch-x.json"
+	if err := os.WriteFile(filepath.Join(sp.Dir(), name), []byte(`{"batch": {"Tenant": "0120"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.load(name); err == nil || !strings.Contains(err.Error(), "not a spool entry (no format)") {
+		t.Fatalf("load: %v", err)
+	}
+	res, err := NewStoreSink(&fakeStore{}, sp, nil).Drain(context.Background())
+	if err == nil || res.Rejected != 1 || res.Left != 0 {
+		t.Fatalf("drain: %+v %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(sp.Dir(), "rejected", name)); err != nil {
+		t.Fatalf("not kept in rejected/: %v", err)
+	}
+}
