@@ -13,6 +13,7 @@ import (
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/dashboards"
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/internal/numfmt"
 	"github.com/malbild/malbild/strategy"
 )
@@ -182,7 +183,7 @@ func (b *bench) pickIndicator(st *strategy.Strategy) (string, error) {
 		return b.cfg.indicator, nil
 	}
 	for _, ind := range st.Indicators() {
-		if spec, ok := strategy.Measures[ind.Source.Measure]; ok && spec.Facts == "cases" {
+		if m, ok := clickhouse.LookupMeasure(ind.Source.Measure); ok && m.Facts == facts.KindCases {
 			return ind.ID, nil
 		}
 	}

@@ -12,11 +12,158 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/strategy"
 )
 
-// MeasureRequest asks for one built-in measure (strategy.Measures) per
-// period of one kind.
+// Measure is a built-in measure: a KPI computed in ClickHouse from one
+// kind of raw facts. Everything about a measure is in its entry in
+// Measures: adding a measure is adding an entry.
+type Measure struct {
+	// MeasureSpec is what strategy files and pages see: name, unit,
+	// parameters and title. It is registered with package strategy.
+	strategy.MeasureSpec
+	// Facts is the kind of raw facts the measure reads; a collector run
+	// that wrote rows of that kind recomputes it.
+	Facts facts.Kind
+	// Dimensions are the dimension kinds the measure is also broken down
+	// by, besides the total.
+	Dimensions []string
+	// Doc defines the measure, for docs/strategy-format.md (generated from
+	// it, see TestMeasureDocs).
+	Doc string
+	// compute builds and runs the measure's SQL.
+	compute measureFunc
+}
+
+// measureFunc computes one measure for one request.
+type measureFunc func(ctx context.Context, s *Store, q *measureQuery) ([]strategy.Observation, error)
+
+var (
+	eserviceParams = []string{"category", "department"}
+	eserviceDims   = []string{"category", "department"}
+	caseParams     = []string{"case_types", "department"}
+	caseDims       = []string{"case_type", "department"}
+	surveyParams   = []string{"survey", "system", "group"}
+	surveyDims     = []string{"system", "group"}
+	probeParams    = []string{"service"}
+	probeDims      = []string{"service"}
+)
+
+// Measures is the registry of built-in measures, in documentation order.
+var Measures = []Measure{
+	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_active", Unit: strategy.UnitCount, Params: eserviceParams,
+		Title: strategy.Text{SV: "Antal aktiva e-tjänster", EN: "Active e-services"}},
+		Facts: facts.KindEServices, Dimensions: eserviceDims,
+		Doc:     "Active services in the last snapshot taken in the period.",
+		compute: eservicesSnapshot("countIf(act = 1)", "")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_integrated_share", Unit: strategy.UnitPercent, Params: eserviceParams,
+		Title: strategy.Text{SV: "Andel e-tjänster integrerade med verksamhetssystem", EN: "Share of e-services integrated with a back-office system"}},
+		Facts: facts.KindEServices, Dimensions: eserviceDims,
+		Doc:     "Percent of the active services in the period's last snapshot that are integrated with a back-office system.",
+		compute: eservicesSnapshot("100 * countIf(act = 1 AND integ = 1) / countIf(act = 1)", "countIf(act = 1) > 0")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_eid_share", Unit: strategy.UnitPercent, Params: eserviceParams,
+		Title: strategy.Text{SV: "Andel e-tjänster med e-legitimation", EN: "Share of e-services requiring e-ID"}},
+		Facts: facts.KindEServices, Dimensions: eserviceDims,
+		Doc:     "Percent of the active services in the period's last snapshot that require e-ID.",
+		compute: eservicesSnapshot("100 * countIf(act = 1 AND e_id = 1) / countIf(act = 1)", "countIf(act = 1) > 0")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_added", Unit: strategy.UnitCount, Params: eserviceParams,
+		Title: strategy.Text{SV: "Nya e-tjänster sedan förra ögonblicksbilden", EN: "E-services added since the previous snapshot"}},
+		Facts: facts.KindEServices,
+		Doc: "Services active in the period's last snapshot and not active (absent or retired) in the last snapshot taken " +
+			"before the period began. With one snapshot per period that is \"since the previous snapshot\"; the first period " +
+			"with a snapshot has no value.",
+		compute: eservicesChanges("cur = 1 AND prv = 0")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_retired", Unit: strategy.UnitCount, Params: eserviceParams,
+		Title: strategy.Text{SV: "Avvecklade e-tjänster sedan förra ögonblicksbilden", EN: "E-services retired since the previous snapshot"}},
+		Facts: facts.KindEServices,
+		Doc: "Services active in the last snapshot taken before the period began and not active (absent or retired) in the " +
+			"period's last snapshot; the first period with a snapshot has no value.",
+		compute: eservicesChanges("cur = 0 AND prv = 1")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "digital_share", Unit: strategy.UnitPercent, Params: caseParams,
+		Title: strategy.Text{SV: "Andel ansökningar via e-tjänst", EN: "Share of applications made digitally"}},
+		Facts: facts.KindCases, Dimensions: caseDims,
+		Doc: "Percent of the applications received in the period that came in through a digital channel. `case_types` " +
+			"(comma list) and `department` filter.",
+		compute: single((*measureQuery).digitalShare)},
+	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_median", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
+		Title: strategy.Text{SV: "Handläggningstid, median", EN: "Handling time, median"}},
+		Facts: facts.KindCases, Dimensions: caseDims,
+		Doc: "Calendar days from received to decided of the cases decided in the period, median (`quantileExact`: the " +
+			"value at position ⌊q·n⌋ of the sorted days, so the median of an even count is the upper middle value). " +
+			"`top=N` keeps the N most common case types of the tenant's cases; `case_types` and `department` filter.",
+		compute: handlingTime("0.5")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_p90", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
+		Title: strategy.Text{SV: "Handläggningstid, 90:e percentil", EN: "Handling time, 90th percentile"}},
+		Facts: facts.KindCases, Dimensions: caseDims,
+		Doc:     "As `handling_time_median`, the 90th percentile.",
+		compute: handlingTime("0.9")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_mean", Unit: strategy.UnitIndex, Params: surveyParams,
+		Title: strategy.Text{SV: "Nöjdhet med system, medelvärde", EN: "System satisfaction, mean"}},
+		Facts: facts.KindSurvey, Dimensions: surveyDims,
+		Doc:     "Mean score of the survey responses answered in the period.",
+		compute: satisfaction("avg(sc)")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_top_share", Unit: strategy.UnitPercent, Params: []string{"survey", "system", "group", "min"},
+		Title: strategy.Text{SV: "Andel svar 4–5", EN: "Share of answers 4–5"}},
+		Facts: facts.KindSurvey, Dimensions: surveyDims,
+		Doc:     "Percent of the responses answered in the period with a score of at least `min` (default 4).",
+		compute: single((*measureQuery).satisfactionTopShare)},
+	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_systems_top_share", Unit: strategy.UnitPercent, Params: []string{"survey", "min"},
+		Title: strategy.Text{SV: "Andel system med betyg 4–5", EN: "Share of systems rated 4–5"}},
+		Facts:   facts.KindSurvey,
+		Doc:     "Percent of the systems whose mean score in the period is at least `min` (default 4).",
+		compute: single((*measureQuery).satisfactionSystems)},
+	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_responses", Unit: strategy.UnitCount, Params: surveyParams,
+		Title: strategy.Text{SV: "Antal svar", EN: "Number of responses"}},
+		Facts: facts.KindSurvey, Dimensions: surveyDims,
+		Doc:     "Number of survey responses answered in the period.",
+		compute: satisfaction("count()")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "availability_uptime", Unit: strategy.UnitPercent, Params: probeParams,
+		Title: strategy.Text{SV: "Tillgänglighet", EN: "Availability"}},
+		Facts: facts.KindProbes, Dimensions: probeDims,
+		Doc:     "Percent of the probe results in the period that were ok, leaving out those inside a maintenance window of their service.",
+		compute: availability("100 * countIf(okv = 1 AND inm = 0) / countIf(inm = 0)", "countIf(inm = 0) > 0")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "availability_maintenance_share", Unit: strategy.UnitPercent, Params: probeParams,
+		Title: strategy.Text{SV: "Andel tid i planerat underhåll", EN: "Share of time in planned maintenance"}},
+		Facts: facts.KindProbes, Dimensions: probeDims,
+		Doc:     "Percent of the probe results in the period that fall inside a maintenance window of their service.",
+		compute: availability("100 * countIf(inm = 1) / count()", "")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "response_time_mean", Unit: strategy.UnitMillis, Params: probeParams,
+		Title: strategy.Text{SV: "Svarstid, medel", EN: "Response time, mean"}},
+		Facts: facts.KindProbes, Dimensions: probeDims,
+		Doc:     "Mean response time in milliseconds of the probe results in the period outside maintenance.",
+		compute: availability("avgIf(dur, inm = 0)", "countIf(inm = 0) > 0")},
+	{MeasureSpec: strategy.MeasureSpec{Name: "response_time_p95", Unit: strategy.UnitMillis, Params: probeParams,
+		Title: strategy.Text{SV: "Svarstid, 95:e percentil", EN: "Response time, 95th percentile"}},
+		Facts: facts.KindProbes, Dimensions: probeDims,
+		Doc:     "95th percentile of the response time in milliseconds of the probe results in the period outside maintenance.",
+		compute: availability("quantileExactIf(0.95)(dur, inm = 0)", "countIf(inm = 0) > 0")},
+}
+
+// measureIndex finds an entry of Measures by name.
+var measureIndex = map[string]int{}
+
+func init() {
+	for i, m := range Measures {
+		if _, dup := measureIndex[m.Name]; dup {
+			panic("clickhouse: measure " + m.Name + " defined twice")
+		}
+		measureIndex[m.Name] = i
+		strategy.RegisterMeasure(m.MeasureSpec)
+	}
+}
+
+// LookupMeasure returns the built-in measure called name.
+func LookupMeasure(name string) (Measure, bool) {
+	i, ok := measureIndex[name]
+	if !ok {
+		return Measure{}, false
+	}
+	return Measures[i], true
+}
+
+// MeasureRequest asks for one built-in measure (Measures) per period of
+// one kind.
 type MeasureRequest struct {
 	Name   string
 	Params map[string]string
@@ -26,43 +173,16 @@ type MeasureRequest struct {
 	From, To time.Time
 }
 
-// ComputeMeasure computes a built-in measure in ClickHouse from the
-// tenant's raw facts, per period of m.Kind: the total (zero Dimension) and
-// one value per value of each of the measure's dimensions
-// (MeasureSpec.Dimensions). Raw rows are deduplicated by their key,
+// ComputeMeasure computes a built-in measure (its definition is its Doc
+// in Measures) in ClickHouse from the tenant's raw facts, per period of
+// m.Kind: the total (zero Dimension) and one value per value of each of
+// the measure's Dimensions. Raw rows are deduplicated by their key,
 // keeping the highest version (argMax), so re-imported and re-sent
 // batches count once. Periods are Europe/Stockholm calendar periods.
 // The observations carry Tenant, Period, Dimension and Value, ordered by
 // period, then dimension.
-//
-// Definitions:
-//   - eservices_active: active services in the last snapshot taken in the
-//     period. eservices_integrated_share / eservices_eid_share: percent of
-//     those that are integrated / require e-ID.
-//   - eservices_added / eservices_retired: services active in the
-//     period's last snapshot and not active (absent or retired) in the
-//     last snapshot taken before the period began, and the reverse. With
-//     one snapshot per period that is "since the previous snapshot"; the
-//     first period with a snapshot has no value.
-//   - digital_share: percent of the applications received in the period
-//     that came in through a digital channel. Params case_types (comma
-//     list) and department filter.
-//   - handling_time_median / handling_time_p90: calendar days from
-//     received to decided of the cases decided in the period
-//     (quantileExact: the value at position ⌊q·n⌋ of the sorted days, so
-//     the median of an even count is the upper middle value). Param top=N
-//     keeps the N most common case types of the tenant's cases.
-//   - satisfaction_mean, satisfaction_top_share (percent of responses
-//     with score ≥ min, default 4), satisfaction_responses,
-//     satisfaction_systems_top_share (percent of systems whose mean score
-//     is ≥ min), by the date answered.
-//   - availability_uptime: percent of probe results that were ok, leaving
-//     out those inside a maintenance window of their service;
-//     availability_maintenance_share: percent of results inside one;
-//     response_time_mean / response_time_p95: milliseconds, of the
-//     results outside maintenance.
 func (s *Store) ComputeMeasure(ctx context.Context, tenant string, m MeasureRequest) ([]strategy.Observation, error) {
-	spec, ok := strategy.Measures[m.Name]
+	def, ok := LookupMeasure(m.Name)
 	if !ok {
 		return nil, fmt.Errorf("unknown measure %q", m.Name)
 	}
@@ -70,34 +190,21 @@ func (s *Store) ComputeMeasure(ctx context.Context, tenant string, m MeasureRequ
 		return nil, fmt.Errorf("measure %s: invalid period kind %q", m.Name, m.Kind)
 	}
 	for k := range m.Params {
-		if !slices.Contains(spec.Params, k) {
-			return nil, fmt.Errorf("measure %s: unknown parameter %q (known: %s)", m.Name, k, strings.Join(spec.Params, ", "))
+		if !slices.Contains(def.Params, k) {
+			return nil, fmt.Errorf("measure %s: unknown parameter %q (known: %s)", m.Name, k, strings.Join(def.Params, ", "))
 		}
 	}
-	mq := &measureQuery{tenant: tenant, req: m, spec: spec}
-	var err error
-	switch m.Name {
-	case "eservices_active", "eservices_integrated_share", "eservices_eid_share":
-		err = mq.eservicesSnapshot()
-	case "eservices_added", "eservices_retired":
-		return s.eservicesChanges(ctx, mq)
-	case "digital_share":
-		err = mq.digitalShare()
-	case "handling_time_median", "handling_time_p90":
-		err = mq.handlingTime()
-	case "satisfaction_mean", "satisfaction_top_share", "satisfaction_responses":
-		err = mq.satisfaction()
-	case "satisfaction_systems_top_share":
-		err = mq.satisfactionSystems()
-	case "availability_uptime", "availability_maintenance_share", "response_time_mean", "response_time_p95":
-		err = mq.availability()
-	default:
-		return nil, fmt.Errorf("measure %q has no implementation", m.Name)
+	return def.compute(ctx, s, &measureQuery{tenant: tenant, req: m, def: def})
+}
+
+// single is a measure computed by one query that build writes.
+func single(build func(q *measureQuery) error) measureFunc {
+	return func(ctx context.Context, s *Store, q *measureQuery) ([]strategy.Observation, error) {
+		if err := build(q); err != nil {
+			return nil, fmt.Errorf("measure %s: %w", q.req.Name, err)
+		}
+		return s.runMeasure(ctx, q)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("measure %s: %w", m.Name, err)
-	}
-	return s.runMeasure(ctx, mq)
 }
 
 // measureQuery builds one measure's SQL. Values go into args in the order
@@ -106,7 +213,7 @@ func (s *Store) ComputeMeasure(ctx context.Context, tenant string, m MeasureRequ
 type measureQuery struct {
 	tenant string
 	req    MeasureRequest
-	spec   strategy.MeasureSpec
+	def    Measure
 	sql    strings.Builder
 	args   []any
 }
@@ -152,10 +259,10 @@ func (q *measureQuery) periodRange(ps string) {
 // to its column.
 func (q *measureQuery) dims(cols map[string]string) string {
 	parts := []string{"tuple('', '')"}
-	for _, d := range q.spec.Dimensions {
+	for _, d := range q.def.Dimensions {
 		c, ok := cols[d]
 		if !ok {
-			panic(fmt.Sprintf("measure %s: no column for dimension %s", q.spec.Name, d))
+			panic(fmt.Sprintf("measure %s: no column for dimension %s", q.def.Name, d))
 		}
 		parts = append(parts, "tuple('"+d+"', "+c+")")
 	}
@@ -256,27 +363,20 @@ func (q *measureQuery) probesDedup() {
 
 var probeCols = map[string]string{"service": "svc"}
 
-// eservicesSnapshot: active count and shares in each period's last snapshot.
-func (q *measureQuery) eservicesSnapshot() error {
-	var value, having string
-	switch q.req.Name {
-	case "eservices_active":
-		value = "countIf(act = 1)"
-	case "eservices_integrated_share":
-		value, having = "100 * countIf(act = 1 AND integ = 1) / countIf(act = 1)", "countIf(act = 1) > 0"
-	case "eservices_eid_share":
-		value, having = "100 * countIf(act = 1 AND e_id = 1) / countIf(act = 1)", "countIf(act = 1) > 0"
-	}
-	ps := periodExpr(q.req.Kind, "snap")
-	q.selectHead(ps, eserviceCols, value)
-	q.add(" FROM ")
-	q.eservicesDedup()
-	q.add(" WHERE snap IN (SELECT max(snapshot) FROM eservice_snapshots WHERE tenant = ? GROUP BY "+periodExpr(q.req.Kind, "snapshot")+")", q.tenant)
-	q.filter("category", "cat")
-	q.filter("department", "dep")
-	q.periodRange(ps)
-	q.groupTail(having)
-	return nil
+// eservicesSnapshot: value (with having) over each period's last snapshot.
+func eservicesSnapshot(value, having string) measureFunc {
+	return single(func(q *measureQuery) error {
+		ps := periodExpr(q.req.Kind, "snap")
+		q.selectHead(ps, eserviceCols, value)
+		q.add(" FROM ")
+		q.eservicesDedup()
+		q.add(" WHERE snap IN (SELECT max(snapshot) FROM eservice_snapshots WHERE tenant = ? GROUP BY "+periodExpr(q.req.Kind, "snapshot")+")", q.tenant)
+		q.filter("category", "cat")
+		q.filter("department", "dep")
+		q.periodRange(ps)
+		q.groupTail(having)
+		return nil
+	})
 }
 
 func (q *measureQuery) digitalShare() error {
@@ -292,11 +392,12 @@ func (q *measureQuery) digitalShare() error {
 	return nil
 }
 
-func (q *measureQuery) handlingTime() error {
-	level := "0.5"
-	if q.req.Name == "handling_time_p90" {
-		level = "0.9"
-	}
+// handlingTime: the quantile level of the days from received to decided.
+func handlingTime(level string) measureFunc {
+	return single(func(q *measureQuery) error { return q.handlingTime(level) })
+}
+
+func (q *measureQuery) handlingTime(level string) error {
 	top := 0
 	if s := strings.TrimSpace(q.req.Params["top"]); s != "" {
 		n, err := strconv.Atoi(s)
@@ -332,21 +433,21 @@ func (q *measureQuery) surveyFilters() {
 	q.filter("group", "grp")
 }
 
-func (q *measureQuery) satisfaction() error {
-	var value string
-	var args []any
-	switch q.req.Name {
-	case "satisfaction_mean":
-		value = "avg(sc)"
-	case "satisfaction_responses":
-		value = "count()"
-	case "satisfaction_top_share":
-		min, err := q.minScore()
-		if err != nil {
-			return err
-		}
-		value, args = "100 * countIf(sc >= ?) / count()", []any{min}
+// satisfaction: value over the survey responses of each period.
+func satisfaction(value string) measureFunc {
+	return single(func(q *measureQuery) error { return q.satisfaction(value) })
+}
+
+func (q *measureQuery) satisfactionTopShare() error {
+	min, err := q.minScore()
+	if err != nil {
+		return err
 	}
+	return q.satisfaction("100 * countIf(sc >= ?) / count()", min)
+}
+
+// satisfaction adds the query; the value may hold placeholders for args.
+func (q *measureQuery) satisfaction(value string, args ...any) error {
 	ps := periodExpr(q.req.Kind, "ans")
 	// The value may hold a placeholder, so add the head by hand.
 	q.add("SELECT "+ps+" AS ps, tupleElement("+q.dims(surveyCols)+" AS dim, 1) AS dk, tupleElement(dim, 2) AS dv, toFloat64("+value+") AS v", args...)
@@ -385,28 +486,21 @@ const maintenanceMinutes = `SELECT service, toUInt32(arrayJoin(arrayMap(x -> s +
  FROM (SELECT service, intDiv(toUInt32(starts), 60) AS s, intDiv(toUInt32(argMax(ends, version)), 60) AS e
  FROM maintenance_windows WHERE tenant = ? GROUP BY service, starts)`
 
-func (q *measureQuery) availability() error {
-	var value, having string
-	switch q.req.Name {
-	case "availability_uptime":
-		value, having = "100 * countIf(okv = 1 AND inm = 0) / countIf(inm = 0)", "countIf(inm = 0) > 0"
-	case "availability_maintenance_share":
-		value = "100 * countIf(inm = 1) / count()"
-	case "response_time_mean":
-		value, having = "avgIf(dur, inm = 0)", "countIf(inm = 0) > 0"
-	case "response_time_p95":
-		value, having = "quantileExactIf(0.95)(dur, inm = 0)", "countIf(inm = 0) > 0"
-	}
-	ps := periodExpr(q.req.Kind, stockholmDate("t"))
-	q.selectHead(ps, probeCols, value)
-	q.add(" FROM (SELECT svc, t, okv, dur, ")
-	q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+")) AS inm FROM ", q.tenant, q.tenant)
-	q.probesDedup()
-	q.add(") WHERE 1")
-	q.filter("service", "svc")
-	q.periodRange(ps)
-	q.groupTail(having)
-	return nil
+// availability: value (with having) over the probe results of each
+// period, each marked inm = 1 when inside a maintenance window.
+func availability(value, having string) measureFunc {
+	return single(func(q *measureQuery) error {
+		ps := periodExpr(q.req.Kind, stockholmDate("t"))
+		q.selectHead(ps, probeCols, value)
+		q.add(" FROM (SELECT svc, t, okv, dur, ")
+		q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+")) AS inm FROM ", q.tenant, q.tenant)
+		q.probesDedup()
+		q.add(") WHERE 1")
+		q.filter("service", "svc")
+		q.periodRange(ps)
+		q.groupTail(having)
+		return nil
+	})
 }
 
 // measureSettings let a measure's GROUP BY over millions of raw keys
@@ -452,9 +546,16 @@ func (s *Store) runMeasure(ctx context.Context, q *measureQuery) ([]strategy.Obs
 
 // eservicesChanges computes eservices_added / eservices_retired: it reads
 // the snapshot dates, pairs each period's last snapshot with the last one
-// before the period, and counts in ClickHouse the services whose active
-// state differs between the two.
-func (s *Store) eservicesChanges(ctx context.Context, mq *measureQuery) ([]strategy.Observation, error) {
+// before the period, and counts in ClickHouse the services for which cond
+// holds between the two (cur and prv: active in the period's and in the
+// earlier snapshot).
+func eservicesChanges(cond string) measureFunc {
+	return func(ctx context.Context, s *Store, q *measureQuery) ([]strategy.Observation, error) {
+		return s.eservicesChanges(ctx, q, cond)
+	}
+}
+
+func (s *Store) eservicesChanges(ctx context.Context, mq *measureQuery, cond string) ([]strategy.Observation, error) {
 	name, kind := mq.req.Name, mq.req.Kind
 	rows, err := s.conn.Query(ctx, "SELECT DISTINCT snapshot FROM eservice_snapshots WHERE tenant = ? ORDER BY snapshot", mq.tenant)
 	if err != nil {
@@ -507,10 +608,6 @@ func (s *Store) eservicesChanges(ctx context.Context, mq *measureQuery) ([]strat
 	lasts, prevs := make([]string, len(pairs)), make([]string, len(pairs))
 	for i, p := range pairs {
 		lasts[i], prevs[i] = dateArg(p.last), dateArg(p.prev)
-	}
-	cond := "cur = 1 AND prv = 0"
-	if name == "eservices_retired" {
-		cond = "cur = 0 AND prv = 1"
 	}
 	mq.add("SELECT idx, toFloat64(countIf(" + cond + ")) FROM (")
 	mq.add("SELECT arrayMap(x -> toDate(x), ?) AS lasts, arrayMap(x -> toDate(x), ?) AS prevs,", lasts, prevs)

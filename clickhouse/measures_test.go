@@ -2,8 +2,11 @@ package clickhouse
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math"
+	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -601,11 +604,123 @@ func TestMeasureBadRequests(t *testing.T) {
 
 func TestMeasureAllImplemented(t *testing.T) {
 	s := mStore(t)
-	for name, spec := range strategy.Measures {
+	for _, m := range Measures {
 		for _, k := range []strategy.PeriodKind{strategy.Month, strategy.Quarter, strategy.Tertial, strategy.Year} {
-			if _, err := s.ComputeMeasure(context.Background(), measureTenant, MeasureRequest{Name: name, Kind: k}); err != nil {
-				t.Errorf("%s (%s facts) per %s on an empty database: %v", name, spec.Facts, k, err)
+			if _, err := s.ComputeMeasure(context.Background(), measureTenant, MeasureRequest{Name: m.Name, Kind: k}); err != nil {
+				t.Errorf("%s (%s facts) per %s on an empty database: %v", m.Name, m.Facts, k, err)
 			}
+		}
+	}
+}
+
+// measureFacts fills a store with the fixture of each kind of raw facts.
+var measureFacts = map[facts.Kind]func(*testing.T, *Store){
+	facts.KindEServices: eserviceData,
+	facts.KindCases:     func(t *testing.T, s *Store) { caseData(t, s); handlingData(t, s) },
+	facts.KindSurvey:    surveyData,
+	facts.KindProbes:    probeData,
+}
+
+// TestMeasureRegistry: every registered measure has its facts kind,
+// parameters, SQL and documentation, and is known to the strategy parser
+// as it is defined here; its SQL computes values from its own kind of
+// raw facts and from no other, so Facts (which decides what a collector
+// run recomputes) tells the truth.
+func TestMeasureRegistry(t *testing.T) {
+	cols := map[facts.Kind]map[string]string{facts.KindEServices: eserviceCols, facts.KindCases: caseCols,
+		facts.KindSurvey: surveyCols, facts.KindProbes: probeCols}
+	if len(Measures) == 0 {
+		t.Fatal("no measures")
+	}
+	for _, m := range Measures {
+		if m.Name == "" || m.Unit == "" || m.Title.SV == "" || m.Title.EN == "" || strings.TrimSpace(m.Doc) == "" || m.compute == nil {
+			t.Errorf("measure %q lacks a name, unit, title, doc or SQL: %+v", m.Name, m)
+		}
+		if _, ok := measureFacts[m.Facts]; !ok {
+			t.Errorf("measure %s: unknown facts kind %q", m.Name, m.Facts)
+		}
+		for _, d := range m.Dimensions {
+			if _, ok := cols[m.Facts][d]; !ok {
+				t.Errorf("measure %s: %s facts have no dimension %s", m.Name, m.Facts, d)
+			}
+		}
+		if spec, ok := strategy.Measures[m.Name]; !ok || !reflect.DeepEqual(spec, m.MeasureSpec) {
+			t.Errorf("measure %s: strategy knows it as %+v (%v)", m.Name, spec, ok)
+		}
+		if got, ok := LookupMeasure(m.Name); !ok || got.Name != m.Name {
+			t.Errorf("LookupMeasure(%s) = %v, %v", m.Name, got.Name, ok)
+		}
+	}
+	if len(strategy.Measures) != len(Measures) {
+		t.Errorf("strategy knows %d measures, the registry has %d", len(strategy.Measures), len(Measures))
+	}
+	for kind, fill := range measureFacts {
+		s := mStore(t)
+		fill(t, s)
+		for _, m := range Measures {
+			obs, err := s.ComputeMeasure(context.Background(), measureTenant, MeasureRequest{Name: m.Name, Kind: strategy.Month})
+			if err != nil {
+				t.Errorf("%s on %s facts: %v", m.Name, kind, err)
+				continue
+			}
+			if own := m.Facts == kind; own != (len(obs) > 0) {
+				t.Errorf("%s (registered as reading %s facts) gives %d values from %s facts alone", m.Name, m.Facts, len(obs), kind)
+			}
+		}
+	}
+}
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite the measure table in docs/strategy-format.md from the registry")
+
+// measureDocs is the table of built-in measures in the strategy format's
+// documentation, generated from the registry.
+func measureDocs() string {
+	var b strings.Builder
+	b.WriteString("| measure | title (sv / en) | unit | raw facts | parameters | also by | definition |\n|---|---|---|---|---|---|---|\n")
+	code := func(xs []string) string {
+		if len(xs) == 0 {
+			return ""
+		}
+		return "`" + strings.Join(xs, "`, `") + "`"
+	}
+	for _, m := range Measures {
+		fmt.Fprintf(&b, "| `%s` | %s / %s | %s | %s | %s | %s | %s |\n", m.Name, m.Title.SV, m.Title.EN, m.Unit, m.Facts,
+			code(m.Params), strings.Join(m.Dimensions, ", "), strings.ReplaceAll(m.Doc, "|", "\\|"))
+	}
+	return b.String()
+}
+
+// TestMeasureDocs: docs/strategy-format.md lists every built-in measure,
+// as the registry defines it (go test ./clickhouse -run TestMeasureDocs
+// -update-docs rewrites the table).
+func TestMeasureDocs(t *testing.T) {
+	const (
+		path  = "../docs/strategy-format.md"
+		begin = "<!-- measures: generated from clickhouse.Measures by `go test ./clickhouse -run TestMeasureDocs -update-docs` -->\n"
+		end   = "<!-- end of measures -->\n"
+	)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no generated measure table (between %q and %q)", path, strings.TrimSpace(begin), strings.TrimSpace(end))
+	}
+	want := measureDocs()
+	if got := doc[i+len(begin) : j]; got != want {
+		if *updateDocs {
+			if err := os.WriteFile(path, []byte(doc[:i+len(begin)]+want+doc[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("%s lists other measures than the registry; run go test ./clickhouse -run TestMeasureDocs -update-docs\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+	for _, m := range Measures {
+		if !strings.Contains(doc[i:j], "| `"+m.Name+"` |") {
+			t.Errorf("%s does not list measure %s", path, m.Name)
 		}
 	}
 }

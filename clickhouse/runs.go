@@ -14,16 +14,18 @@ const (
 	OutcomeSpooled = "spooled" // written to the disk spool while ClickHouse was down
 )
 
-// Run is one run of a collector.
+// Run is one run of a collector. The collectors' spool writes it as JSON:
+// its JSON names belong to the spool's format and never change (see
+// package facts).
 type Run struct {
-	Tenant    string
-	Collector string // instance name from malbild.yaml
-	Kind      string // collector kind
-	Started   time.Time
-	Finished  time.Time
-	Rows      uint64
-	Outcome   string // OutcomeOK, OutcomeFailed or OutcomeSpooled
-	Error     string
+	Tenant    string    `json:"Tenant"`
+	Collector string    `json:"Collector"` // instance name from malbild.yaml
+	Kind      string    `json:"Kind"`      // collector kind
+	Started   time.Time `json:"Started"`
+	Finished  time.Time `json:"Finished"`
+	Rows      uint64    `json:"Rows"`
+	Outcome   string    `json:"Outcome"` // OutcomeOK, OutcomeFailed or OutcomeSpooled
+	Error     string    `json:"Error"`
 }
 
 // CollectorStatus sums up one collector's runs.

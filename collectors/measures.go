@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -47,7 +48,7 @@ func Recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 
 // recompute is Recompute limited to the measures reading the given raw
 // facts (nil: all).
-func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, kinds []strategy.PeriodKind, factsKinds map[string]bool, now time.Time) (RecomputeResult, error) {
+func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, kinds []strategy.PeriodKind, factsKinds map[facts.Kind]bool, now time.Time) (RecomputeResult, error) {
 	var res RecomputeResult
 	if len(kinds) == 0 {
 		kinds = RhythmKinds(s)
@@ -62,12 +63,12 @@ func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 				if name == "" {
 					continue
 				}
-				spec, ok := strategy.Measures[name]
+				m, ok := clickhouse.LookupMeasure(name)
 				if !ok {
 					errs = append(errs, fmt.Errorf("indicator %s: unknown measure %q", ind.ID, name))
 					continue
 				}
-				if factsKinds != nil && !factsKinds[spec.Facts] {
+				if factsKinds != nil && !factsKinds[m.Facts] {
 					continue
 				}
 				var obs []strategy.Observation
@@ -103,7 +104,7 @@ func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 // recomputeTenant recomputes the measures of tenant's strategy that read
 // the given facts (nil: all), if the runner has a measure store and a
 // strategy for the tenant.
-func (r *Runner) recomputeTenant(ctx context.Context, tenant string, factsKinds map[string]bool) error {
+func (r *Runner) recomputeTenant(ctx context.Context, tenant string, factsKinds map[facts.Kind]bool) error {
 	s := r.byTenant[tenant]
 	if r.cfg.Measures == nil || s == nil {
 		return nil
@@ -135,11 +136,11 @@ type recomputer struct {
 
 type recompState struct {
 	running bool
-	pending map[string]bool // facts kinds waiting; nil with all=true means all
+	pending map[facts.Kind]bool // facts kinds waiting; nil with all=true means all
 	all     bool
 }
 
-func (rc *recomputer) request(ctx context.Context, tenant string, factsKinds map[string]bool) {
+func (rc *recomputer) request(ctx context.Context, tenant string, factsKinds map[facts.Kind]bool) {
 	if rc.r.cfg.Measures == nil || rc.r.byTenant[tenant] == nil {
 		return
 	}
@@ -147,7 +148,7 @@ func (rc *recomputer) request(ctx context.Context, tenant string, factsKinds map
 	defer rc.mu.Unlock()
 	st := rc.state[tenant]
 	if st == nil {
-		st = &recompState{pending: map[string]bool{}}
+		st = &recompState{pending: map[facts.Kind]bool{}}
 		rc.state[tenant] = st
 	}
 	if factsKinds == nil {
@@ -172,7 +173,7 @@ func (rc *recomputer) request(ctx context.Context, tenant string, factsKinds map
 			if st.all {
 				fs = nil
 			}
-			st.pending, st.all = map[string]bool{}, false
+			st.pending, st.all = map[facts.Kind]bool{}, false
 			rc.mu.Unlock()
 			// A recompute that started finishes even when serve stops.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)

@@ -187,7 +187,7 @@ type Result struct {
 	Spooled  int // batches of the last attempt that went to the spool
 	Outcome  string
 	Err      error
-	wroteFor map[string]bool // facts kinds with rows, for recomputing
+	wroteFor map[facts.Kind]bool // facts kinds with rows, for recomputing
 }
 
 // Results are the runs of one RunOnce.
@@ -349,7 +349,7 @@ func (r *Runner) RunOnce(ctx context.Context, only []string) (Results, error) {
 	wg.Wait()
 	// Per tenant, the raw facts that got rows; nil means all (spooled
 	// batches of unknown kinds reached ClickHouse).
-	touched := map[string]map[string]bool{}
+	touched := map[string]map[facts.Kind]bool{}
 	if drained.Sent > 0 {
 		for tenant := range r.byTenant {
 			touched[tenant] = nil
@@ -361,7 +361,7 @@ func (r *Runner) RunOnce(ctx context.Context, only []string) (Results, error) {
 			continue
 		}
 		if fs == nil {
-			fs = map[string]bool{}
+			fs = map[facts.Kind]bool{}
 			touched[res.Tenant] = fs
 		}
 		for f := range res.wroteFor {
@@ -471,7 +471,7 @@ func (r *Runner) run(ctx context.Context, u runUnit, from, to time.Time) Result 
 	var err error
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		as := &attemptSink{r: r, inst: inst, tracker: tracker, next: r.cfg.Sink, wrote: map[string]bool{}}
+		as := &attemptSink{r: r, inst: inst, tracker: tracker, next: r.cfg.Sink, wrote: map[facts.Kind]bool{}}
 		req.Progress = as
 		err = r.attempt(runCtx, u.coll, req, as)
 		as.close()
@@ -615,7 +615,7 @@ type attemptSink struct {
 	closed                        atomic.Bool
 	rows, files, batches, spooled atomic.Int64
 	mu                            sync.Mutex
-	wrote                         map[string]bool
+	wrote                         map[facts.Kind]bool
 }
 
 func (a *attemptSink) close() { a.closed.Store(true) }
@@ -683,7 +683,7 @@ func (a *attemptSink) Write(ctx context.Context, b *facts.Batch) error {
 	a.r.metrics.addRows(a.inst.Name, n)
 	if !spooled {
 		a.mu.Lock()
-		for _, f := range factsOf(b) {
+		for _, f := range b.Kinds() {
 			a.wrote[f] = true
 		}
 		a.mu.Unlock()
@@ -691,29 +691,11 @@ func (a *attemptSink) Write(ctx context.Context, b *facts.Batch) error {
 	return nil
 }
 
-func (a *attemptSink) touched() map[string]bool {
+func (a *attemptSink) touched() map[facts.Kind]bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.wrote) == 0 {
 		return nil
 	}
 	return maps.Clone(a.wrote)
-}
-
-// factsOf names the raw facts in b the way MeasureSpec.Facts does.
-func factsOf(b *facts.Batch) []string {
-	var fs []string
-	if len(b.Cases) > 0 {
-		fs = append(fs, "cases")
-	}
-	if len(b.EServices) > 0 {
-		fs = append(fs, "eservices")
-	}
-	if len(b.Responses) > 0 {
-		fs = append(fs, "survey")
-	}
-	if len(b.Probes) > 0 || len(b.Maintenance) > 0 {
-		fs = append(fs, "probes")
-	}
-	return fs
 }

@@ -34,8 +34,17 @@ type Spool struct {
 	seq uint64
 }
 
-// spoolFormat is the version of the entry encoding.
+// spoolFormat is the version of the entry encoding. Every field of every
+// type an entry holds has an explicit JSON name (facts, clickhouse.Run,
+// strategy.Observation), so renaming a Go field changes nothing on disk;
+// a change to what is written (a renamed or removed name, a changed
+// meaning) needs a new format number, and this release must still read
+// the old one. testdata/spool holds golden files of format 1.
 const spoolFormat = 1
+
+// errFutureFormat marks an entry written by a newer Målbild in a format
+// this release does not know: it stays in the spool for that release.
+var errFutureFormat = errors.New("format newer than this version of Målbild reads")
 
 // spoolEntry is one spool file. JSON round-trips every facts type exactly
 // (floats in their shortest exact form, uint64 versions as integers, a
@@ -165,6 +174,21 @@ func (s *Spool) load(name string) (spoolEntry, error) {
 	data, err := os.ReadFile(filepath.Join(s.dir, name))
 	if err != nil {
 		return e, fmt.Errorf("spool: %w", err)
+	}
+	// The format first, leniently: a newer format may have fields and
+	// shapes this release does not know.
+	var head struct {
+		Format *int `json:"format"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return e, fmt.Errorf("spool: %s: %w", name, err)
+	}
+	if head.Format == nil {
+		return e, fmt.Errorf("spool: %s: not a spool entry (no format)", name)
+	}
+	if *head.Format > spoolFormat {
+		return e, fmt.Errorf("spool: %s: entry of format %d, this version of Målbild reads format %d and older; kept in the spool for a newer version: %w",
+			name, *head.Format, spoolFormat, errFutureFormat)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -306,7 +330,9 @@ type DrainResult struct {
 // each only after ClickHouse accepted it. It stops at the first entry for
 // which ClickHouse is unavailable (the rest wait for the next Drain). An
 // entry ClickHouse refuses for another reason, or that cannot be read, is
-// moved to rejected/ and reported in the error. Only one Drain runs at a
+// moved to rejected/ and reported in the error; an entry of a newer
+// format than this release reads stays where it is, counted in Left and
+// reported in the error. Only one Drain runs at a
 // time; a second, concurrent call returns at once.
 func (s *StoreSink) Drain(ctx context.Context) (DrainResult, error) {
 	var res DrainResult
@@ -325,10 +351,18 @@ func (s *StoreSink) Drain(ctx context.Context) (DrainResult, error) {
 	var errs []error
 	for i, name := range names {
 		if err := ctx.Err(); err != nil {
-			res.Left = len(names) - i
+			res.Left += len(names) - i
 			return res, errors.Join(append(errs, err)...)
 		}
 		e, err := s.spool.load(name)
+		if errors.Is(err, errFutureFormat) {
+			// Written by a newer release (before a downgrade): neither
+			// sent nor set aside, it waits for that release.
+			s.log.Error("spooled entry of a newer format left in the spool", "file", name, "error", err)
+			errs = append(errs, err)
+			res.Left++
+			continue
+		}
 		if err == nil {
 			if e.Batch != nil {
 				err = s.store.WriteBatch(ctx, e.Batch)
@@ -336,7 +370,7 @@ func (s *StoreSink) Drain(ctx context.Context) (DrainResult, error) {
 				err = s.store.RecordRun(ctx, *e.Run)
 			}
 			if err != nil && s.unavailable(err) {
-				res.Left = len(names) - i
+				res.Left += len(names) - i
 				return res, errors.Join(append(errs, fmt.Errorf("draining spool: %w", err))...)
 			}
 		}
@@ -353,7 +387,7 @@ func (s *StoreSink) Drain(ctx context.Context) (DrainResult, error) {
 			// Written but not removed: it will be sent again, which
 			// duplicates nothing.
 			errs = append(errs, err)
-			res.Left = len(names) - i
+			res.Left += len(names) - i
 			return res, errors.Join(errs...)
 		}
 		res.Sent++

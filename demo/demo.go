@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/strategy"
 )
@@ -306,7 +307,7 @@ func newGenerator(s *strategy.Strategy, opts Options) (*generator, error) {
 	scen := assignScenarios(s, g.seed)
 	for _, ind := range indicators(s) {
 		g.plans[ind.ID] = &IndicatorPlan{
-			Indicator: ind.ID, Scenario: scen[ind.ID], Facts: factsOf(ind),
+			Indicator: ind.ID, Scenario: scen[ind.ID], Facts: planFacts(ind),
 			traj: newTrajectory(ind, scen[ind.ID], start),
 		}
 	}
@@ -320,11 +321,13 @@ func newGenerator(s *strategy.Strategy, opts Options) (*generator, error) {
 	return g, nil
 }
 
-// factsOf says where ind's values come from.
-func factsOf(ind *strategy.Indicator) string {
+// planFacts says where ind's values come from: the raw facts its measure
+// reads (the measure registry says which), or "kolada" or "series".
+func planFacts(ind *strategy.Indicator) string {
 	switch {
 	case ind.Source.Measure != "":
-		return strategy.Measures[ind.Source.Measure].Facts
+		m, _ := clickhouse.LookupMeasure(ind.Source.Measure)
+		return string(m.Facts)
 	case ind.Source.Kolada != "":
 		return "kolada"
 	case ind.Series() != "":

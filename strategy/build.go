@@ -976,5 +976,9 @@ func orList(s []string) string {
 
 // suggestMeasure names the closest built-in measure to a misspelt name.
 func suggestMeasure(name string) string {
+	if len(Measures) == 0 {
+		// A programming error: the program did not load the registry.
+		return " (no built-in measures are registered: the program must import package clickhouse)"
+	}
 	return strictyaml.Suggest(name, sortedKeys(Measures), 3)
 }
