@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,6 +107,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenantState // by kommunkod
+
+	site atomic.Pointer[site] // set by ApplySite; nil: Options.BaseURL and Contact
 }
 
 // New checks the options, parses the templates and builds the routes.
