@@ -229,6 +229,21 @@ func New(o Options) (*Authenticator, error) {
 	return a, nil
 }
 
+// CheckConfig reports whether ApplyConfig(o) would work, changing
+// nothing: the settings are valid and a new users file loads.
+func (a *Authenticator) CheckConfig(o Options) error {
+	next, err := settingsOf(o)
+	if err != nil {
+		return err
+	}
+	if next.usersFile != "" && next.usersFile != a.cur().usersFile {
+		if _, err := LoadUsers(next.usersFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ApplyConfig puts the configuration-file settings of o in force while
 // the server runs: UsersFile, TrustedHeader, Proxies, HeaderRole,
 // AllEditors, SessionTTL, CookieSecure and SameSite. The other fields of o
