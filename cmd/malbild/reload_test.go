@@ -199,7 +199,7 @@ func waitFor[T any](t *testing.T, c chan T, what string) T {
 func (e *reloadEnv) get(from, path, user string) (int, string) {
 	e.t.Helper()
 	c := &http.Client{
-		Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext},
+		Transport:     &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.base+path, nil)
