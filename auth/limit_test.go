@@ -80,8 +80,8 @@ func TestRefusedSignInsAggregated(t *testing.T) {
 	const n = 2000
 	for i := 0; i < n; i++ {
 		name := []string{"anna", "bo"}[i%2]
-		if i%500 == 0 {
-			name = fmt.Sprintf("anonym%d", i) // unknown names too
+		if i == 0 {
+			name = "anonym" // an unknown name too (each costs a full bcrypt)
 		}
 		if _, err := login(t, a, name, "guess", "198.51.100.9:1"); err == nil {
 			t.Fatal("a guess worked")
