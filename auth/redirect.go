@@ -62,3 +62,13 @@ func (u *unauthorizedWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (u *unauthorizedWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// SafeNext returns next if it is a path on this site, else "/": the
+// target after sign-in may never lead to another host.
+func SafeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n\t\\") {
+		return "/"
+	}
+	return next
+}

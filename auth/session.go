@@ -22,12 +22,11 @@ type session struct {
 type sessions struct {
 	mu  sync.Mutex
 	m   map[string]*session
-	ttl time.Duration
 	max int
 }
 
-func newSessions(ttl time.Duration, max int) *sessions {
-	return &sessions{m: map[string]*session{}, ttl: ttl, max: max}
+func newSessions(max int) *sessions {
+	return &sessions{m: map[string]*session{}, max: max}
 }
 
 // randomToken returns 256 random bits, base64url-encoded.
@@ -39,9 +38,9 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session for user.
-func (s *sessions) create(user, hash string, now time.Time) *session {
-	ss := &session{id: randomToken(), user: user, hash: hash, csrf: randomToken(), created: now, expires: now.Add(s.ttl)}
+// create starts a session for user that lasts ttl.
+func (s *sessions) create(user, hash string, now time.Time, ttl time.Duration) *session {
+	ss := &session{id: randomToken(), user: user, hash: hash, csrf: randomToken(), created: now, expires: now.Add(ttl)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.m) >= s.max {
@@ -60,8 +59,10 @@ func (s *sessions) create(user, hash string, now time.Time) *session {
 	return ss
 }
 
-// get returns the live session with id, or nil.
-func (s *sessions) get(id string, now time.Time) *session {
+// get returns the live session with id, or nil. A session lasts until
+// its expiry and at most ttl (the TTL in force, which a reload may have
+// shortened) after it was created.
+func (s *sessions) get(id string, now time.Time, ttl time.Duration) *session {
 	if id == "" {
 		return nil
 	}
@@ -71,7 +72,7 @@ func (s *sessions) get(id string, now time.Time) *session {
 	if ss == nil {
 		return nil
 	}
-	if !now.Before(ss.expires) {
+	if !now.Before(ss.expires) || !now.Before(ss.created.Add(ttl)) {
 		delete(s.m, id)
 		return nil
 	}

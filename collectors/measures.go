@@ -105,7 +105,7 @@ func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 // the given facts (nil: all), if the runner has a measure store and a
 // strategy for the tenant.
 func (r *Runner) recomputeTenant(ctx context.Context, tenant string, factsKinds map[facts.Kind]bool) error {
-	s := r.byTenant[tenant]
+	s := r.tenants()[tenant]
 	if r.cfg.Measures == nil || s == nil {
 		return nil
 	}
@@ -141,7 +141,7 @@ type recompState struct {
 }
 
 func (rc *recomputer) request(ctx context.Context, tenant string, factsKinds map[facts.Kind]bool) {
-	if rc.r.cfg.Measures == nil || rc.r.byTenant[tenant] == nil {
+	if rc.r.cfg.Measures == nil || rc.r.tenants()[tenant] == nil {
 		return
 	}
 	rc.mu.Lock()

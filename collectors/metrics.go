@@ -82,6 +82,16 @@ func (m *Metrics) init(collector string) {
 	m.errors.WithLabelValues(collector)
 }
 
+// forget drops the series of a collector that is no longer configured.
+func (m *Metrics) forget(collector string) {
+	if m == nil {
+		return
+	}
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{m.lastSuccess, m.duration, m.rows, m.errors} {
+		v.DeleteLabelValues(collector)
+	}
+}
+
 func (m *Metrics) addRows(collector string, n int) {
 	if m != nil && n > 0 {
 		m.rows.WithLabelValues(collector).Add(float64(n))

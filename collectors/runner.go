@@ -157,12 +157,18 @@ type RunnerConfig struct {
 // under its own timeout, with retries, and a failing or hanging collector
 // never stops or delays another.
 type Runner struct {
-	cfg      RunnerConfig
-	log      *slog.Logger
-	metrics  *Metrics
-	units    []runUnit
-	byTenant map[string]*strategy.Strategy
-	recomp   *recomputer
+	cfg     RunnerConfig
+	log     *slog.Logger
+	metrics *Metrics
+	recomp  *recomputer
+
+	// byTenant maps kommunkod to strategy; ApplyConfig swaps it.
+	byTenant atomic.Pointer[map[string]*strategy.Strategy]
+
+	applyMu sync.Mutex // serialises ApplyConfig
+	mu      sync.Mutex
+	units   []runUnit   // the collectors in force, in config order
+	serving *serveState // the loops of Serve while it runs, else nil
 }
 
 type runUnit struct {
@@ -238,31 +244,13 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Board == nil {
 		cfg.Board = NewBoard(cfg.Now)
 	}
-	r := &Runner{cfg: cfg, log: cfg.Logger, byTenant: map[string]*strategy.Strategy{}}
-	for _, s := range cfg.Strategies {
-		r.byTenant[s.Municipality.Code] = s
-	}
-	var errs []error
-	seen := map[string]bool{}
-	for _, inst := range cfg.Instances {
-		if seen[inst.Name] {
-			errs = append(errs, fmt.Errorf("collector %q defined twice", inst.Name))
-			continue
-		}
-		seen[inst.Name] = true
-		if inst.Tenant == "" && len(cfg.Strategies) == 1 {
-			inst.Tenant = cfg.Strategies[0].Municipality.Code
-		}
-		c, err := cfg.Build(inst)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		r.units = append(r.units, runUnit{inst: inst, coll: c})
-	}
-	if err := errors.Join(errs...); err != nil {
+	r := &Runner{cfg: cfg, log: cfg.Logger}
+	r.byTenant.Store(tenantsOf(cfg.Strategies))
+	units, err := r.build(cfg.Instances, cfg.Strategies, nil)
+	if err != nil {
 		return nil, err
 	}
+	r.units = units
 	m, err := NewMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err
@@ -281,8 +269,9 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 
 // Names lists the configured collectors in config order.
 func (r *Runner) Names() []string {
-	out := make([]string, len(r.units))
-	for i, u := range r.units {
+	units := r.current()
+	out := make([]string, len(units))
+	for i, u := range units {
 		out[i] = u.inst.Name
 	}
 	return out
@@ -304,15 +293,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // selected returns the units named in only (all when only is empty).
 func (r *Runner) selected(only []string) ([]runUnit, error) {
+	units := r.current()
 	if len(only) == 0 {
-		return r.units, nil
+		return units, nil
 	}
 	want := map[string]bool{}
 	for _, n := range only {
 		want[n] = true
 	}
 	var out []runUnit
-	for _, u := range r.units {
+	for _, u := range units {
 		if want[u.inst.Name] {
 			out = append(out, u)
 			delete(want, u.inst.Name)
@@ -351,7 +341,7 @@ func (r *Runner) RunOnce(ctx context.Context, only []string) (Results, error) {
 	// batches of unknown kinds reached ClickHouse).
 	touched := map[string]map[facts.Kind]bool{}
 	if drained.Sent > 0 {
-		for tenant := range r.byTenant {
+		for tenant := range r.tenants() {
 			touched[tenant] = nil
 		}
 	}
@@ -381,22 +371,41 @@ func (r *Runner) RunOnce(ctx context.Context, only []string) (Results, error) {
 // run after a random delay (so collectors do not all start together),
 // then every Schedule plus a small random jitter. It drains the spool at
 // start and every DrainEvery, and recomputes a tenant's measures after a
-// run that wrote rows. It returns when ctx ends and every run in progress
-// has returned.
+// run that wrote rows. While it runs, ApplyConfig starts and stops the
+// collectors that changed. It returns when ctx ends and every run and
+// recompute in progress has returned.
 func (r *Runner) Serve(ctx context.Context) error {
-	if len(r.units) == 0 {
+	st := &serveState{ctx: ctx, loops: map[string]*loopHandle{}}
+	r.mu.Lock()
+	if r.serving != nil {
+		r.mu.Unlock()
+		return errors.New("collectors: the runner is already serving")
+	}
+	r.serving = st
+	units := r.units
+	r.mu.Unlock()
+	if len(units) == 0 {
 		r.log.Warn("no collectors configured")
 	}
 	r.drainAndRecompute(ctx)
-	var wg sync.WaitGroup
-	for _, u := range r.units {
-		wg.Go(func() { r.loop(ctx, u) })
+	r.mu.Lock()
+	for _, u := range r.units { // ApplyConfig may have run meanwhile
+		if st.loops[u.inst.Name] == nil {
+			r.startLoop(st, u, nil)
+		}
 	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
 	wg.Go(func() {
 		for r.cfg.Sleep(ctx, r.cfg.DrainEvery) == nil {
 			r.drainAndRecompute(ctx)
 		}
 	})
+	<-ctx.Done()
+	r.mu.Lock()
+	r.serving = nil
+	r.mu.Unlock()
+	st.wg.Wait()
 	wg.Wait()
 	r.recomp.wait()
 	return nil
@@ -433,7 +442,7 @@ func (r *Runner) jitter(schedule time.Duration) time.Duration {
 // ClickHouse, recomputes every tenant's measures in the background.
 func (r *Runner) drainAndRecompute(ctx context.Context) {
 	if res := r.drain(ctx); res.Sent > 0 {
-		for tenant := range r.byTenant {
+		for tenant := range r.tenants() {
 			r.recomp.request(ctx, tenant, nil)
 		}
 	}
@@ -465,7 +474,7 @@ func (r *Runner) run(ctx context.Context, u runUnit, from, to time.Time) Result 
 	}
 	defer cancel()
 	req := Request{Tenant: inst.Tenant, From: from, To: to}
-	if s := r.byTenant[inst.Tenant]; s != nil {
+	if s := r.tenants()[inst.Tenant]; s != nil {
 		req.Indicators, req.Units = indicatorsOf(s)
 	}
 	var err error

@@ -34,8 +34,8 @@ var dcatContext = map[string]any{
 // baseURL is the absolute address of the server: Options.BaseURL, or
 // the scheme and host the request came to.
 func (s *Server) baseURL(r *http.Request) string {
-	if s.opts.BaseURL != "" {
-		return s.opts.BaseURL
+	if b := s.siteNow().baseURL; b != "" {
+		return b
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -123,17 +123,18 @@ func (s *Server) dcatPublisher(st *strategy.Strategy) map[string]any {
 
 func (s *Server) dcatContact(st *strategy.Strategy) map[string]any {
 	c := map[string]any{"@type": "vcard:Organization", "vcard:fn": st.Municipality.Name}
-	if s.opts.Contact.Name != "" {
-		c["vcard:fn"] = s.opts.Contact.Name
+	contact := s.siteNow().contact
+	if contact.Name != "" {
+		c["vcard:fn"] = contact.Name
 	}
-	if s.opts.Contact.Email != "" {
-		c["vcard:hasEmail"] = ref("mailto:" + s.opts.Contact.Email)
+	if contact.Email != "" {
+		c["vcard:hasEmail"] = ref("mailto:" + contact.Email)
 	}
-	if s.opts.Contact.Phone != "" {
-		c["vcard:hasTelephone"] = ref("tel:" + strings.ReplaceAll(s.opts.Contact.Phone, " ", ""))
+	if contact.Phone != "" {
+		c["vcard:hasTelephone"] = ref("tel:" + strings.ReplaceAll(contact.Phone, " ", ""))
 	}
-	if s.opts.Contact.URL != "" {
-		c["vcard:hasURL"] = ref(s.opts.Contact.URL)
+	if contact.URL != "" {
+		c["vcard:hasURL"] = ref(contact.URL)
 	}
 	return c
 }

@@ -25,7 +25,7 @@ func (s *Server) serveAccessibility(w http.ResponseWriter, r *http.Request) {
 	} else if st := s.strategies(); len(st) == 1 {
 		owner = st[0].Municipality.Name
 	}
-	c := s.opts.Contact
+	c := s.siteNow().contact
 	v := &accessibilityView{Owner: owner, Issues: s.opts.Accessibility.KnownIssues, Contact: c,
 		NoContact: c.Email == "" && c.Phone == "" && c.URL == ""}
 	if a := s.opts.Accessibility.Assessed; !a.IsZero() {

@@ -123,7 +123,7 @@ func link(base, path, lang string, q url.Values) string {
 // entry of the page.
 func (s *Server) newPage(r *http.Request, title, current string) *page {
 	q := reqInfo(r)
-	p := &page{Lang: q.lang, OtherLang: "en", Title: title, Demo: s.opts.Demo, Contact: s.opts.Contact, base: q.base}
+	p := &page{Lang: q.lang, OtherLang: "en", Title: title, Demo: s.opts.Demo, Contact: s.siteNow().contact, base: q.base}
 	if q.lang == "en" {
 		p.OtherLang = "sv"
 	}

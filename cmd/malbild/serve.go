@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,24 +62,29 @@ type serveOptions struct {
 	demo       bool
 	// ready, when set, is called with the address once the server listens.
 	ready func(addr string)
+	// reloadNow, when set, asks for a reload as SIGHUP does; reloaded is
+	// called after each reload with what was reloaded and its outcome.
+	reloadNow <-chan struct{}
+	reloaded  func(what string, err error)
 }
 
-// server is the running serve command: the strategies and collectors in
-// force, swapped as a whole on reload.
+// server is the running serve command. Each long-lived part applies a new
+// configuration itself on reload: the authenticator, the collector runner
+// (restarting only the collectors that changed) and the dashboards.
 type server struct {
 	opts       serveOptions
+	boot       *config.Config // the configuration started with: what restart-only settings are compared to
+	cfg        *config.Config // the configuration in force
 	strategies atomic.Pointer[[]*strategy.Strategy]
 	base       *prometheus.Registry
-	runnerReg  atomic.Pointer[prometheus.Registry]
-	sink       *malcollectors.StoreSink
+	runnerReg  *prometheus.Registry
+	runner     *malcollectors.Runner
 	auth       *auth.Authenticator
-
-	mu         sync.Mutex
-	stopRunner func()
+	dash       *dashboards.Server
 }
 
 func serve(ctx context.Context, o serveOptions) error {
-	s := &server{opts: o, base: prometheus.NewRegistry()}
+	s := &server{opts: o, boot: o.cfg, cfg: o.cfg, base: prometheus.NewRegistry(), runnerReg: prometheus.NewRegistry()}
 	s.base.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.strategies.Store(&o.strategies)
 
@@ -87,11 +92,18 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	s.sink = malcollectors.NewStoreSink(o.store, spool, o.log)
-	if err := s.startRunner(ctx, o.cfg, o.strategies); err != nil {
+	sink := malcollectors.NewStoreSink(o.store, spool, o.log)
+	insts, err := instances(o.cfg, o.strategies)
+	if err != nil {
 		return err
 	}
-	defer s.stop()
+	s.runner, err = malcollectors.NewRunner(malcollectors.RunnerConfig{
+		Instances: insts, Strategies: o.strategies, Sink: sink, Runs: sink, Measures: o.store,
+		Registerer: s.runnerReg, Logger: o.log,
+	})
+	if err != nil {
+		return err
+	}
 
 	a, err := newAuthenticator(o.cfg, o.store, o.log)
 	if err != nil {
@@ -129,23 +141,16 @@ func serve(ctx context.Context, o serveOptions) error {
 		BaseURL:      o.cfg.BaseURL,
 		MetricsApart: o.cfg.Metrics.Listen != "",
 		MetricsAllow: o.cfg.Metrics.AllowPrefixes(),
-		Contact: dashboards.Contact{
-			Name: o.cfg.Accessibility.Organisation, Email: o.cfg.Accessibility.Email,
-			Phone: o.cfg.Accessibility.Phone, URL: o.cfg.Accessibility.URL,
-		},
+		Contact:      contactOf(o.cfg),
 	})
 	if err != nil {
 		return err
 	}
+	s.dash = dash
 	handler, err := mountFollowup(a, dash, o.store, o.log)
 	if err != nil {
 		return err
 	}
-	if o.reload != nil {
-		w := reload.New(s.base, s.watchedFiles, func() error { return s.reload(ctx) }, o.log)
-		go w.Run(ctx)
-	}
-
 	if o.cfg.Metrics.Listen != "" {
 		_, stopMetrics, err := startMetricsServer(o.cfg.Metrics.Listen, dash.MetricsHandler(), o.log)
 		if err != nil {
@@ -157,6 +162,43 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.cfg.Listen, err)
 	}
+
+	// The background parts, each waited for when serve returns: the
+	// collectors first (the last to stop), then the reload watcher and
+	// the flushing of refused sign-ins.
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopBG()
+		wg.Wait()
+		a.FlushFailures(context.WithoutCancel(ctx))
+	}()
+	wg.Go(func() {
+		if err := s.runner.Serve(bg); err != nil {
+			o.log.Error("collectors stopped", "error", err)
+		}
+	})
+	stopProgress := malcollectors.StartProgress(s.runner.Board(), nil, o.log)
+	defer stopProgress()
+	if o.reload != nil {
+		w := reload.New(s.base, s.watchedFiles, func() error { return s.reload(bg) }, o.log)
+		w.Also = []reload.Watch{{Name: "users", Files: s.usersFiles, Load: func() error { return a.Reload(bg) }}}
+		w.Trigger, w.Loaded = o.reloadNow, o.reloaded
+		wg.Go(func() { w.Run(bg) })
+	}
+	wg.Go(func() {
+		t := time.NewTicker(a.LoginWindow())
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				a.FlushFailures(bg)
+			}
+		}
+	})
+
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -183,76 +225,43 @@ func serve(ctx context.Context, o serveOptions) error {
 	return srv.Shutdown(shutCtx)
 }
 
-// gather serves /metrics: the server's own metrics and the current
-// collectors'.
+func contactOf(cfg *config.Config) dashboards.Contact {
+	return dashboards.Contact{
+		Name: cfg.Accessibility.Organisation, Email: cfg.Accessibility.Email,
+		Phone: cfg.Accessibility.Phone, URL: cfg.Accessibility.URL,
+	}
+}
+
+// gather serves /metrics: the server's own metrics and the collectors'.
 func (s *server) gather() ([]*dto.MetricFamily, error) {
-	gs := prometheus.Gatherers{s.base}
-	if r := s.runnerReg.Load(); r != nil {
-		gs = append(gs, r)
-	}
-	return gs.Gather()
-}
-
-// startRunner builds the collectors of cfg and runs them on their
-// schedules, replacing the runner in force only if the new one builds.
-func (s *server) startRunner(ctx context.Context, cfg *config.Config, strategies []*strategy.Strategy) error {
-	insts, err := instances(cfg, strategies)
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	runner, err := malcollectors.NewRunner(malcollectors.RunnerConfig{
-		Instances: insts, Strategies: strategies, Sink: s.sink, Runs: s.sink, Measures: s.opts.store,
-		Registerer: reg, Logger: s.opts.log,
-	})
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopRunner != nil {
-		s.stopRunner()
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := runner.Serve(rctx); err != nil && !errors.Is(err, context.Canceled) {
-			s.opts.log.Error("collectors stopped", "error", err)
-		}
-	}()
-	stopProgress := malcollectors.StartProgress(runner.Board(), nil, s.opts.log)
-	s.runnerReg.Store(reg)
-	s.stopRunner = func() { cancel(); <-done; stopProgress() }
-	return nil
-}
-
-func (s *server) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopRunner != nil {
-		s.stopRunner()
-		s.stopRunner = nil
-	}
+	return prometheus.Gatherers{s.base, s.runnerReg}.Gather()
 }
 
 // watchedFiles are the config file and the strategy files in force.
 func (s *server) watchedFiles() []string {
 	var files []string
-	if s.opts.cfg.File != "" {
-		files = append(files, s.opts.cfg.File)
+	if s.cfg.File != "" {
+		files = append(files, s.cfg.File)
 	}
 	for _, st := range *s.strategies.Load() {
 		files = append(files, st.File)
 	}
-	if f := s.auth.UsersFile(); f != "" {
-		files = append(files, f)
-	}
 	return files
 }
 
-// reload reads config and strategies again; on any error the previous
-// ones stay in force.
+// usersFiles is the users file in force, watched on its own: an edit
+// reloads the users and nothing else.
+func (s *server) usersFiles() []string {
+	if f := s.auth.UsersFile(); f != "" {
+		return []string{f}
+	}
+	return nil
+}
+
+// reload reads config and strategies again and has each part apply them.
+// On any error in the new files the previous ones stay in force. Settings
+// that only a restart can change make it return a *reload.PendingRestart
+// after everything else was applied.
 func (s *server) reload(ctx context.Context) error {
 	cfg, err := s.opts.reload()
 	if err != nil {
@@ -265,17 +274,57 @@ func (s *server) reload(ctx context.Context) error {
 	if len(strategies) == 0 {
 		return errors.New("no strategy files left in the config")
 	}
-	if cfg.Listen != s.opts.cfg.Listen || cfg.ClickHouse != s.opts.cfg.ClickHouse ||
-		cfg.Metrics.Listen != s.opts.cfg.Metrics.Listen || !slices.Equal(cfg.Metrics.Allow, s.opts.cfg.Metrics.Allow) {
-		s.opts.log.Warn("listen address, metrics and ClickHouse settings take effect at the next restart")
-	}
-	if err := s.auth.Reload(ctx); err != nil {
+	insts, err := instances(cfg, strategies)
+	if err != nil {
 		return err
 	}
-	if err := s.startRunner(ctx, cfg, strategies); err != nil {
+	ao := authOptions(cfg)
+	if err := s.auth.CheckConfig(ao); err != nil {
 		return err
 	}
+	changes, err := s.runner.ApplyConfig(insts, strategies)
+	if err != nil {
+		return err
+	}
+	if len(changes.Added)+len(changes.Removed)+len(changes.Restarted) > 0 {
+		s.opts.log.Info("collectors reconfigured", "added", changes.Added, "removed", changes.Removed, "restarted", changes.Restarted)
+	}
+	if err := s.auth.ApplyConfig(ctx, ao); err != nil {
+		return err // not expected after CheckConfig: the users file changed in between
+	}
+	s.dash.ApplySite(cfg.BaseURL, contactOf(cfg))
 	s.strategies.Store(&strategies)
-	s.opts.cfg = cfg
+	s.cfg = cfg
+	if pending := restartOnly(s.boot, cfg); len(pending) > 0 {
+		return &reload.PendingRestart{Settings: pending}
+	}
 	return nil
+}
+
+// restartOnly names the settings that differ between the configuration
+// the server started with and cfg and that only a restart applies: the
+// listening socket, the store, the spool and the logger are made once.
+func restartOnly(boot, cfg *config.Config) []string {
+	var out []string
+	for _, c := range []struct {
+		name       string
+		was, isNow any
+	}{
+		{"listen", boot.Listen, cfg.Listen},
+		{"clickhouse.url", boot.ClickHouse.URL, cfg.ClickHouse.URL},
+		{"clickhouse.password_file", boot.ClickHouse.PasswordFile, cfg.ClickHouse.PasswordFile},
+		{"clickhouse.password", boot.ClickHouse.Password, cfg.ClickHouse.Password},
+		{"clickhouse.data_dir", boot.ClickHouse.DataDir, cfg.ClickHouse.DataDir},
+		{"data_dir", boot.DataDir, cfg.DataDir},
+		{"spool_dir", boot.SpoolDir, cfg.SpoolDir},
+		{"log.level", boot.Log.Level, cfg.Log.Level},
+		{"log.format", boot.Log.Format, cfg.Log.Format},
+		{"metrics.listen", boot.Metrics.Listen, cfg.Metrics.Listen},
+		{"metrics.allow", strings.Join(boot.Metrics.Allow, ","), strings.Join(cfg.Metrics.Allow, ",")},
+	} {
+		if c.was != c.isNow {
+			out = append(out, c.name)
+		}
+	}
+	return out
 }

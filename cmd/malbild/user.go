@@ -223,23 +223,31 @@ func isTerminalReader(r io.Reader) bool {
 //	dash, err := dashboards.New(dashboards.Options{..., Authorizer: a.Authorizer})
 //	handler, err := mountFollowup(a, dash, store, log) // serve this instead of dash.Handler()
 //
-// and add a.UsersFile() to the files the reload watcher watches, calling
-// a.Reload(ctx) when it changes (that also audits `malbild user` changes).
+// and give a.UsersFile() a reload watch of its own that calls a.Reload(ctx)
+// when it changes (that also audits `malbild user` changes); a config
+// reload calls a.ApplyConfig(ctx, authOptions(cfg)).
 
 // newAuthenticator builds sign-in from cfg.Auth: the users file, the
 // trusted header, sessions (cookies Secure unless auth.cookie_secure is
 // false) and the audit hook.
 func newAuthenticator(cfg *config.Config, store followup.AuditStore, log *slog.Logger) (*auth.Authenticator, error) {
+	o := authOptions(cfg)
+	o.Logger, o.OnEvent = log, followup.AuthEvents(store, log, nil)
+	return auth.New(o)
+}
+
+// authOptions are the settings of cfg.Auth, the part of auth.Options a
+// reload applies (auth.Authenticator.ApplyConfig).
+func authOptions(cfg *config.Config) auth.Options {
 	secure := true
 	if cfg.Auth.CookieSecure != nil {
 		secure = *cfg.Auth.CookieSecure
 	}
 	th := cfg.Auth.TrustedHeader
-	return auth.New(auth.Options{
+	return auth.Options{
 		UsersFile: cfg.Auth.UsersFile, TrustedHeader: th.Header, Proxies: th.Proxies, HeaderRole: auth.Role(th.Role),
 		AllEditors: cfg.Auth.AllEditors, SessionTTL: cfg.Auth.SessionTTL, CookieSecure: secure,
-		Logger: log, OnEvent: followup.AuthEvents(store, log, nil),
-	})
+	}
 }
 
 // mountFollowup mounts the follow-up workflow and the sign-in pages into
