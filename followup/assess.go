@@ -83,7 +83,7 @@ func (s *Service) SaveAssessment(ctx context.Context, st *strategy.Strategy, who
 	case in.Forecast != strategy.LevelNone && !oneOf(in.Forecast, forecastLevels):
 		pr.add("Välj en helårsprognos eller ingen.", "Choose a full-year forecast or none.")
 	}
-	in.Comment = checkComment(&pr, in.Comment, true)
+	in.Comment = checkText(&pr, fieldComment, "", in.Comment)
 	if in.Ready && !in.Confirm {
 		pr.add("Klarmarkering kräver att bedömningen bekräftas: välj ”Bekräfta”.", "Marking ready needs a confirmed assessment: choose “Confirm”.")
 	}

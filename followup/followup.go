@@ -184,18 +184,3 @@ func (p problems) err() error {
 
 // MaxComment is the longest comment accepted, in characters.
 const MaxComment = 4000
-
-// checkComment requires a comment of at most MaxComment characters.
-func checkComment(p *problems, c string, required bool) string {
-	c = strings.TrimSpace(strings.ReplaceAll(c, "\r\n", "\n"))
-	switch n := len([]rune(c)); {
-	case n == 0 && required:
-		p.add("Skriv en kommentar.", "Write a comment.")
-	case n > MaxComment:
-		p.add(fmt.Sprintf("Kommentaren är %d tecken; högst %d får plats.", n, MaxComment),
-			fmt.Sprintf("The comment is %d characters; at most %d fit.", n, MaxComment))
-	case strings.ContainsFunc(c, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }):
-		p.add("Kommentaren innehåller otillåtna tecken.", "The comment contains characters that are not allowed.")
-	}
-	return c
-}

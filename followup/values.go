@@ -95,10 +95,8 @@ func (s *Service) SaveValue(ctx context.Context, st *strategy.Strategy, who *aut
 	var pr problems
 	s.checkPeriod(&pr, in.Period)
 	checkValue(&pr, ind, in.Value, "")
-	in.Comment = checkComment(&pr, in.Comment, true)
-	if len(in.Dimension.Kind) > 200 || len(in.Dimension.Value) > 200 || (in.Dimension.Kind == "") != (in.Dimension.Value == "") {
-		pr.add("Dimensionen ska skrivas typ=värde, t.ex. department=Socialförvaltningen.", "Write the dimension as kind=value, e.g. department=Socialförvaltningen.")
-	}
+	in.Comment = checkText(&pr, fieldComment, "", in.Comment)
+	in.Dimension = checkDimension(&pr, "", in.Dimension)
 	if err := pr.err(); err != nil {
 		return strategy.Observation{}, err
 	}
@@ -143,6 +141,20 @@ func (s *Service) SaveValue(ctx context.Context, st *strategy.Strategy, who *aut
 	return o, nil
 }
 
+// checkDimension checks a value's dimension: none, or a kind and a value,
+// each one line of free text.
+func checkDimension(p *problems, where string, d strategy.Dimension) strategy.Dimension {
+	if (d.Kind == "") != (d.Value == "") {
+		p.add(where+"Dimensionen ska skrivas typ=värde, t.ex. department=Socialförvaltningen.",
+			where+"Write the dimension as kind=value, e.g. department=Socialförvaltningen.")
+		return d
+	}
+	if d.Kind == "" {
+		return d
+	}
+	return strategy.Dimension{Kind: checkText(p, fieldDimKind, where, d.Kind), Value: checkText(p, fieldDimValue, where, d.Value)}
+}
+
 // valueJSON is an observation as the audit trail records it.
 func valueJSON(o *strategy.Observation) any {
 	if o == nil {
@@ -177,7 +189,8 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 		return nil, errForbidden()
 	}
 	var pr problems
-	comment = checkComment(&pr, comment, true)
+	name = checkText(&pr, fieldFileName, "", name)
+	comment = checkText(&pr, fieldComment, "", comment)
 	if err := pr.err(); err != nil {
 		return nil, err
 	}
@@ -224,12 +237,10 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 			checkValue(&pr, ind, o.Value, where)
 		}
 		o.Tenant, o.Source, o.Author, o.Recorded = tenant, SourceUpload, who.Name, now
-		if o.Comment = strings.TrimSpace(o.Comment); o.Comment == "" {
+		if o.Comment = checkText(&pr, fieldFileComment, where, o.Comment); o.Comment == "" {
 			o.Comment = comment
 		}
-		if len([]rune(o.Comment)) > MaxComment {
-			pr.add(where+"Kommentaren är för lång.", where+"The comment is too long.")
-		}
+		o.Dimension = checkDimension(&pr, where, o.Dimension)
 	}
 	if err := pr.err(); err != nil {
 		return nil, err
