@@ -139,7 +139,8 @@ func (s *Service) SaveAssessment(ctx context.Context, st *strategy.Strategy, who
 	entry := clickhouse.AuditEntry{Tenant: tenant, Actor: who.Name, Role: string(who.Role), Action: action,
 		Subject: string(in.Subject), SubjectID: in.ID, Period: in.Period.String(),
 		Before: toJSON(assessmentJSON(cur)), After: toJSON(assessmentJSON(&a)), Remote: remote}
-	if err := s.audited(ctx, entry, func() error { return s.store.WriteAssessment(ctx, a) }); err != nil {
+	check := writeCheck{Kind: checkAssessment, Tenant: tenant, Subject: string(in.Subject), ID: in.ID, Period: in.Period.String(), Version: a.Revision}
+	if err := s.audited(ctx, entry, check, func() error { return s.store.WriteAssessment(ctx, a) }); err != nil {
 		return strategy.Assessment{}, err
 	}
 	return a, nil

@@ -70,6 +70,10 @@ type Options struct {
 	MaxUpload int64
 	// LoginPath is where the sign-in page is mounted (default /logga-in).
 	LoginPath string
+	// AuditJournal is the directory where each write's audit entry waits
+	// until it is in the audit trail with its outcome (see Reconcile).
+	// Without it the entries wait in memory and a crash can lose them.
+	AuditJournal string
 }
 
 // Service is the workflow: its rules (Save*, Close, Reopen, ...) and its
@@ -81,6 +85,8 @@ type Service struct {
 	site  Site
 	log   *slog.Logger
 	pages map[string]*template.Template
+	// journal holds audit entries until they are in the audit trail.
+	journal *journal
 
 	// writeMu makes every check-then-write (stale form, closed period)
 	// atomic within this process.
@@ -120,7 +126,11 @@ func New(o Options) (*Service, error) {
 	if o.LoginPath == "" {
 		o.LoginPath = "/logga-in"
 	}
-	s := &Service{opts: o, store: o.Store, auth: o.Auth, site: o.Site, log: o.Logger, pages: map[string]*template.Template{}}
+	j, err := openJournal(o.AuditJournal)
+	if err != nil {
+		return nil, fmt.Errorf("followup: %w", err)
+	}
+	s := &Service{opts: o, store: o.Store, auth: o.Auth, site: o.Site, log: o.Logger, pages: map[string]*template.Template{}, journal: j}
 	if _, err := o.Site.AddAsset("followup.css", stylesheet); err != nil {
 		return nil, err
 	}

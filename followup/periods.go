@@ -155,7 +155,8 @@ func (s *Service) setClosed(ctx context.Context, st *strategy.Strategy, who *aut
 	entry := clickhouse.AuditEntry{Tenant: st.Municipality.Code, Actor: who.Name, Role: string(who.Role), Action: action,
 		Subject: "period", SubjectID: p.String(), Period: p.String(), Before: toJSON(periodJSON(cur)), After: toJSON(periodJSON(next)),
 		Reason: reason, Remote: remote}
-	return s.audited(ctx, entry, func() error { return s.store.WritePeriodState(ctx, next) })
+	check := writeCheck{Kind: checkPeriod, Tenant: st.Municipality.Code, Period: p.String(), Version: next.Revision}
+	return s.audited(ctx, entry, check, func() error { return s.store.WritePeriodState(ctx, next) })
 }
 
 // periodJSON is a period state as the audit trail records it.

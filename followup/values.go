@@ -135,7 +135,8 @@ func (s *Service) SaveValue(ctx context.Context, st *strategy.Strategy, who *aut
 	entry := clickhouse.AuditEntry{Tenant: tenant, Actor: who.Name, Role: string(who.Role), Action: action,
 		Subject: "indicator", SubjectID: ind.ID, Period: in.Period.String(),
 		Before: toJSON(valueJSON(cur)), After: toJSON(valueJSON(&o)), Reason: in.Comment, Remote: remote}
-	if err := s.audited(ctx, entry, func() error { return s.store.WriteObservations(ctx, []strategy.Observation{o}) }); err != nil {
+	check := writeCheck{Kind: checkObservations, Tenant: tenant, Keys: []string{key}, Rows: 1, Version: o.Version}
+	if err := s.audited(ctx, entry, check, func() error { return s.store.WriteObservations(ctx, []strategy.Observation{o}) }); err != nil {
 		return strategy.Observation{}, err
 	}
 	return o, nil
@@ -302,7 +303,8 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 		Subject: "file", SubjectID: name, Reason: comment, Remote: remote,
 		Before: toJSON(map[string]any{"values": before}),
 		After:  toJSON(map[string]any{"file": name, "rows": len(obs), "values": after})}
-	if err := s.audited(ctx, entry, func() error { return s.store.WriteObservations(ctx, obs) }); err != nil {
+	check := writeCheck{Kind: checkObservations, Tenant: tenant, Keys: sortedKeys(keys), Rows: len(obs), Version: version}
+	if err := s.audited(ctx, entry, check, func() error { return s.store.WriteObservations(ctx, obs) }); err != nil {
 		return nil, err
 	}
 	return obs, nil
