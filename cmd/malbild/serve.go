@@ -134,7 +134,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	handler, err := mountFollowup(a, dash, o.store, o.log)
+	handler, err := mountFollowup(ctx, o.cfg, a, dash, o.store, o.log)
 	if err != nil {
 		return err
 	}
