@@ -200,6 +200,19 @@ func TestPersonalNumbersRefusedEverywhere(t *testing.T) {
 	if got := e.writes(); len(got) != 1 || got[0] != "period.close" {
 		t.Errorf("personal data wrote %v", got)
 	}
+	// A personnummer typed as the user name never reaches the audit
+	// trail of failed sign-ins.
+	for _, n := range numbers {
+		a := e.client("127.0.0.1").loginAs(n, testPassword)
+		if a.code != http.StatusBadRequest || !strings.Contains(a.body, "ser ut att innehålla") || strings.Contains(a.body, n) {
+			t.Errorf("sign-in as %q: %d", n, a.code)
+		}
+	}
+	for _, x := range e.audit() {
+		if strings.Contains(x.SubjectID+x.Actor+x.Reason, "1212") {
+			t.Errorf("audit entry with a personal number: %+v", x)
+		}
+	}
 	if as := e.assessments(false); len(as) != 0 {
 		t.Errorf("assessments written: %+v", as)
 	}

@@ -40,6 +40,7 @@ var (
 	fieldFileName    = textField{SV: "Filnamnet", EN: "The file name", Max: 200}
 	fieldDisplayName = textField{SV: "Visningsnamnet", EN: "The display name", Max: 200}
 	fieldOwner       = textField{SV: "Ägaren", EN: "The owner", Max: 200}
+	fieldUserName    = textField{SV: "Användarnamnet", EN: "The user name", Max: 200}
 )
 
 // checkText checks and cleans one free text: CRLF becomes LF and the
