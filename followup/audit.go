@@ -49,7 +49,12 @@ func (s *Service) audited(ctx context.Context, e clickhouse.AuditEntry, check wr
 	} else {
 		je.Error = werr.Error()
 	}
-	s.settle(context.WithoutCancel(ctx), je)
+	if outcome, _ := s.settle(context.WithoutCancel(ctx), je); werr != nil && outcome == outcomeDone {
+		// The write reported an error, yet all of it is in the database
+		// (the answer was lost, not the data): it worked.
+		s.log.Warn("followup: a write reported an error but is in the database", "action", e.Action, "err", werr)
+		return nil
+	}
 	return werr
 }
 
@@ -63,16 +68,17 @@ const maxAuditError = 1000
 // settle brings one journal entry into the audit trail and drops it from
 // the journal. An entry without an outcome (the write failed, or the
 // process stopped during it) is first looked up in the database. It
-// reports whether the entry is settled; if not, it stays in the journal
-// with what is known so far.
-func (s *Service) settle(ctx context.Context, je journalEntry) bool {
+// reports the outcome (outcomePending if it could not be found out) and
+// whether the entry is settled; if not, it stays in the journal with what
+// is known so far.
+func (s *Service) settle(ctx context.Context, je journalEntry) (outcome string, settled bool) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if je.Outcome == outcomePending {
 		outcome, note, err := s.lookUp(ctx, je.Check)
 		if err != nil {
 			s.keep(je, "looking up the outcome of a write", err)
-			return false
+			return outcomePending, false
 		}
 		je.Outcome = outcome
 		switch {
@@ -96,13 +102,13 @@ func (s *Service) settle(ctx context.Context, je journalEntry) bool {
 	}
 	if err := s.store.WriteAudit(ctx, row); err != nil {
 		s.keep(je, "writing an audit entry", err)
-		return false
+		return je.Outcome, false
 	}
 	if err := s.journal.remove(je.Entry.Seq); err != nil {
 		// The row is written; a later reconcile would write it again.
 		s.log.Error("followup: dropping a written entry from the audit journal failed", "action", row.Action, "err", err)
 	}
-	return true
+	return je.Outcome, true
 }
 
 // keep leaves je in the journal, with its outcome if known, for later.
@@ -187,7 +193,7 @@ func (s *Service) reconcile(ctx context.Context) (left int) {
 		s.log.Error("followup: an audit journal entry cannot be read; it is left in place", "err", err)
 	}
 	for _, je := range entries {
-		if !s.settle(context.WithoutCancel(ctx), je) {
+		if _, ok := s.settle(context.WithoutCancel(ctx), je); !ok {
 			left++
 		}
 	}

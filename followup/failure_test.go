@@ -18,13 +18,19 @@ import (
 type failing struct {
 	Store
 	writeAssessment, writeAudit, read error
+	// lostAnswer is returned after a successful assessment write, as if
+	// the connection broke after the server stored it.
+	lostAnswer error
 }
 
 func (f *failing) WriteAssessment(ctx context.Context, a strategy.Assessment) error {
 	if f.writeAssessment != nil {
 		return f.writeAssessment
 	}
-	return f.Store.WriteAssessment(ctx, a)
+	if err := f.Store.WriteAssessment(ctx, a); err != nil {
+		return err
+	}
+	return f.lostAnswer
 }
 
 func (f *failing) WriteAudit(ctx context.Context, e clickhouse.AuditEntry) error {
@@ -87,6 +93,18 @@ func TestFailedWrites(t *testing.T) {
 		t.Errorf("after reconcile: audit = %s, journal %d", got, e.journalLen())
 	}
 
+	// The write reports an error, but the data is there: it worked, and
+	// the audit trail says so.
+	f.lostAnswer = errors.New("connection reset by peer")
+	rev := e.assessments(false)[0].Revision
+	if a := bo.post(path, formOf("not_met", "", "Svaret försvann", "bekrafta", rev, false)); a.code != http.StatusSeeOther {
+		t.Errorf("write whose answer was lost: %d %s", a.code, problemsIn(a.body))
+	}
+	f.lostAnswer = nil
+	if got := strings.Join(e.writes(), " "); got != "assessment.confirm.failed assessment.confirm assessment.confirm" {
+		t.Errorf("after a lost answer: audit = %s", got)
+	}
+
 	// The journal cannot be written: nothing is.
 	if err := os.RemoveAll(e.journal); err != nil {
 		t.Fatal(err)
@@ -99,7 +117,7 @@ func TestFailedWrites(t *testing.T) {
 	if a := bo.post(path, formOf("partly", "", "Sparas inte heller", "bekrafta", cur, false)); a.code/100 != 5 || !strings.Contains(a.body, "Inget sparades") {
 		t.Errorf("write without a journal: %d %s", a.code, problemsIn(a.body))
 	}
-	if as := e.assessments(false); len(as) != before || as[0].Level != strategy.LevelMet {
+	if as := e.assessments(false); len(as) != before || as[0].Revision != cur {
 		t.Errorf("written although nothing could be journalled: %+v", as)
 	}
 
