@@ -182,6 +182,10 @@ func TestPersonalNumbersRefusedEverywhere(t *testing.T) {
 				anna.get("/uppfoljning/rapport/2025-T1")
 				return anna.post("/uppfoljning/rapport/2025-T1/oppna", url.Values{"motivering": {text}})
 			}},
+			{"user name", func() answer {
+				anna.get("/uppfoljning/anvandare")
+				return anna.post("/uppfoljning/anvandare", url.Values{"namn": {n}, "roll": {"viewer"}, "losenord": {testPassword}})
+			}},
 			{"display name", func() answer {
 				anna.get("/uppfoljning/anvandare")
 				return anna.post("/uppfoljning/anvandare/cy", url.Values{"atgard": {"andra"}, "visningsnamn": {text}, "roll": {"editor"}, "agare": {"Kultur"}})

@@ -62,10 +62,11 @@ func splitOwners(s string) []string {
 	return out
 }
 
-// checkUserText checks the free texts of a user (display name, owners)
-// as every other free text is checked.
+// checkUserText checks the free texts of a user (name, display name,
+// owners) as every other free text is checked.
 func checkUserText(u *auth.User) error {
 	var pr problems
+	u.Name = checkText(&pr, fieldUserName, "", u.Name)
 	u.DisplayName = checkText(&pr, fieldDisplayName, "", u.DisplayName)
 	for i, o := range u.Owners {
 		u.Owners[i] = checkText(&pr, fieldOwner, "", o)
