@@ -37,8 +37,10 @@ type AuditEntry struct {
 	Remote string `json:"remote,omitempty"` // client address
 }
 
-// maxAuditField bounds every text field but Before and After; maxAuditJSON
-// bounds those (an upload of many values makes a large After).
+// maxAuditField bounds every text field but Before and After, in
+// characters (a comment of 4 000 "€" is 12 000 bytes and must fit);
+// maxAuditJSON bounds those, in bytes (an upload of many values makes a
+// large After).
 const (
 	maxAuditField = 8 << 10
 	maxAuditJSON  = 4 << 20
@@ -51,8 +53,11 @@ func checkAudit(e *AuditEntry) error {
 	for _, f := range []struct{ name, v string }{{"tenant", e.Tenant}, {"actor", e.Actor}, {"role", e.Role},
 		{"action", e.Action}, {"subject", e.Subject}, {"subject id", e.SubjectID}, {"period", e.Period},
 		{"reason", e.Reason}, {"remote", e.Remote}} {
-		if len(f.v) > maxAuditField || !utf8.ValidString(f.v) {
-			return fmt.Errorf("%s is longer than %d bytes or not UTF-8", f.name, maxAuditField)
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s is not UTF-8", f.name)
+		}
+		if n := utf8.RuneCountInString(f.v); n > maxAuditField {
+			return fmt.Errorf("%s is %d characters long (at most %d)", f.name, n, maxAuditField)
 		}
 	}
 	for _, f := range []struct{ name, v string }{{"before", e.Before}, {"after", e.After}} {

@@ -90,3 +90,21 @@ func TestAuditRejectsBadEntries(t *testing.T) {
 		t.Errorf("audit_log has %s rows after rejected writes", n)
 	}
 }
+
+// TestAuditCountsCharacters: the text fields are bounded in characters, so
+// a 4 000-character comment of "€" (12 000 bytes) fits; invalid UTF-8 does
+// not.
+func TestAuditCountsCharacters(t *testing.T) {
+	s, dsn := openTestStore(t)
+	ctx := context.Background()
+	euro := strings.Repeat("€", 4000)
+	if err := s.WriteAudit(ctx, AuditEntry{Tenant: "0120", Action: "value.enter", Reason: euro}); err != nil {
+		t.Fatalf("4 000 × €: %v", err)
+	}
+	if err := s.WriteAudit(ctx, AuditEntry{Tenant: "0120", Action: "value.enter", Reason: "a\xffb"}); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+	if got := strings.TrimSpace(chtest.Query(t, dsn, "SELECT count(), max(lengthUTF8(reason)) FROM audit_log")); got != "1\t4000" {
+		t.Errorf("audit_log: %s", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/collectors/swecsv"
+	"github.com/malbild/malbild/internal/pnr"
 )
 
 // progressEvery is how many rows a parser reads between progress reports.
@@ -222,7 +223,7 @@ func (w *row) personal(idx []int) bool {
 		if j < 0 {
 			continue
 		}
-		if kind, found := swecsv.PersonalID(w.rec[j]); found {
+		if kind, found := pnr.Find(w.rec[j]); found {
 			w.failf(j, "the value looks like a %s; files with personal data are rejected whole", kind)
 		}
 	}
@@ -258,7 +259,7 @@ func (w *row) required(j int, what string) string {
 // strictFail reports a field that did not parse. A value that looks like a
 // personal number is reported as such, without repeating it.
 func (w *row) strictFail(j int, err error) {
-	if kind, found := swecsv.PersonalID(w.rec[j]); found {
+	if kind, found := pnr.Find(w.rec[j]); found {
 		w.failf(j, "the value looks like a %s; files with personal data are rejected whole", kind)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/malbild/malbild/collectors/swecsv"
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/internal/pnr"
 )
 
 // eservicesSample is the commented sample configuration of the eservices
@@ -579,7 +580,7 @@ func (r *jsonRow) text(field string) string {
 		r.failf(field, "want a string, got %s", jsonKind(v))
 		return ""
 	}
-	if kind, found := swecsv.PersonalID(s); found {
+	if kind, found := pnr.Find(s); found {
 		r.failf(field, "the value looks like a %s; answers with personal data are rejected whole", kind)
 		return ""
 	}

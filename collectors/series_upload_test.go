@@ -25,3 +25,25 @@ func TestParseSeriesUpload(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSeriesUploadPersonal: personal numbers written with a space or
+// an en dash are refused in every column, without repeating them.
+func TestParseSeriesUploadPersonal(t *testing.T) {
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, strategy.Stockholm)
+	c := SeriesCheck{Known: map[string]bool{"andel": true}, Units: map[string]strategy.Unit{"andel": strategy.UnitPercent}, Now: now}
+	for _, row := range []string{
+		"andel;2025-T1;72,5;;Från 121212 1212",
+		"andel;2025-T1;72,5;;Från 19121212–1212",
+		"andel;2025-T1;72,5;person=121212 1212;Rättat",
+		"andel;2025-T1;72,5;person=121272–1219;Rättat",
+	} {
+		obs, err := ParseSeries(strings.NewReader("indikator;period;värde;dimension;kommentar\n"+row+"\n"), "upp.csv", c)
+		if obs != nil || err == nil || !strings.Contains(err.Error(), "upp.csv:2:") || !strings.Contains(err.Error(), "the value looks like a") {
+			t.Errorf("%s: %v, %v", row, obs, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "1212") || strings.Contains(err.Error(), "1219") {
+			t.Errorf("%s: the error repeats the number: %v", row, err)
+		}
+	}
+}

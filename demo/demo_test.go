@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 
-	"github.com/malbild/malbild/collectors/swecsv"
 	"github.com/malbild/malbild/internal/chtest"
+	"github.com/malbild/malbild/internal/pnr"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -410,7 +410,7 @@ func TestNoPersonalNumbers(t *testing.T) {
 					if personnummer(field) {
 						t.Fatalf("%s:%d: %q looks like a personnummer", f, i+1, field)
 					}
-					if kind, ok := swecsv.PersonalID(field); ok {
+					if kind, ok := pnr.Find(field); ok {
 						t.Fatalf("%s:%d: %q looks like a %s to the collectors", f, i+1, field, kind)
 					}
 				}

@@ -83,7 +83,7 @@ func (s *Service) SaveAssessment(ctx context.Context, st *strategy.Strategy, who
 	case in.Forecast != strategy.LevelNone && !oneOf(in.Forecast, forecastLevels):
 		pr.add("Välj en helårsprognos eller ingen.", "Choose a full-year forecast or none.")
 	}
-	in.Comment = checkComment(&pr, in.Comment, true)
+	in.Comment = checkText(&pr, fieldComment, "", in.Comment)
 	if in.Ready && !in.Confirm {
 		pr.add("Klarmarkering kräver att bedömningen bekräftas: välj ”Bekräfta”.", "Marking ready needs a confirmed assessment: choose “Confirm”.")
 	}
@@ -139,7 +139,8 @@ func (s *Service) SaveAssessment(ctx context.Context, st *strategy.Strategy, who
 	entry := clickhouse.AuditEntry{Tenant: tenant, Actor: who.Name, Role: string(who.Role), Action: action,
 		Subject: string(in.Subject), SubjectID: in.ID, Period: in.Period.String(),
 		Before: toJSON(assessmentJSON(cur)), After: toJSON(assessmentJSON(&a)), Remote: remote}
-	if err := s.audited(ctx, entry, func() error { return s.store.WriteAssessment(ctx, a) }); err != nil {
+	check := writeCheck{Kind: checkAssessment, Tenant: tenant, Subject: string(in.Subject), ID: in.ID, Period: in.Period.String(), Version: a.Revision}
+	if err := s.audited(ctx, entry, check, func() error { return s.store.WriteAssessment(ctx, a) }); err != nil {
 		return strategy.Assessment{}, err
 	}
 	return a, nil

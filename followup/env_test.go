@@ -114,17 +114,19 @@ areas:
 `
 
 type env struct {
-	t      *testing.T
-	store  *clickhouse.Store
-	dsn    string
-	auth   *auth.Authenticator
-	dash   *dashboards.Server
-	svc    *Service
-	srv    *httptest.Server
-	st     *strategy.Strategy
-	users  string
-	mu     sync.Mutex
-	logged []string
+	t     *testing.T
+	store *clickhouse.Store
+	dsn   string
+	auth  *auth.Authenticator
+	dash  *dashboards.Server
+	svc   *Service
+	srv   *httptest.Server
+	st    *strategy.Strategy
+	users string
+	// journal is the workflow's audit journal directory.
+	journal string
+	mu      sync.Mutex
+	logged  []string
 }
 
 func parseStrategy(t testing.TB) *strategy.Strategy {
@@ -141,9 +143,29 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
 // newEnvWith is newEnv with the workflow's store wrapped by wrap (the
 // dashboards keep the real one).
 func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
+	return newEnvCfg(t, envCfg{wrap: wrap})
+}
+
+// envCfg changes what newEnvCfg builds: the database (default: a fresh
+// one on the shared server), a wrapper around the workflow's store, and
+// the audit journal's directory (default: a temporary one).
+type envCfg struct {
+	dsn     string
+	wrap    func(Store) Store
+	journal string
+}
+
+func newEnvCfg(t *testing.T, cfg envCfg) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, dsn: chtest.DSN(t), st: parseStrategy(t)}
+	if cfg.dsn == "" {
+		cfg.dsn = chtest.DSN(t)
+	}
+	if cfg.journal == "" {
+		cfg.journal = t.TempDir()
+	}
+	wrap := cfg.wrap
+	e := &env{t: t, dsn: cfg.dsn, st: parseStrategy(t), journal: cfg.journal}
 	var err error
 	if e.store, err = clickhouse.Open(ctx, e.dsn); err != nil {
 		t.Fatal(err)
@@ -204,7 +226,7 @@ func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
 	if wrap != nil {
 		store = wrap(e.store)
 	}
-	e.svc, err = New(Options{Store: store, Auth: e.auth, Site: e.dash, Now: func() time.Time { return testNow }, Logger: log})
+	e.svc, err = New(Options{Store: store, Auth: e.auth, Site: e.dash, Now: func() time.Time { return testNow }, Logger: log, AuditJournal: cfg.journal})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,10 @@ type Options struct {
 	MaxUpload int64
 	// LoginPath is where the sign-in page is mounted (default /logga-in).
 	LoginPath string
+	// AuditJournal is the directory where each write's audit entry waits
+	// until it is in the audit trail with its outcome (see Reconcile).
+	// Without it the entries wait in memory and a crash can lose them.
+	AuditJournal string
 }
 
 // Service is the workflow: its rules (Save*, Close, Reopen, ...) and its
@@ -84,6 +88,8 @@ type Service struct {
 	site  Site
 	log   *slog.Logger
 	pages map[string]*template.Template
+	// journal holds audit entries until they are in the audit trail.
+	journal *journal
 
 	// writeMu makes every check-then-write (stale form, closed period)
 	// atomic within this process.
@@ -123,7 +129,11 @@ func New(o Options) (*Service, error) {
 	if o.LoginPath == "" {
 		o.LoginPath = "/logga-in"
 	}
-	s := &Service{opts: o, store: o.Store, auth: o.Auth, site: o.Site, log: o.Logger, pages: map[string]*template.Template{}}
+	j, err := openJournal(o.AuditJournal)
+	if err != nil {
+		return nil, fmt.Errorf("followup: %w", err)
+	}
+	s := &Service{opts: o, store: o.Store, auth: o.Auth, site: o.Site, log: o.Logger, pages: map[string]*template.Template{}, journal: j}
 	if _, err := o.Site.AddAsset("followup.css", stylesheet); err != nil {
 		return nil, err
 	}
@@ -187,18 +197,3 @@ func (p problems) err() error {
 
 // MaxComment is the longest comment accepted, in characters.
 const MaxComment = 4000
-
-// checkComment requires a comment of at most MaxComment characters.
-func checkComment(p *problems, c string, required bool) string {
-	c = strings.TrimSpace(strings.ReplaceAll(c, "\r\n", "\n"))
-	switch n := len([]rune(c)); {
-	case n == 0 && required:
-		p.add("Skriv en kommentar.", "Write a comment.")
-	case n > MaxComment:
-		p.add(fmt.Sprintf("Kommentaren är %d tecken; högst %d får plats.", n, MaxComment),
-			fmt.Sprintf("The comment is %d characters; at most %d fit.", n, MaxComment))
-	case strings.ContainsFunc(c, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }):
-		p.add("Kommentaren innehåller otillåtna tecken.", "The comment contains characters that are not allowed.")
-	}
-	return c
-}

@@ -38,17 +38,22 @@ func actionLabel(a, lang string) string {
 	if a == "login.failed" {
 		base, failed = a, false
 	}
+	base, unknown := strings.CutSuffix(base, ".unknown")
 	for _, x := range Actions {
 		if x.Action == base {
 			l := x.SV
 			if lang == "en" {
 				l = x.EN
 			}
-			if failed {
-				if lang == "en" {
-					return l + " (failed to save)"
-				}
+			switch {
+			case failed && lang == "en":
+				return l + " (failed to save)"
+			case failed:
 				return l + " (kunde inte sparas)"
+			case unknown && lang == "en":
+				return l + " (only partly saved: outcome unknown)"
+			case unknown:
+				return l + " (bara delvis sparat: utfallet okänt)"
 			}
 			return l
 		}

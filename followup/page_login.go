@@ -62,6 +62,15 @@ func (s *Service) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, q, http.StatusForbidden, "login", tr(q.lang, "login_title"), v)
 		return
 	}
+	// A name that is no valid text, or is a personal identity number
+	// (people type theirs), is refused before it can reach the audit
+	// trail of failed sign-ins.
+	var pr problems
+	if checkText(&pr, fieldUserName, "", v.Name); len(pr) > 0 {
+		v.Name, v.Problem = "", pr[0].In(q.lang)
+		s.render(w, r, q, http.StatusBadRequest, "login", tr(q.lang, "login_title"), v)
+		return
+	}
 	_, err := s.auth.Login(w, r, v.Name, r.PostFormValue("losenord"))
 	var rl *auth.RateLimitError
 	switch {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
-	"strings"
 
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
@@ -59,15 +58,7 @@ func (s *Service) postUpload(w http.ResponseWriter, r *http.Request, q *req) {
 		return
 	}
 	defer f.Close()
-	name := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, filepath.Base(filepath.ToSlash(fh.Filename)))
-	if len(name) > 200 {
-		name = name[:200]
-	}
+	name := filepath.Base(filepath.ToSlash(fh.Filename)) // checked by Upload
 	obs, err := s.Upload(r.Context(), q.st, q.who, q.remote, name, f, v.Comment)
 	var fe *Error
 	if errors.As(err, &fe) && fe.Status != http.StatusNotFound {

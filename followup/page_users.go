@@ -62,6 +62,18 @@ func splitOwners(s string) []string {
 	return out
 }
 
+// checkUserText checks the free texts of a user (name, display name,
+// owners) as every other free text is checked.
+func checkUserText(u *auth.User) error {
+	var pr problems
+	u.Name = checkText(&pr, fieldUserName, "", u.Name)
+	u.DisplayName = checkText(&pr, fieldDisplayName, "", u.DisplayName)
+	for i, o := range u.Owners {
+		u.Owners[i] = checkText(&pr, fieldOwner, "", o)
+	}
+	return pr.err()
+}
+
 // changeUsers applies a change to the users file and answers: back to the
 // list, or the list again with the problem (400).
 func (s *Service) changeUsers(w http.ResponseWriter, r *http.Request, q *req, change func(uf *auth.UsersFile) error) {
@@ -87,6 +99,9 @@ func (s *Service) postUserAdd(w http.ResponseWriter, r *http.Request, q *req) {
 		Role: auth.Role(r.PostFormValue("roll")), Owners: splitOwners(r.PostFormValue("agare"))}
 	pw := r.PostFormValue("losenord")
 	s.changeUsers(w, r, q, func(uf *auth.UsersFile) error {
+		if err := checkUserText(&u); err != nil {
+			return err
+		}
 		if pw != "" {
 			h, err := auth.HashPassword(pw, 0)
 			if err != nil {
@@ -111,7 +126,12 @@ func (s *Service) postUserChange(w http.ResponseWriter, r *http.Request, q *req)
 			s.fail(w, r, q, refuse(http.StatusBadRequest, "Du kan inte ta bort din egen administratörsroll.", "You cannot take away your own administrator role."))
 			return
 		}
-		s.changeUsers(w, r, q, func(uf *auth.UsersFile) error { return uf.Update(u) })
+		s.changeUsers(w, r, q, func(uf *auth.UsersFile) error {
+			if err := checkUserText(&u); err != nil {
+				return err
+			}
+			return uf.Update(u)
+		})
 	case "losenord":
 		pw := r.PostFormValue("losenord")
 		s.changeUsers(w, r, q, func(uf *auth.UsersFile) error {

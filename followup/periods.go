@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/malbild/malbild/auth"
 	"github.com/malbild/malbild/clickhouse"
@@ -128,13 +127,7 @@ func (s *Service) setClosed(ctx context.Context, st *strategy.Strategy, who *aut
 	}
 	var pr problems
 	if !closed {
-		reason = strings.TrimSpace(reason)
-		switch n := len([]rune(reason)); {
-		case n == 0:
-			pr.add("Ange varför perioden öppnas igen.", "Give the reason for reopening the period.")
-		case n > 1000:
-			pr.add("Motiveringen får vara högst 1 000 tecken.", "The reason may be at most 1,000 characters.")
-		}
+		reason = checkText(&pr, fieldReason, "", reason)
 	}
 	if err := pr.err(); err != nil {
 		return err
@@ -162,7 +155,8 @@ func (s *Service) setClosed(ctx context.Context, st *strategy.Strategy, who *aut
 	entry := clickhouse.AuditEntry{Tenant: st.Municipality.Code, Actor: who.Name, Role: string(who.Role), Action: action,
 		Subject: "period", SubjectID: p.String(), Period: p.String(), Before: toJSON(periodJSON(cur)), After: toJSON(periodJSON(next)),
 		Reason: reason, Remote: remote}
-	return s.audited(ctx, entry, func() error { return s.store.WritePeriodState(ctx, next) })
+	check := writeCheck{Kind: checkPeriod, Tenant: st.Municipality.Code, Period: p.String(), Version: next.Revision}
+	return s.audited(ctx, entry, check, func() error { return s.store.WritePeriodState(ctx, next) })
 }
 
 // periodJSON is a period state as the audit trail records it.

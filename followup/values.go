@@ -95,10 +95,8 @@ func (s *Service) SaveValue(ctx context.Context, st *strategy.Strategy, who *aut
 	var pr problems
 	s.checkPeriod(&pr, in.Period)
 	checkValue(&pr, ind, in.Value, "")
-	in.Comment = checkComment(&pr, in.Comment, true)
-	if len(in.Dimension.Kind) > 200 || len(in.Dimension.Value) > 200 || (in.Dimension.Kind == "") != (in.Dimension.Value == "") {
-		pr.add("Dimensionen ska skrivas typ=värde, t.ex. department=Socialförvaltningen.", "Write the dimension as kind=value, e.g. department=Socialförvaltningen.")
-	}
+	in.Comment = checkText(&pr, fieldComment, "", in.Comment)
+	in.Dimension = checkDimension(&pr, "", in.Dimension)
 	if err := pr.err(); err != nil {
 		return strategy.Observation{}, err
 	}
@@ -137,10 +135,25 @@ func (s *Service) SaveValue(ctx context.Context, st *strategy.Strategy, who *aut
 	entry := clickhouse.AuditEntry{Tenant: tenant, Actor: who.Name, Role: string(who.Role), Action: action,
 		Subject: "indicator", SubjectID: ind.ID, Period: in.Period.String(),
 		Before: toJSON(valueJSON(cur)), After: toJSON(valueJSON(&o)), Reason: in.Comment, Remote: remote}
-	if err := s.audited(ctx, entry, func() error { return s.store.WriteObservations(ctx, []strategy.Observation{o}) }); err != nil {
+	check := writeCheck{Kind: checkObservations, Tenant: tenant, Keys: []string{key}, Rows: 1, Version: o.Version}
+	if err := s.audited(ctx, entry, check, func() error { return s.store.WriteObservations(ctx, []strategy.Observation{o}) }); err != nil {
 		return strategy.Observation{}, err
 	}
 	return o, nil
+}
+
+// checkDimension checks a value's dimension: none, or a kind and a value,
+// each one line of free text.
+func checkDimension(p *problems, where string, d strategy.Dimension) strategy.Dimension {
+	if (d.Kind == "") != (d.Value == "") {
+		p.add(where+"Dimensionen ska skrivas typ=värde, t.ex. department=Socialförvaltningen.",
+			where+"Write the dimension as kind=value, e.g. department=Socialförvaltningen.")
+		return d
+	}
+	if d.Kind == "" {
+		return d
+	}
+	return strategy.Dimension{Kind: checkText(p, fieldDimKind, where, d.Kind), Value: checkText(p, fieldDimValue, where, d.Value)}
 }
 
 // valueJSON is an observation as the audit trail records it.
@@ -177,7 +190,8 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 		return nil, errForbidden()
 	}
 	var pr problems
-	comment = checkComment(&pr, comment, true)
+	name = checkText(&pr, fieldFileName, "", name)
+	comment = checkText(&pr, fieldComment, "", comment)
 	if err := pr.err(); err != nil {
 		return nil, err
 	}
@@ -224,12 +238,10 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 			checkValue(&pr, ind, o.Value, where)
 		}
 		o.Tenant, o.Source, o.Author, o.Recorded = tenant, SourceUpload, who.Name, now
-		if o.Comment = strings.TrimSpace(o.Comment); o.Comment == "" {
+		if o.Comment = checkText(&pr, fieldFileComment, where, o.Comment); o.Comment == "" {
 			o.Comment = comment
 		}
-		if len([]rune(o.Comment)) > MaxComment {
-			pr.add(where+"Kommentaren är för lång.", where+"The comment is too long.")
-		}
+		o.Dimension = checkDimension(&pr, where, o.Dimension)
 	}
 	if err := pr.err(); err != nil {
 		return nil, err
@@ -291,7 +303,8 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 		Subject: "file", SubjectID: name, Reason: comment, Remote: remote,
 		Before: toJSON(map[string]any{"values": before}),
 		After:  toJSON(map[string]any{"file": name, "rows": len(obs), "values": after})}
-	if err := s.audited(ctx, entry, func() error { return s.store.WriteObservations(ctx, obs) }); err != nil {
+	check := writeCheck{Kind: checkObservations, Tenant: tenant, Keys: sortedKeys(keys), Rows: len(obs), Version: version}
+	if err := s.audited(ctx, entry, check, func() error { return s.store.WriteObservations(ctx, obs) }); err != nil {
 		return nil, err
 	}
 	return obs, nil

@@ -147,7 +147,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	s.dash = dash
-	handler, err := mountFollowup(a, dash, o.store, o.log)
+	handler, err := mountFollowup(ctx, o.cfg, a, dash, o.store, o.log)
 	if err != nil {
 		return err
 	}

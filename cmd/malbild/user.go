@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/malbild/malbild/auth"
 	"github.com/malbild/malbild/config"
@@ -221,7 +223,7 @@ func isTerminalReader(r io.Reader) bool {
 //
 //	a, err := newAuthenticator(cfg, store, log)
 //	dash, err := dashboards.New(dashboards.Options{..., Authorizer: a.Authorizer})
-//	handler, err := mountFollowup(a, dash, store, log) // serve this instead of dash.Handler()
+//	handler, err := mountFollowup(ctx, cfg, a, dash, store, log) // serve this instead of dash.Handler()
 //
 // and give a.UsersFile() a reload watch of its own that calls a.Reload(ctx)
 // when it changes (that also audits `malbild user` changes); a config
@@ -253,10 +255,32 @@ func authOptions(cfg *config.Config) auth.Options {
 // mountFollowup mounts the follow-up workflow and the sign-in pages into
 // dash, which must have been built with a.Authorizer, and returns the
 // handler to serve: dash's, with anonymous browsers sent from internal
-// pages to /logga-in.
-func mountFollowup(a *auth.Authenticator, dash *dashboards.Server, store followup.Store, log *slog.Logger) (http.Handler, error) {
-	if _, err := followup.New(followup.Options{Store: store, Auth: a, Site: dash, Logger: log}); err != nil {
+// pages to /logga-in. The workflow's audit journal lives in
+// STATE_DIR/audit-journal; what it holds is written to the audit trail at
+// start and every minute until ctx ends.
+func mountFollowup(ctx context.Context, cfg *config.Config, a *auth.Authenticator, dash *dashboards.Server, store followup.Store, log *slog.Logger) (http.Handler, error) {
+	state := cfg.StateDir
+	if state == "" {
+		state = filepath.Join(cfg.DataDir, "state")
+	}
+	svc, err := followup.New(followup.Options{Store: store, Auth: a, Site: dash, Logger: log,
+		AuditJournal: filepath.Join(state, "audit-journal")})
+	if err != nil {
 		return nil, err
 	}
+	go func() {
+		tick := time.NewTicker(time.Minute)
+		defer tick.Stop()
+		for {
+			if err := svc.Reconcile(ctx); err != nil {
+				log.Warn("audit journal", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	return a.RedirectUnauthorized(dash.Handler(), "/logga-in"), nil
 }

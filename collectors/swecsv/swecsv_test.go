@@ -251,44 +251,6 @@ func TestClean(t *testing.T) {
 	}
 }
 
-func TestPersonalID(t *testing.T) {
-	cases := []struct {
-		in   string
-		kind string
-	}{
-		{"811218-9876", Personnummer},
-		{"8112189876", Personnummer},
-		{"19811218-9876", Personnummer},
-		{"198112189876", Personnummer},
-		{"Sökande 811218-9876 ringde", Personnummer},
-		{"121212+1212", Personnummer}, // over 100 years old
-		{"701063-2391", Samordningsnummer},
-		{"197010632391", Samordningsnummer},
-		{"811218-9875", ""},  // wrong check digit: an ordinary id
-		{"8112189875", ""},   // same, no separator
-		{"198112189875", ""}, // 12 digits, wrong check digit
-		{"811318-9876", ""},  // month 13
-		{"81121898765", ""},  // 11 digits
-		{"2811218-9876", ""}, // 7 digits before the separator
-		{"81-12189876", ""},  // separator in the wrong place
-		{"BN 2024/0153", ""}, // diarienummer
-		{"2024-03-05 14:02", ""},
-		{"", ""},
-		{"ab811218-9876cd", Personnummer},
-		{"9811218-98760", ""}, // part of a longer run
-		{"230229-1234", ""},   // 29 February needs a leap year only with a century: 10 digits allow it, but the check digit fails
-		{"200229-1231", Personnummer},
-		{"190229-0001", ""}, // day valid only in leap years; check digit invalid anyway
-		{"19000229-0001", ""},
-	}
-	for _, c := range cases {
-		kind, ok := PersonalID(c.in)
-		if kind != c.kind || ok != (c.kind != "") {
-			t.Errorf("PersonalID(%q) = %q, %v; want %q", c.in, kind, ok, c.kind)
-		}
-	}
-}
-
 func TestHeaderIsCleaned(t *testing.T) {
 	r, err := NewReader(strings.NewReader("\x1b[31mInkom\x1b[0m;B\u202e\n1;2\n"), "h.csv", Options{})
 	if err != nil {
@@ -328,7 +290,6 @@ func FuzzReader(f *testing.F) {
 				for _, v := range rec {
 					ParseNumber(v)
 					ParseTime(v)
-					PersonalID(v)
 					Clean(v)
 				}
 			}
