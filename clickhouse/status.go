@@ -110,18 +110,22 @@ ORDER BY kpi, municipality, period, gender, source`
 	return out, nil
 }
 
+// dataVersionQuery reads what DataVersion mixes. Since ClickHouse 21.9 a
+// scalar subquery is Nullable (NULL when it returns no row), so each is
+// wrapped in ifNull to keep the UInt64 that 18.16 returns.
+const dataVersionQuery = `SELECT
+	ifNull((SELECT max(version) FROM observations WHERE tenant = ?), 0),
+	ifNull((SELECT count() FROM observations WHERE tenant = ?), 0),
+	ifNull((SELECT max(revision) FROM assessments WHERE tenant = ?), 0),
+	ifNull((SELECT count() FROM assessments WHERE tenant = ?), 0)`
+
 // DataVersion returns a number that changes whenever observations or
 // assessments of tenant are written, for invalidating page caches. It
 // mixes the highest version and the row count of both tables, so it also
 // changes (harmlessly) when ClickHouse merges away replaced rows.
 func (s *Store) DataVersion(ctx context.Context, tenant string) (uint64, error) {
-	const q = `SELECT
-	(SELECT max(version) FROM observations WHERE tenant = ?),
-	(SELECT count() FROM observations WHERE tenant = ?),
-	(SELECT max(revision) FROM assessments WHERE tenant = ?),
-	(SELECT count() FROM assessments WHERE tenant = ?)`
 	var obsMax, obsCount, asmMax, asmCount uint64
-	if err := s.conn.QueryRow(ctx, q, tenant, tenant, tenant, tenant).Scan(&obsMax, &obsCount, &asmMax, &asmCount); err != nil {
+	if err := s.conn.QueryRow(ctx, dataVersionQuery, tenant, tenant, tenant, tenant).Scan(&obsMax, &obsCount, &asmMax, &asmCount); err != nil {
 		return 0, fmt.Errorf("reading the data version of %s: %w", tenant, err)
 	}
 	h := fnv.New64a()
