@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/malbild/malbild/internal/chdbtest"
 	"github.com/malbild/malbild/internal/chtest"
+	"github.com/malbild/malbild/schema"
 )
 
 // chBind is clickhouse-go's client-side binding of ? placeholders, the
@@ -321,15 +323,18 @@ func recordStatements(t *testing.T) []chdbtest.Statement {
 }
 
 // TestStatementsOnCurrentClickHouse replays every statement this
-// package's tests make the store send — migrations, inserts, every
+// package's tests make the store send — every migration, insert and
 // query — on ClickHouse 26.7 (chDB) and on a fresh 18.16, and fails for
 // each one that fails, or returns other column types or rows, on the
-// current release.
+// current release. Its subtest shows that the comparison catches a
+// statement that only works as intended on 18.16.
 func TestStatementsOnCurrentClickHouse(t *testing.T) {
-	stmts := recordStatements(t)
+	start := time.Now()
+	recorded := recordStatements(t)
+	recording := time.Since(start)
 	distinct := map[string]bool{}
 	selects := 0
-	for _, st := range stmts {
+	for _, st := range recorded {
 		distinct[st.SQL] = true
 		if st.Select {
 			selects++
@@ -338,14 +343,29 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 	if selects < 100 {
 		t.Fatalf("only %d selects recorded: is the recorder wired into every store?", selects)
 	}
+	ms, err := migrations(schema.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if !distinct[m.sql] {
+			t.Errorf("migration %s was not recorded", m.name)
+		}
+	}
+
+	canary := canaryStatements(t, ms)
+	stmts := append(slices.Clip(recorded), canary...)
+	start = time.Now()
+	wait := chdbtest.StartCurrent(t, stmts)
 	oldV, old := chdbtest.Old(t, chtest.Server(t), stmts)
-	curV, cur := chdbtest.Current(t, stmts)
-	t.Logf("%d statements (%d distinct, %d selects) replayed on ClickHouse %s and %s", len(stmts), len(distinct), selects, oldV, curV)
+	curV, cur := wait()
+	t.Logf("%d statements (%d distinct, %d selects) replayed on ClickHouse %s and %s (recording %v, both replays %v)",
+		len(recorded), len(distinct), selects, oldV, curV, recording.Round(time.Second), time.Since(start).Round(time.Second))
 	if !strings.HasPrefix(curV, "26.") {
 		t.Errorf("chDB runs ClickHouse %s, want 26.x", curV)
 	}
 	bad := 0
-	for i, st := range stmts {
+	for i, st := range recorded {
 		d := chdbtest.Diff(st, old[i], cur[i])
 		if old[i].Err != "" {
 			d = "succeeded while recorded but fails when replayed on 18.16 (the log is not faithful): " + old[i].Err
@@ -354,12 +374,57 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 			continue
 		}
 		if bad++; bad <= 20 {
-			t.Errorf("statement %d of %d, in %s:\n%s\n%s", i+1, len(stmts), st.DB, abbreviateLong(st.SQL), d)
+			t.Errorf("statement %d of %d, in %s:\n%s\n%s", i+1, len(recorded), st.DB, abbreviateLong(st.SQL), d)
 		}
 	}
 	if bad > 20 {
 		t.Errorf("… and %d more statements differ", bad-20)
 	}
+
+	t.Run("CatchesUnwrappedScalarSubquery", func(t *testing.T) {
+		old, cur := old[len(recorded):], cur[len(recorded):]
+		n := len(canary)
+		for i, st := range canary[:n-2] {
+			if old[i].Err != "" || cur[i].Err != "" {
+				t.Fatalf("%s: 18.16: %s; current: %s", abbreviateLong(st.SQL), old[i].Err, cur[i].Err)
+			}
+		}
+		d := chdbtest.Diff(canary[n-2], old[n-2], cur[n-2])
+		if !strings.Contains(d, "Nullable(UInt64)") {
+			t.Errorf("DataVersion's statement without ifNull passes the gate (diff %q)", d)
+		}
+		if d := chdbtest.Diff(canary[n-1], old[n-1], cur[n-1]); d != "" {
+			t.Errorf("DataVersion's statement: %s", d)
+		}
+	})
+}
+
+// unwrappedDataVersion is DataVersion's statement as it was before its
+// scalar subqueries were wrapped in ifNull: UInt64 columns on 18.16,
+// Nullable(UInt64) since 21.9.
+const unwrappedDataVersion = `SELECT
+	(SELECT max(version) FROM observations WHERE tenant = ?),
+	(SELECT count() FROM observations WHERE tenant = ?),
+	(SELECT max(revision) FROM assessments WHERE tenant = ?),
+	(SELECT count() FROM assessments WHERE tenant = ?)`
+
+// canaryStatements apply the schema to a database of their own and end
+// with unwrappedDataVersion and DataVersion's statement of today.
+func canaryStatements(t *testing.T, ms []migration) []chdbtest.Statement {
+	const db = "current_clickhouse_canary"
+	stmts := []chdbtest.Statement{{DB: "default", SQL: "CREATE DATABASE " + db}}
+	for _, m := range ms {
+		stmts = append(stmts, chdbtest.Statement{DB: db, SQL: m.sql})
+	}
+	stmts = append(stmts, chdbtest.Statement{DB: db, SQL: "INSERT INTO observations (tenant, indicator, period_kind, period_start, dim_kind, dim_value, value, source, version) VALUES ('0120', 'x', 'year', '2025-01-01', '', '', 1, 'test', 7)"})
+	for _, q := range []string{unwrappedDataVersion, dataVersionQuery} {
+		sql, err := chBind(time.UTC, q, "0120", "0120", "0120", "0120")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, chdbtest.Statement{DB: db, SQL: sql, Select: true})
+	}
+	return stmts
 }
 
 func abbreviateLong(q string) string {

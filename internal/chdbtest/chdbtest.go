@@ -53,10 +53,18 @@ func Dir() string {
 	return filepath.Join(filepath.Dir(file), "testdata")
 }
 
-// Current replays stmts on the current release (chDB) in one fresh
-// in-memory session and returns the engine's version and one result per
-// statement.
+// Current replays stmts on the current release (chDB) in one session on
+// a fresh data directory and returns the engine's version and one result
+// per statement.
 func Current(t testing.TB, stmts []Statement) (string, []Result) {
+	t.Helper()
+	return StartCurrent(t, stmts)()
+}
+
+// StartCurrent starts replaying stmts on the current release in a child
+// process, so that the test can replay them on 18.16 meanwhile, and
+// returns a function that waits for the replay's version and results.
+func StartCurrent(t testing.TB, stmts []Statement) (wait func() (string, []Result)) {
 	t.Helper()
 	dir := Dir()
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@chdb", "lib-linux-x64-gnu", "libchdb.so")); err != nil {
@@ -66,29 +74,40 @@ func Current(t testing.TB, stmts []Statement) (string, []Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", "replay.js")
+	cmd := exec.Command("node", "replay.js", t.TempDir())
 	cmd.Dir = dir
 	// Dates and times print in the session's time zone; 18.16 runs in the
-	// machine's (UTC on the test machines, see Old).
+	// machine's (Old checks that it is UTC).
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("replaying %d statements on chDB: %v\n%s", len(stmts), err, stderr.String())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting node for chDB: %v", err)
 	}
-	var r struct {
-		Version string   `json:"version"`
-		Results []Result `json:"results"`
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return func() (string, []Result) {
+		t.Helper()
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("replaying %d statements on chDB: %v\n%s", len(stmts), err, stderr.String())
+		}
+		var r struct {
+			Version string   `json:"version"`
+			Results []Result `json:"results"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("reading chDB's results: %v\n%s", err, stderr.String())
+		}
+		if len(r.Results) != len(stmts) {
+			t.Fatalf("chDB gave %d results for %d statements", len(r.Results), len(stmts))
+		}
+		return r.Version, r.Results
 	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("reading chDB's results: %v", err)
-	}
-	if len(r.Results) != len(stmts) {
-		t.Fatalf("chDB gave %d results for %d statements", len(r.Results), len(stmts))
-	}
-	return r.Version, r.Results
 }
 
 // Old replays stmts on s, a throwaway 18.16 server of the test's own,
