@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -324,7 +325,7 @@ func recordStatements(t *testing.T) []chdbtest.Statement {
 
 // TestStatementsOnCurrentClickHouse replays every statement this
 // package's tests make the store send — every migration, insert and
-// query — on ClickHouse 26.7 (chDB) and on a fresh 18.16, and fails for
+// query — and the example Grafana dashboard's queries on ClickHouse 26.7 (chDB) and on a fresh 18.16, and fails for
 // each one that fails, or returns other column types or rows, on the
 // current release. Its subtest shows that the comparison catches a
 // statement that only works as intended on 18.16.
@@ -353,19 +354,27 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 		}
 	}
 
+	grafana := grafanaStatements(t, recorded)
 	canary := canaryStatements(t, ms)
-	stmts := append(slices.Clip(recorded), canary...)
+	stmts := append(append(slices.Clip(recorded), grafana...), canary...)
 	start = time.Now()
 	wait := chdbtest.StartCurrent(t, stmts)
 	oldV, old := chdbtest.Old(t, chtest.Server(t), stmts)
 	curV, cur := wait()
-	t.Logf("%d statements (%d distinct, %d selects) replayed on ClickHouse %s and %s (recording %v, both replays %v)",
-		len(recorded), len(distinct), selects, oldV, curV, recording.Round(time.Second), time.Since(start).Round(time.Second))
+	t.Logf("%d statements (%d distinct, %d selects) and %d Grafana queries replayed on ClickHouse %s and %s (recording %v, both replays %v)",
+		len(recorded), len(distinct), selects, len(grafana), oldV, curV, recording.Round(time.Second), time.Since(start).Round(time.Second))
+	withRows := 0
+	for _, r := range old[len(recorded) : len(recorded)+len(grafana)] {
+		if strings.Count(r.Out, "\n") > 2 {
+			withRows++
+		}
+	}
+	t.Logf("%d of the %d Grafana queries returned rows on 18.16", withRows, len(grafana))
 	if !strings.HasPrefix(curV, "26.") {
 		t.Errorf("chDB runs ClickHouse %s, want 26.x", curV)
 	}
 	bad := 0
-	for i, st := range recorded {
+	for i, st := range stmts[:len(recorded)+len(grafana)] {
 		d := chdbtest.Diff(st, old[i], cur[i])
 		if old[i].Err != "" {
 			d = "succeeded while recorded but fails when replayed on 18.16 (the log is not faithful): " + old[i].Err
@@ -374,7 +383,7 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 			continue
 		}
 		if bad++; bad <= 20 {
-			t.Errorf("statement %d of %d, in %s:\n%s\n%s", i+1, len(recorded), st.DB, abbreviateLong(st.SQL), d)
+			t.Errorf("statement %d of %d, in %s:\n%s\n%s", i+1, len(recorded)+len(grafana), st.DB, abbreviateLong(st.SQL), d)
 		}
 	}
 	if bad > 20 {
@@ -382,7 +391,7 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 	}
 
 	t.Run("CatchesUnwrappedScalarSubquery", func(t *testing.T) {
-		old, cur := old[len(recorded):], cur[len(recorded):]
+		old, cur := old[len(stmts)-len(canary):], cur[len(stmts)-len(canary):]
 		n := len(canary)
 		for i, st := range canary[:n-2] {
 			if old[i].Err != "" || cur[i].Err != "" {
@@ -397,6 +406,74 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 			t.Errorf("DataVersion's statement: %s", d)
 		}
 	})
+}
+
+// grafanaStatements are the queries of the example Grafana dashboard
+// (examples/grafana), its variables and macros filled in as Grafana
+// does, run in every database the recorded statements migrated, once all
+// the recorded statements have filled it.
+func grafanaStatements(t *testing.T, recorded []chdbtest.Statement) []chdbtest.Statement {
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "grafana", "dashboards", "malbild-overview.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Templating struct {
+			List []struct {
+				Query any `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
+		Panels []struct {
+			Targets []struct {
+				RawSQL string `json:"rawSql"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	var queries []string
+	for _, v := range dash.Templating.List {
+		if q, ok := v.Query.(map[string]any); ok {
+			if sql, ok := q["rawSql"].(string); ok {
+				queries = append(queries, sql)
+			}
+		}
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			queries = append(queries, tg.RawSQL)
+		}
+	}
+	if len(queries) < 10 {
+		t.Fatalf("%d Grafana queries found", len(queries))
+	}
+	fill := strings.NewReplacer(
+		"${tenant:sqlstring}", "'0120'",
+		"${kind:sqlstring}", "'year'",
+		"${indicator:sqlstring}", "'i'",
+	)
+	timeFilter := regexp.MustCompile(`\$__timeFilter\((\w+)\)`)
+	var dbs []string
+	seen := map[string]bool{}
+	for _, st := range recorded {
+		if strings.Contains(st.SQL, "CREATE TABLE IF NOT EXISTS observations") && !seen[st.DB] {
+			seen[st.DB] = true
+			dbs = append(dbs, st.DB)
+		}
+	}
+	var out []chdbtest.Statement
+	for _, q := range queries {
+		q = fill.Replace(q)
+		q = timeFilter.ReplaceAllString(q, "$1 >= toDateTime(1500000000) AND $1 <= toDateTime(2000000000)")
+		if strings.Contains(q, "$") {
+			t.Fatalf("unfilled Grafana variable or macro in %s", q)
+		}
+		for _, db := range dbs {
+			out = append(out, chdbtest.Statement{DB: db, SQL: q, Select: true})
+		}
+	}
+	return out
 }
 
 // unwrappedDataVersion is DataVersion's statement as it was before its
