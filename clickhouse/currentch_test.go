@@ -358,8 +358,9 @@ func TestStatementsOnCurrentClickHouse(t *testing.T) {
 	canary := canaryStatements(t, ms)
 	stmts := append(append(slices.Clip(recorded), grafana...), canary...)
 	start = time.Now()
-	wait := chdbtest.StartCurrent(t, stmts)
-	oldV, old := chdbtest.Old(t, chtest.Server(t), stmts)
+	srv := chtest.Server(t)
+	wait := chdbtest.StartCurrent(t, chdbtest.TimeZone(t, srv), stmts)
+	oldV, old := chdbtest.Old(t, srv, stmts)
 	curV, cur := wait()
 	t.Logf("%d statements (%d distinct, %d selects) and %d Grafana queries replayed on ClickHouse %s and %s (recording %v, both replays %v)",
 		len(recorded), len(distinct), selects, len(grafana), oldV, curV, recording.Round(time.Second), time.Since(start).Round(time.Second))
