@@ -95,6 +95,9 @@ func (c *recConn) tz() *time.Location {
 	return time.UTC
 }
 
+// record logs query with args bound. Settings a context carries (the
+// measures' thresholds for spilling to disk) are left out: they do not
+// change a result.
 func (c *recConn) record(query string, sel bool, args []any) {
 	sql, err := chBind(c.tz(), query, args...)
 	if err != nil {
