@@ -110,30 +110,39 @@ ORDER BY kpi, municipality, period, gender, source`
 	return out, nil
 }
 
-// dataVersionQuery reads what DataVersion mixes. Since ClickHouse 21.9 a
-// scalar subquery is Nullable (NULL when it returns no row), so each is
-// wrapped in ifNull to keep the UInt64 that 18.16 returns.
-const dataVersionQuery = `SELECT
+// DataVersion returns a number that changes whenever anything the pages
+// of tenant show is written: observations, assessments, collector runs,
+// the latest probe results and key figures (Kolada). It mixes the highest
+// version (or time) and the row count of each table, so it also changes
+// (harmlessly) when ClickHouse merges away replaced rows. Each scalar
+// subquery is wrapped in ifNull: since ClickHouse 21.9 their type is
+// Nullable, and an empty table would give NULL.
+func (s *Store) DataVersion(ctx context.Context, tenant string) (uint64, error) {
+	const q = `SELECT
 	ifNull((SELECT max(version) FROM observations WHERE tenant = ?), 0),
 	ifNull((SELECT count() FROM observations WHERE tenant = ?), 0),
 	ifNull((SELECT max(revision) FROM assessments WHERE tenant = ?), 0),
-	ifNull((SELECT count() FROM assessments WHERE tenant = ?), 0)`
-
-// DataVersion returns a number that changes whenever observations or
-// assessments of tenant are written, for invalidating page caches. It
-// mixes the highest version and the row count of both tables, so it also
-// changes (harmlessly) when ClickHouse merges away replaced rows.
-func (s *Store) DataVersion(ctx context.Context, tenant string) (uint64, error) {
-	var obsMax, obsCount, asmMax, asmCount uint64
-	if err := s.conn.QueryRow(ctx, dataVersionQuery, tenant, tenant, tenant, tenant).Scan(&obsMax, &obsCount, &asmMax, &asmCount); err != nil {
+	ifNull((SELECT count() FROM assessments WHERE tenant = ?), 0),
+	ifNull((SELECT toUInt64(max(finished)) FROM collector_runs WHERE tenant = ?), 0),
+	ifNull((SELECT count() FROM collector_runs WHERE tenant = ?), 0),
+	ifNull((SELECT toUInt64(max(ts)) FROM probe_latest WHERE tenant = ?), 0),
+	ifNull((SELECT count() FROM probe_latest WHERE tenant = ?), 0),
+	ifNull((SELECT max(version) FROM benchmark_values WHERE tenant = ?), 0),
+	ifNull((SELECT count() FROM benchmark_values WHERE tenant = ?), 0)`
+	var parts [10]uint64
+	dest := make([]any, len(parts))
+	args := make([]any, len(parts))
+	for i := range parts {
+		dest[i], args[i] = &parts[i], tenant
+	}
+	if err := s.conn.QueryRow(ctx, q, args...).Scan(dest...); err != nil {
 		return 0, fmt.Errorf("reading the data version of %s: %w", tenant, err)
 	}
 	h := fnv.New64a()
-	var buf [32]byte
-	binary.LittleEndian.PutUint64(buf[0:], obsMax)
-	binary.LittleEndian.PutUint64(buf[8:], obsCount)
-	binary.LittleEndian.PutUint64(buf[16:], asmMax)
-	binary.LittleEndian.PutUint64(buf[24:], asmCount)
-	h.Write(buf[:])
+	var buf [8]byte
+	for _, v := range parts {
+		binary.LittleEndian.PutUint64(buf[:], v)
+		h.Write(buf[:])
+	}
 	return h.Sum64(), nil
 }

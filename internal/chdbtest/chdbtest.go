@@ -142,7 +142,16 @@ func post(t testing.TB, s *chserver.Server, db, sql string, sel bool) Result {
 	if sel {
 		params.Set("default_format", "TabSeparatedWithNamesAndTypes")
 	}
-	resp, err := http.Post("http://"+s.HTTPAddr()+"/?"+params.Encode(), "text/plain", strings.NewReader(sql))
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.HTTPAddr()+"/?"+params.Encode(), strings.NewReader(sql))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server's user and password, if it has one, are in its DSN.
+	if u, err := url.Parse(s.DSN(db)); err == nil && u.User != nil {
+		pw, _ := u.User.Password()
+		req.SetBasicAuth(u.User.Username(), pw)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("18.16: %v", err)
 	}
