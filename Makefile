@@ -9,7 +9,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 30s
 
-.PHONY: all demo test build assets deps deps-test vet fuzz bench clean
+CHDB      := internal/chdbtest/testdata
+
+.PHONY: all demo test build assets chdb deps deps-test vet fuzz bench clean
 
 all: build
 
@@ -30,6 +32,15 @@ $(VENDOR): $(WEB)/node_modules/.package-lock.json $(WEB)/copy-assets.js
 
 assets: $(VENDOR)
 
+# A current ClickHouse release as a library (chDB, from the npm registry,
+# pinned by its lock file) on which the clickhouse package's tests replay
+# every statement the store sends. Test-only; nothing of it is committed.
+$(CHDB)/node_modules/.package-lock.json: $(CHDB)/package-lock.json
+	cd $(CHDB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+chdb: $(CHDB)/node_modules/.package-lock.json
+
 build: assets
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/malbild
 
@@ -42,7 +53,7 @@ vet:
 
 # The gate is deterministic: go test runs every fuzz target's committed seed
 # corpus (testdata/fuzz/...) as ordinary tests, and nothing random.
-test: deps-test assets vet
+test: deps-test assets chdb vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Exploratory fuzzing, for developers and never part of the gate: each
@@ -61,4 +72,4 @@ bench: build
 	$(GO) run ./bench
 
 clean:
-	rm -rf bin $(WEB)/node_modules dashboards/assets/vendor
+	rm -rf bin $(WEB)/node_modules dashboards/assets/vendor $(CHDB)/node_modules

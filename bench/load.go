@@ -152,12 +152,16 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 	return nil
 }
 
+const loadedBeforeQuery = `SELECT ifNull((SELECT count() FROM cases), 0), ifNull((SELECT count() FROM probe_results), 0),
+	ifNull((SELECT count() FROM observations), 0), ifNull((SELECT uniqExact(indicator) FROM observations), 0)`
+
 // loadedBefore reports whether d's database already holds its facts and
 // their observations, and how many observations.
 func loadedBefore(ctx context.Context, s *clickhouse.Store, d *dataset) bool {
 	var cases, probes, obs, inds uint64
-	err := s.Conn().QueryRow(ctx, `SELECT (SELECT count() FROM cases), (SELECT count() FROM probe_results),
-	(SELECT count() FROM observations), (SELECT uniqExact(indicator) FROM observations)`).Scan(&cases, &probes, &obs, &inds)
+	// Scalar subqueries are Nullable since ClickHouse 21.9: ifNull keeps
+	// the UInt64 of 18.16.
+	err := s.Conn().QueryRow(ctx, loadedBeforeQuery).Scan(&cases, &probes, &obs, &inds)
 	if err != nil || cases != uint64(d.cases) || probes != uint64(d.probes) || obs == 0 {
 		return false
 	}

@@ -170,12 +170,18 @@ func Open(ctx context.Context, rawDSN string) (*Store, error) {
 	return &Store{conn: conn, db: d.database, addr: d.addr}, nil
 }
 
+// wrapConn lets this package's tests see every statement a store sends
+// (they record them to replay on a current ClickHouse release); it is the
+// identity outside tests.
+var wrapConn = func(conn driver.Conn, db string) driver.Conn { return conn }
+
 // connect opens a pool for database db and pings it.
 func connect(ctx context.Context, d dsn, db string) (driver.Conn, error) {
-	conn, err := ch.Open(d.options(db))
+	c, err := ch.Open(d.options(db))
 	if err != nil {
 		return nil, fmt.Errorf("opening ClickHouse at %s: %w", d.addr, err)
 	}
+	conn := wrapConn(c, db)
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
 		if isException(err, codeUnknownDatabase) {
