@@ -33,15 +33,6 @@ func (f *fakeChild) release()              { f.released = true }
 func (f *fakeChild) options() Options {
 	return Options{DataDir: "/fake", TCPPort: 9001, HTTPPort: 8124}
 }
-func (f *fakeChild) String() string { return "fake" }
-func (f *fakeChild) isDead() bool {
-	select {
-	case <-f.done:
-		return true
-	default:
-		return false
-	}
-}
 
 // lockedBuffer is a log sink the supervisor's goroutine may write to.
 type lockedBuffer struct {
