@@ -243,3 +243,42 @@ func TestFirstStartFailureIsReturned(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNotInstalled", err)
 	}
 }
+
+// TestStopDuringRestartEndsCleanly: Stop while a start after a crash is
+// still waiting for the server to answer cancels that start and returns.
+func TestStopDuringRestartEndsCleanly(t *testing.T) {
+	h := newHarness(t)
+	first := newFakeChild(1)
+	o := h.options()
+	starting := make(chan struct{})
+	calls := 0
+	o.start = func(ctx context.Context, _ Options) (child, error) {
+		calls++
+		if calls == 1 {
+			return first, nil
+		}
+		close(starting)
+		<-ctx.Done() // a server that does not answer yet
+		return nil, ctx.Err()
+	}
+	v, err := Supervise(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.die(errors.New("signal: killed"))
+	h.nextSleep()
+	h.wake <- struct{}{}
+	select {
+	case <-starting:
+	case <-time.After(time.Minute):
+		t.Fatal("no restart within a minute")
+	}
+	v.Stop()
+	st := v.State()
+	if st.Phase != Stopped || st.Restarts != 0 || st.Failures != 0 {
+		t.Errorf("state after Stop %+v, want stopped, no restart and no failure counted", st)
+	}
+	if log := h.log.String(); strings.Contains(log, "managed ClickHouse stopped") || strings.Contains(log, "did not start again") {
+		t.Errorf("log:\n%s", log)
+	}
+}
