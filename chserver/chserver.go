@@ -115,7 +115,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, password: password, cmd: cmd, done: make(chan struct{}), logFile: logFile}
 	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
-	opts.Logger.Info("starting managed ClickHouse", "binary", bin, "data", dir, "tcp_port", opts.TCPPort)
+	opts.Logger.Info("starting managed ClickHouse", "binary", bin, "data", dir, "tcp_port", opts.TCPPort, "pid", cmd.Process.Pid)
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()
 		return nil, err
@@ -177,18 +177,33 @@ func (s *Server) waitReady(ctx context.Context) error {
 }
 
 // Stop shuts the server down cleanly (SIGTERM, then SIGKILL after 30s) and
-// waits for it to exit.
+// waits for it to exit. It logs what is true: "stopped" when it stopped
+// the process, "was not running" when the process had already exited
+// (it crashed, or was killed from outside).
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		pid := s.cmd.Process.Pid
+		select {
+		case <-s.done:
+			s.logFile.Close()
+			s.opts.Logger.Info("managed ClickHouse was not running", "pid", pid, "status", exitError(s.waitErr).Error())
+			return
+		default:
+		}
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			<-s.done
+			s.logFile.Close()
+			s.opts.Logger.Info("managed ClickHouse was not running", "pid", pid, "status", exitError(s.waitErr).Error())
+			return
+		}
 		select {
 		case <-s.done:
 		case <-time.After(30 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			<-s.done
 		}
 		s.logFile.Close()
-		s.opts.Logger.Info("managed ClickHouse stopped")
+		s.opts.Logger.Info("managed ClickHouse stopped", "pid", pid, "status", exitError(s.waitErr).Error())
 	})
 	return nil
 }
@@ -200,6 +215,13 @@ func (s *Server) Kill() {
 		<-s.done
 		s.logFile.Close()
 	})
+}
+
+// release closes the log file of a server that has exited, without
+// logging: the supervisor has said what happened.
+func (s *Server) release() {
+	<-s.done
+	s.stopOnce.Do(func() { s.logFile.Close() })
 }
 
 func (s *Server) tail() string {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/malbild/malbild/chserver"
 	"github.com/malbild/malbild/collectors"
 	"github.com/malbild/malbild/demo"
 	"github.com/malbild/malbild/examples"
@@ -41,7 +42,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, cfg, log)
+	store, managed, closeStore, err := openSupervisedStore(ctx, cfg, log, chserver.SuperviseOptions{})
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	cfg.Collectors = plan.Instances()
 	return serve(ctx, serveOptions{
-		cfg: cfg, strategies: []*strategy.Strategy{s}, store: store, log: log, demo: true,
+		cfg: cfg, strategies: []*strategy.Strategy{s}, store: store, managed: managed, log: log, demo: true,
 		ready: func(addr string) {
 			fmt.Fprintf(stdout, "Målbild demo of %s: http://%s/\n", s.Municipality.Name, addr)
 			if demoUsers {

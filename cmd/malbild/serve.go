@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/chserver"
 	"github.com/malbild/malbild/clickhouse"
 	malcollectors "github.com/malbild/malbild/collectors"
 	"github.com/malbild/malbild/config"
@@ -44,13 +45,13 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	if len(strategies) == 0 {
 		return errors.New("no strategy files: name them under strategies: in malbild.yaml, or with --strategy")
 	}
-	store, closeStore, err := openStore(ctx, cfg, log)
+	store, managed, closeStore, err := openSupervisedStore(ctx, cfg, log, chserver.SuperviseOptions{})
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	reloadCfg := func() (*config.Config, error) { return g.load() }
-	return serve(ctx, serveOptions{cfg: cfg, reload: reloadCfg, strategies: strategies, store: store, log: log})
+	return serve(ctx, serveOptions{cfg: cfg, reload: reloadCfg, strategies: strategies, store: store, managed: managed, log: log})
 }
 
 type serveOptions struct {
@@ -58,6 +59,7 @@ type serveOptions struct {
 	reload     func() (*config.Config, error) // nil: no hot reload
 	strategies []*strategy.Strategy
 	store      *clickhouse.Store
+	managed    *chserver.Supervisor // the managed local ClickHouse; nil with clickhouse.url
 	log        *slog.Logger
 	demo       bool
 	// ready, when set, is called with the address once the server listens.
@@ -87,6 +89,9 @@ func serve(ctx context.Context, o serveOptions) error {
 	s := &server{opts: o, boot: o.cfg, cfg: o.cfg, base: prometheus.NewRegistry(), runnerReg: prometheus.NewRegistry()}
 	s.base.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.strategies.Store(&o.strategies)
+	if o.managed != nil {
+		s.base.MustRegister(managedCollector{o.managed})
+	}
 
 	spool, err := malcollectors.OpenSpool(o.cfg.SpoolDir)
 	if err != nil {

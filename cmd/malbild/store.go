@@ -15,38 +15,48 @@ import (
 // local one when none is configured, and applies the schema. close stops
 // what it started.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store *clickhouse.Store, close func(), err error) {
-	var srv *chserver.Server
+	store, _, close, err = openSupervisedStore(ctx, cfg, log, chserver.SuperviseOptions{})
+	return store, close, err
+}
+
+// openSupervisedStore is openStore that also returns the supervisor of
+// the managed local ClickHouse (nil with clickhouse.url): it starts the
+// server again whenever it dies, on the same port with the same password,
+// so the store's connection pool reconnects by itself. sup's Options are
+// filled from cfg; its other fields (backoff, clock, OnState) are kept.
+func openSupervisedStore(ctx context.Context, cfg *config.Config, log *slog.Logger, sup chserver.SuperviseOptions) (store *clickhouse.Store, managed *chserver.Supervisor, close func(), err error) {
 	dsn := ""
 	if cfg.ClickHouse.URL == "" {
-		srv, err = chserver.Start(ctx, chserver.Options{DataDir: cfg.ClickHouse.DataDir, Logger: log})
+		sup.Options = chserver.Options{DataDir: cfg.ClickHouse.DataDir, Logger: log}
+		managed, err = chserver.Supervise(ctx, sup)
 		if err != nil {
-			return nil, nil, fmt.Errorf("starting the managed local ClickHouse: %w", err)
+			return nil, nil, nil, fmt.Errorf("starting the managed local ClickHouse: %w", err)
 		}
-		dsn = srv.DSN("malbild")
-		log.Info("managed ClickHouse ready", "addr", srv.Addr(), "data", srv.DataDir())
+		dsn = managed.DSN("malbild")
+		log.Info("managed ClickHouse ready", "addr", managed.Addr(), "data", managed.DataDir(), "pid", managed.State().Pid)
 	} else if dsn, err = cfg.DSN(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	stopServer := func() {
-		if srv != nil {
-			srv.Stop()
+		if managed != nil {
+			managed.Stop()
 		}
 	}
 	store, err = clickhouse.Open(ctx, dsn)
 	if err != nil {
 		stopServer()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	applied, err := store.Migrate(ctx)
 	if err != nil {
 		store.Close()
 		stopServer()
-		return nil, nil, fmt.Errorf("migrating: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrating: %w", err)
 	}
 	if len(applied) > 0 {
 		log.Info("schema migrated", "applied", applied)
 	}
-	return store, func() { store.Close(); stopServer() }, nil
+	return store, managed, func() { store.Close(); stopServer() }, nil
 }
 
 // cmdMigrate applies the schema and reports what it did.
