@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -150,79 +151,84 @@ func resultsBy(rs Results) map[string]Result {
 }
 
 // A failing, a hanging and a stuck collector (one that ignores its
-// context altogether) neither stop nor delay a good one.
+// context altogether) neither stop nor delay a good one. The runner's
+// timers run on synctest's fake clock.
 func TestRunnerIsolation(t *testing.T) {
-	release := make(chan struct{})
-	lateWrite := make(chan error, 1)
-	t.Cleanup(func() { close(release) })
-	colls := map[string]Collector{
-		"good": collectFunc(func(ctx context.Context, req Request, out Sink) error {
-			for i, n := range []int{3, 2} {
-				req.Progress.File(fmt.Sprintf("f%d.csv", i))
-				req.Progress.Rows(n)
-				if err := out.Write(ctx, caseBatch(fmt.Sprintf("good%d", i), n)); err != nil {
-					return err
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		lateWrite := make(chan error, 1)
+		t.Cleanup(func() { close(release) })
+		colls := map[string]Collector{
+			"good": collectFunc(func(ctx context.Context, req Request, out Sink) error {
+				for i, n := range []int{3, 2} {
+					req.Progress.File(fmt.Sprintf("f%d.csv", i))
+					req.Progress.Rows(n)
+					if err := out.Write(ctx, caseBatch(fmt.Sprintf("good%d", i), n)); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
-		}),
-		"failing": collectFunc(func(context.Context, Request, Sink) error { return errors.New("source down") }),
-		"hanging": collectFunc(func(ctx context.Context, _ Request, _ Sink) error {
-			<-ctx.Done()
-			return ctx.Err()
-		}),
-		"stuck": collectFunc(func(ctx context.Context, _ Request, out Sink) error {
-			<-release // ignores ctx
-			lateWrite <- out.Write(context.Background(), caseBatch("late", 1))
-			return nil
-		}),
-	}
-	tr := newTestRunner(t, colls, 300*time.Millisecond, nil)
-	start := time.Now()
-	results, err := tr.RunOnce(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("RunOnce took %s: a bad collector held it up", d)
-	}
-	got := resultsBy(results)
-	if r := got["good"]; r.Outcome != OutcomeOK || r.Rows != 5 || r.Files != 2 || r.Batches != 2 || r.Attempts != 1 || r.Err != nil {
-		t.Errorf("good: %+v", r)
-	}
-	if got["good"].Finished.After(got["hanging"].Finished) {
-		t.Errorf("good finished after the hanging collector: it was delayed")
-	}
-	if r := got["failing"]; r.Outcome != OutcomeFailed || r.Attempts != 3 || !strings.Contains(fmt.Sprint(r.Err), "source down") {
-		t.Errorf("failing: %+v", r)
-	}
-	if r := got["hanging"]; r.Outcome != OutcomeFailed || r.Attempts != 1 || !strings.Contains(fmt.Sprint(r.Err), "timed out after 300ms") {
-		t.Errorf("hanging: %+v", r)
-	}
-	if r := got["stuck"]; r.Outcome != OutcomeFailed || !strings.Contains(fmt.Sprint(r.Err), "abandoned") {
-		t.Errorf("stuck: %+v", r)
-	}
-	if err := results.Err(); err == nil || !strings.Contains(err.Error(), "collector failing: source down") {
-		t.Errorf("Results.Err() = %v", err)
-	}
-	if n := tr.sink.rows("good"); n != 5 {
-		t.Errorf("sink got %d rows from good, want 5", n)
-	}
-	// The abandoned collector cannot write any more.
-	release <- struct{}{}
-	if err := <-lateWrite; err == nil {
-		t.Error("an abandoned collector could still write")
-	}
-	release = make(chan struct{}) // for Cleanup
-	runs := tr.runs.byCollector()
-	for name, want := range map[string]string{"good": "ok", "failing": "failed", "hanging": "failed", "stuck": "failed"} {
-		if len(runs[name]) != 1 || runs[name][0].Outcome != want || runs[name][0].Tenant != "0120" || runs[name][0].Kind != name {
-			t.Errorf("recorded runs of %s: %+v", name, runs[name])
+				return nil
+			}),
+			"failing": collectFunc(func(context.Context, Request, Sink) error { return errors.New("source down") }),
+			"hanging": collectFunc(func(ctx context.Context, _ Request, _ Sink) error {
+				<-ctx.Done()
+				return ctx.Err()
+			}),
+			"stuck": collectFunc(func(ctx context.Context, _ Request, out Sink) error {
+				<-release // ignores ctx
+				lateWrite <- out.Write(context.Background(), caseBatch("late", 1))
+				return nil
+			}),
 		}
-	}
-	if runs["good"][0].Rows != 5 || runs["failing"][0].Error == "" || runs["good"][0].Finished.Before(runs["good"][0].Started) {
-		t.Errorf("recorded runs: %+v", runs)
-	}
+		tr := newTestRunner(t, colls, 300*time.Millisecond, nil)
+		start := time.Now()
+		results, err := tr.RunOnce(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// On synctest's clock: the timeout (300 ms) and the grace (200 ms)
+		// are all the time it takes.
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Fatalf("RunOnce took %s: a bad collector held it up", d)
+		}
+		got := resultsBy(results)
+		if r := got["good"]; r.Outcome != OutcomeOK || r.Rows != 5 || r.Files != 2 || r.Batches != 2 || r.Attempts != 1 || r.Err != nil {
+			t.Errorf("good: %+v", r)
+		}
+		if got["good"].Finished.After(got["hanging"].Finished) {
+			t.Errorf("good finished after the hanging collector: it was delayed")
+		}
+		if r := got["failing"]; r.Outcome != OutcomeFailed || r.Attempts != 3 || !strings.Contains(fmt.Sprint(r.Err), "source down") {
+			t.Errorf("failing: %+v", r)
+		}
+		if r := got["hanging"]; r.Outcome != OutcomeFailed || r.Attempts != 1 || !strings.Contains(fmt.Sprint(r.Err), "timed out after 300ms") {
+			t.Errorf("hanging: %+v", r)
+		}
+		if r := got["stuck"]; r.Outcome != OutcomeFailed || !strings.Contains(fmt.Sprint(r.Err), "abandoned") {
+			t.Errorf("stuck: %+v", r)
+		}
+		if err := results.Err(); err == nil || !strings.Contains(err.Error(), "collector failing: source down") {
+			t.Errorf("Results.Err() = %v", err)
+		}
+		if n := tr.sink.rows("good"); n != 5 {
+			t.Errorf("sink got %d rows from good, want 5", n)
+		}
+		// The abandoned collector cannot write any more.
+		release <- struct{}{}
+		if err := <-lateWrite; err == nil {
+			t.Error("an abandoned collector could still write")
+		}
+		release = make(chan struct{}) // for Cleanup
+		runs := tr.runs.byCollector()
+		for name, want := range map[string]string{"good": "ok", "failing": "failed", "hanging": "failed", "stuck": "failed"} {
+			if len(runs[name]) != 1 || runs[name][0].Outcome != want || runs[name][0].Tenant != "0120" || runs[name][0].Kind != name {
+				t.Errorf("recorded runs of %s: %+v", name, runs[name])
+			}
+		}
+		if runs["good"][0].Rows != 5 || runs["failing"][0].Error == "" || runs["good"][0].Finished.Before(runs["good"][0].Started) {
+			t.Errorf("recorded runs: %+v", runs)
+		}
+	})
 }
 
 func TestRunnerRetries(t *testing.T) {
@@ -416,60 +422,56 @@ malbild_collector_rows_total{collector="good"} 3
 // or hangs does not hold up the others, and Serve returns soon after its
 // context ends.
 func TestRunnerServe(t *testing.T) {
-	var good, bad, slow atomic.Int32
-	colls := map[string]Collector{
-		"good": collectFunc(func(ctx context.Context, _ Request, out Sink) error {
-			good.Add(1)
-			return out.Write(ctx, caseBatch(fmt.Sprint("g", good.Load()), 1))
-		}),
-		"bad": collectFunc(func(context.Context, Request, Sink) error {
-			bad.Add(1)
-			return errors.New("always")
-		}),
-		"slow": collectFunc(func(ctx context.Context, _ Request, _ Sink) error {
-			slow.Add(1)
-			<-ctx.Done()
-			return ctx.Err()
-		}),
-	}
-	tr := newTestRunner(t, colls, 0, func(c *RunnerConfig) {
-		for i := range c.Instances {
-			c.Instances[i].Schedule = 20 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		var good, bad, slow atomic.Int32
+		colls := map[string]Collector{
+			"good": collectFunc(func(ctx context.Context, _ Request, out Sink) error {
+				good.Add(1)
+				return out.Write(ctx, caseBatch(fmt.Sprint("g", good.Load()), 1))
+			}),
+			"bad": collectFunc(func(context.Context, Request, Sink) error {
+				bad.Add(1)
+				return errors.New("always")
+			}),
+			"slow": collectFunc(func(ctx context.Context, _ Request, _ Sink) error {
+				slow.Add(1)
+				<-ctx.Done()
+				return ctx.Err()
+			}),
 		}
-		c.Sleep = sleepCtx // real waits, short schedules
-		c.Retry = RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
-		c.MaxJitter = 5 * time.Millisecond
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- tr.Serve(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for good.Load() < 5 || bad.Load() < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10s: good ran %d times, bad %d", good.Load(), bad.Load())
+		tr := newTestRunner(t, colls, 0, func(c *RunnerConfig) {
+			for i := range c.Instances {
+				c.Instances[i].Schedule = 20 * time.Millisecond
+			}
+			c.Sleep = sleepCtx // waits on the bubble's clock
+			c.Retry = RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
+			c.MaxJitter = 5 * time.Millisecond
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- tr.Serve(ctx) }()
+		// 200 ms on synctest's clock: ten 20 ms schedules (the jitter is fixed).
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		if good.Load() < 5 || bad.Load() < 4 {
+			t.Fatalf("after 200 ms: good ran %d times, bad %d", good.Load(), bad.Load())
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if slow.Load() != 1 {
-		t.Fatalf("slow (no timeout, never returns) started %d times, want 1", slow.Load())
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
+		if slow.Load() != 1 {
+			t.Fatalf("slow (no timeout, never returns) started %d times, want 1", slow.Load())
+		}
+		cancel()
+		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return after its context ended")
-	}
-	runs := tr.runs.byCollector()
-	if len(runs["good"]) < 5 || len(runs["bad"]) < 2 || runs["bad"][0].Outcome != OutcomeFailed || runs["good"][0].Outcome != OutcomeOK {
-		t.Fatalf("recorded runs: good %d, bad %d", len(runs["good"]), len(runs["bad"]))
-	}
-	// The slow one's run ended when Serve stopped, and was recorded.
-	if len(runs["slow"]) != 1 || runs["slow"][0].Outcome != OutcomeFailed {
-		t.Fatalf("slow runs %+v", runs["slow"])
-	}
+		runs := tr.runs.byCollector()
+		if len(runs["good"]) < 5 || len(runs["bad"]) < 2 || runs["bad"][0].Outcome != OutcomeFailed || runs["good"][0].Outcome != OutcomeOK {
+			t.Fatalf("recorded runs: good %d, bad %d", len(runs["good"]), len(runs["bad"]))
+		}
+		// The slow one's run ended when Serve stopped, and was recorded.
+		if len(runs["slow"]) != 1 || runs["slow"][0].Outcome != OutcomeFailed {
+			t.Fatalf("slow runs %+v", runs["slow"])
+		}
+	})
 }
 
 func TestRunnerJitter(t *testing.T) {
