@@ -112,6 +112,10 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 	x.body.write(w, r, http.StatusOK, x.ctype, "public, max-age=31536000, immutable", time.Time{})
 }
 
+// bigAsset is the size from which an asset is compressed at a fast
+// quality when it was not compressed at build time.
+const bigAsset = 128 << 10
+
 // sharedBodies holds the compressed forms of the embedded assets for the
 // whole process (every Server serves the same files), by content.
 var sharedBodies sync.Map // string(sha256) → *body
@@ -120,6 +124,13 @@ func sharedBody(sum [sha256.Size]byte, raw []byte) *body {
 	if b, ok := sharedBodies.Load(string(sum[:])); ok {
 		return b.(*body)
 	}
-	b, _ := sharedBodies.LoadOrStore(string(sum[:]), newBody(raw, assetQuality))
+	q := assetQuality
+	if len(raw) > bigAsset {
+		// Not compressed at build time (make assets does that for the
+		// chart bundle): a quality that takes milliseconds, not seconds,
+		// since the first request waits for it.
+		q = onTheFlyQuality
+	}
+	b, _ := sharedBodies.LoadOrStore(string(sum[:]), newBody(raw, q))
 	return b.(*body)
 }

@@ -120,8 +120,8 @@ type Server struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantState // by kommunkod
 
-	notReady atomic.Bool // the last /-/ready found the store down
-	site atomic.Pointer[site] // set by ApplySite; nil: Options.BaseURL and Contact
+	notReady atomic.Bool          // the last /-/ready found the store down
+	site     atomic.Pointer[site] // set by ApplySite; nil: Options.BaseURL and Contact
 }
 
 // New checks the options, parses the templates and builds the routes.
