@@ -55,6 +55,9 @@ type Options struct {
 	// OnEvent receives sign-ins, failed sign-ins, sign-outs and user
 	// changes, for the audit trail. It may be nil.
 	OnEvent func(ctx context.Context, e Event)
+	// OIDC, when set, adds sign-in through an OpenID Connect provider
+	// (oidc.go).
+	OIDC *OIDCOptions
 }
 
 // Event is something the audit trail records.
@@ -128,6 +131,8 @@ type Authenticator struct {
 	users map[string]User
 
 	fileMu sync.Mutex // serialises changes to the users file
+
+	oidc *oidcClient // nil: no OpenID Connect provider
 }
 
 // New checks o and reads the users file.
@@ -176,6 +181,13 @@ func New(o Options) (*Authenticator, error) {
 			return nil, fmt.Errorf("auth: trusted proxy %q: %w", p, err)
 		}
 		a.proxies = append(a.proxies, pfx)
+	}
+	if o.OIDC != nil {
+		c, err := newOIDCClient(*o.OIDC, o.SessionTTL, o.Now)
+		if err != nil {
+			return nil, err
+		}
+		a.oidc = c
 	}
 	if o.UsersFile != "" {
 		uf, err := LoadUsers(o.UsersFile)
@@ -427,6 +439,9 @@ func (a *Authenticator) Identify(r *http.Request) *Identity {
 	ss := a.sessions.get(c.Value, a.opts.Now())
 	if ss == nil {
 		return nil
+	}
+	if ss.ext != nil {
+		return a.extIdentity(ss)
 	}
 	u, ok := a.user(ss.user)
 	if !ok || u.PasswordHash != ss.hash {

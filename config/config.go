@@ -69,6 +69,8 @@ type Auth struct {
 	AllEditors   bool          `yaml:"all_editors"`
 	SessionTTL   time.Duration `yaml:"session_ttl"`
 	CookieSecure *bool         `yaml:"cookie_secure"`
+	// OIDC is sign-in with an OpenID Connect identity provider (oidc.go).
+	OIDC *OIDC `yaml:"oidc"`
 }
 
 // TrustedHeader is single sign-on through a reverse proxy: the user name
@@ -161,6 +163,10 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, e := range c.validate() {
 		errs = append(errs, strictyaml.Errorf(file, at(e.key), "%s", e.msg))
 	}
+	if c.Auth.OIDC != nil {
+		c.Auth.OIDC.ClientSecretFile = resolve(dir, c.Auth.OIDC.ClientSecretFile)
+	}
+	errs = append(errs, c.checkOIDC(file, root)...)
 	stateDir := c.StateDir
 	if stateDir == "" {
 		stateDir = filepath.Join(c.DataDir, "state")
