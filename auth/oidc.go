@@ -345,7 +345,9 @@ func (a *Authenticator) StartOIDC(w http.ResponseWriter, r *http.Request, next s
 // code (with the PKCE verifier), verifies the ID token (signature,
 // issuer, audience, expiry with clock skew, nonce), maps the groups claim
 // to a role and owners, and starts a session. It returns the identity
-// and the path to continue to. Every refusal is audited as login.failed.
+// and the path to continue to (also with an error, when the sign-in it
+// belongs to is known, so the page can answer in its language). Every
+// refusal is audited as login.failed.
 func (a *Authenticator) FinishOIDC(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
 	c := a.oidc
 	if c == nil {
@@ -370,7 +372,7 @@ func (a *Authenticator) FinishOIDC(w http.ResponseWriter, r *http.Request) (*Ide
 		}
 		a.opts.Logger.Warn("auth: sign-in through the identity provider refused", "kind", oe.Kind, "user", actor, "reason", oe.Detail)
 		a.emit(r.Context(), Event{Action: "login.failed", Actor: actor, Subject: actor, Remote: a.ClientIP(r), Reason: "oidc " + string(oe.Kind) + ": " + oe.Detail})
-		return nil, "", oe
+		return nil, next, oe
 	}
 	return id, next, nil
 }
@@ -378,64 +380,72 @@ func (a *Authenticator) FinishOIDC(w http.ResponseWriter, r *http.Request) (*Ide
 func (a *Authenticator) finishOIDC(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
 	c := a.oidc
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		return nil, "", oidcErr(OIDCDenied, "the provider answered %s: %s", clean(e, 100), clean(q.Get("error_description"), 300))
-	}
 	state := q.Get("state")
 	ck, err := r.Cookie(a.oidcCookie())
-	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) != 1 {
+	stateOK := err == nil && state != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) == 1
+	var flow *oidcFlow
+	if stateOK {
+		flow = c.takeFlow(state)
+	}
+	if e := q.Get("error"); e != "" {
+		next := ""
+		if flow != nil {
+			next = flow.next
+		}
+		return nil, next, oidcErr(OIDCDenied, "the provider answered %s: %s", clean(e, 100), clean(q.Get("error_description"), 300))
+	}
+	if !stateOK {
 		return nil, "", oidcErr(OIDCExpired, "state does not match this browser's sign-in")
 	}
-	flow := c.takeFlow(state)
 	if flow == nil {
 		return nil, "", oidcErr(OIDCExpired, "unknown or expired state")
 	}
 	code := q.Get("code")
 	if code == "" {
-		return nil, "", oidcErr(OIDCInvalid, "no code in the provider's answer")
+		return nil, flow.next, oidcErr(OIDCInvalid, "no code in the provider's answer")
 	}
 	p, verifier, err := c.discover(r.Context())
 	if err != nil {
-		return nil, "", err
+		return nil, flow.next, err
 	}
 	ctx := oidc.ClientContext(r.Context(), c.o.HTTPClient)
 	tok, err := c.config(p).Exchange(ctx, code, oauth2.VerifierOption(flow.verifier))
 	if err != nil {
-		return nil, "", oidcErr(OIDCUnavailable, "exchanging the code: %v", err)
+		return nil, flow.next, oidcErr(OIDCUnavailable, "exchanging the code: %v", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return nil, "", oidcErr(OIDCInvalid, "the token response has no id_token")
+		return nil, flow.next, oidcErr(OIDCInvalid, "the token response has no id_token")
 	}
 	idt, err := verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, "", oidcErr(OIDCInvalid, "ID token: %v", err)
+		return nil, flow.next, oidcErr(OIDCInvalid, "ID token: %v", err)
 	}
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
-		return nil, "", oidcErr(OIDCInvalid, "ID token claims: %v", err)
+		return nil, flow.next, oidcErr(OIDCInvalid, "ID token claims: %v", err)
 	}
 	now, skew := c.now(), c.o.ClockSkew
 	if !now.Before(idt.Expiry.Add(skew)) {
-		return nil, "", oidcErr(OIDCInvalid, "ID token expired at %s (now %s, clock skew %s)", idt.Expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
+		return nil, flow.next, oidcErr(OIDCInvalid, "ID token expired at %s (now %s, clock skew %s)", idt.Expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
 	}
 	if nbf, ok := claims["nbf"].(float64); ok && now.Add(skew).Before(time.Unix(int64(nbf), 0)) {
-		return nil, "", oidcErr(OIDCInvalid, "ID token not valid before %s", time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
+		return nil, flow.next, oidcErr(OIDCInvalid, "ID token not valid before %s", time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
 	}
 	if now.Add(skew).Before(idt.IssuedAt) {
-		return nil, "", oidcErr(OIDCInvalid, "ID token issued in the future (%s)", idt.IssuedAt.UTC().Format(time.RFC3339))
+		return nil, flow.next, oidcErr(OIDCInvalid, "ID token issued in the future (%s)", idt.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	if len(idt.Audience) > 1 {
 		if azp, _ := claims["azp"].(string); azp != c.o.ClientID {
-			return nil, "", oidcErr(OIDCInvalid, "ID token for several audiences without azp %q", c.o.ClientID)
+			return nil, flow.next, oidcErr(OIDCInvalid, "ID token for several audiences without azp %q", c.o.ClientID)
 		}
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.nonce)) != 1 {
-		return nil, "", oidcErr(OIDCInvalid, "nonce does not match the sign-in")
+		return nil, flow.next, oidcErr(OIDCInvalid, "nonce does not match the sign-in")
 	}
 	u, err := c.mapClaims(claims, idt.Subject)
 	if err != nil {
-		return &Identity{Name: u.Name}, "", err
+		return &Identity{Name: u.Name}, flow.next, err
 	}
 	u.Issuer, u.Subject, u.LastLogin = idt.Issuer, idt.Subject, now
 	return a.startExtSession(w, r, u, raw), flow.next, nil

@@ -140,10 +140,15 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
 
 // newEnvWith is newEnv with the workflow's store wrapped by wrap (the
 // dashboards keep the real one).
-func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
+func newEnvWith(t *testing.T, wrap func(Store) Store) *env { return newEnvAuth(t, wrap, nil) }
+
+// newEnvAuth is newEnvWith with the auth options changed by mod, which
+// also gets the server's URL (e.g. for an OpenID Connect redirect URL).
+func newEnvAuth(t *testing.T, wrap func(Store) Store, mod func(o *auth.Options, baseURL string)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, dsn: chtest.DSN(t), st: parseStrategy(t)}
+	e.srv = httptest.NewUnstartedServer(nil) // its address is known before it starts
 	var err error
 	if e.store, err = clickhouse.Open(ctx, e.dsn); err != nil {
 		t.Fatal(err)
@@ -188,8 +193,12 @@ func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.auth, err = auth.New(auth.Options{UsersFile: e.users, TrustedHeader: "X-Remote-User", Proxies: []string{"127.0.0.2"},
-		OnEvent: AuthEvents(e.store, log, func() time.Time { return testNow }), Now: func() time.Time { return testNow }})
+	ao := auth.Options{UsersFile: e.users, TrustedHeader: "X-Remote-User", Proxies: []string{"127.0.0.2"},
+		OnEvent: AuthEvents(e.store, log, func() time.Time { return testNow }), Now: func() time.Time { return testNow }}
+	if mod != nil {
+		mod(&ao, "http://"+e.srv.Listener.Addr().String())
+	}
+	e.auth, err = auth.New(ao)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +217,8 @@ func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(e.auth.RedirectUnauthorized(e.dash.Handler(), "/logga-in"))
+	e.srv.Config.Handler = e.auth.RedirectUnauthorized(e.dash.Handler(), "/logga-in")
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e
 }

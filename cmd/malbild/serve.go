@@ -97,7 +97,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	s.auth = a
-	if o.cfg.Auth.UsersFile == "" && o.cfg.Auth.TrustedHeader.Header == "" {
+	if o.cfg.Auth.UsersFile == "" && o.cfg.Auth.TrustedHeader.Header == "" && o.cfg.Auth.OIDC == nil {
 		o.log.Warn("no users file and no trusted header: nobody can sign in to the internal pages; add users with `malbild user add`")
 	}
 	authorize := a.Authorizer

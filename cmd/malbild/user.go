@@ -235,10 +235,14 @@ func newAuthenticator(cfg *config.Config, store followup.AuditStore, log *slog.L
 		secure = *cfg.Auth.CookieSecure
 	}
 	th := cfg.Auth.TrustedHeader
+	oidc, err := oidcOptions(cfg, os.LookupEnv) // oidc.go
+	if err != nil {
+		return nil, err
+	}
 	return auth.New(auth.Options{
 		UsersFile: cfg.Auth.UsersFile, TrustedHeader: th.Header, Proxies: th.Proxies, HeaderRole: auth.Role(th.Role),
 		AllEditors: cfg.Auth.AllEditors, SessionTTL: cfg.Auth.SessionTTL, CookieSecure: secure,
-		Logger: log, OnEvent: followup.AuthEvents(store, log, nil),
+		Logger: log, OnEvent: followup.AuthEvents(store, log, nil), OIDC: oidc,
 	})
 }
 
