@@ -84,8 +84,9 @@ type Identity struct {
 	Display string
 	Role    Role
 	Owners  []string
-	// Via is "session" (signed in with a password) or "header" (the
-	// trusted header of a single-sign-on proxy).
+	// Via is "session" (signed in with a password), "header" (the
+	// trusted header of a single-sign-on proxy) or "oidc" (signed in
+	// through the OpenID Connect provider).
 	Via string
 
 	allEditors bool

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,7 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"slices"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,11 @@ var oidcGroups = []OIDCGroup{
 	{Group: "ks-tjansteman", Owners: []string{"Kommunstyrelsen"}}, // owners only: default role
 }
 
-func newOIDCApp(t *testing.T, mod func(o *OIDCOptions)) *oidcApp {
+func newOIDCApp(t *testing.T, mod func(o *OIDCOptions)) *oidcApp { return newOIDCAppWith(t, mod, nil) }
+
+// newOIDCAppWith is newOIDCApp with the Authenticator's options changed
+// by modAuth too.
+func newOIDCAppWith(t *testing.T, mod func(o *OIDCOptions), modAuth func(o *Options)) *oidcApp {
 	t.Helper()
 	clk := &clock{t: time.Date(2025, 5, 12, 9, 0, 0, 0, time.UTC)}
 	app := &oidcApp{clk: clk, ev: &events{}}
@@ -88,7 +93,11 @@ func newOIDCApp(t *testing.T, mod func(o *OIDCOptions)) *oidcApp {
 	if mod != nil {
 		mod(&o)
 	}
-	a, err := New(Options{SessionTTL: 8 * time.Hour, Now: clk.now, OnEvent: app.ev.record, OIDC: &o})
+	ao := Options{SessionTTL: 8 * time.Hour, Now: clk.now, OnEvent: app.ev.record, OIDC: &o}
+	if modAuth != nil {
+		modAuth(&ao)
+	}
+	a, err := New(ao)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,17 +475,31 @@ func TestOIDCUnusableUserName(t *testing.T) {
 }
 
 func TestOIDCUsersFileSideBySide(t *testing.T) {
-	// A users-file admin (break-glass) and OIDC users in one Authenticator.
-	a, _, _, _ := newTestAuth(t, func(o *Options) {
-		o.OIDC = &OIDCOptions{Issuer: "http://127.0.0.1:1/oidc", ClientID: "c", RedirectURL: "http://127.0.0.1:2/cb", Groups: oidcGroups}
-	})
-	if _, err := login(t, a, "anna", annaPW, "192.0.2.1:1"); err != nil {
+	// A break-glass admin in the users file and staff through the
+	// provider, signed in at the same time.
+	path := filepath.Join(t.TempDir(), "users.yaml")
+	writeUsers(t, path, User{Name: "anna", Role: Admin, PasswordHash: testHash(t, annaPW)})
+	app := newOIDCAppWith(t, nil, func(o *Options) { o.UsersFile = path })
+	if code, body := app.signIn(t, anna("malbild-lasare")); code != 200 || !strings.Contains(body, "|viewer|") {
+		t.Fatalf("through the provider: %d %q", code, body)
+	}
+	ck, err := login(t, app.a, "anna", annaPW, "192.0.2.1:1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !a.OIDCEnabled() || a.OIDCName() == "" {
-		t.Error("OIDC not enabled")
+	r := request("GET", "/", "192.0.2.1:1")
+	r.AddCookie(ck)
+	if id := app.a.Identify(r); id == nil || id.Name != "anna" || id.Role != Admin || id.Via != "session" {
+		t.Fatalf("users-file admin: %+v", id)
 	}
-	if !slices.ContainsFunc(a.Users(), func(u UserInfo) bool { return u.Name == "anna" }) {
-		t.Error("users file not read")
+	if code, _, body := app.get(t, "/me"); code != 200 || !strings.HasPrefix(body, "anna.andersson@kommun.se|") {
+		t.Fatalf("provider session after the password sign-in: %d %q", code, body)
+	}
+	// Reloading the users file leaves the provider's sessions alone.
+	if err := app.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := app.get(t, "/me"); code != 200 {
+		t.Fatalf("provider session after a reload: %d", code)
 	}
 }
