@@ -100,7 +100,8 @@ const (
 func (e *OIDCError) Error() string { return "oidc sign-in: " + string(e.Kind) + ": " + e.Detail }
 
 func oidcErr(kind OIDCErrorKind, format string, args ...any) *OIDCError {
-	return &OIDCError{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	// The detail may quote the provider's answers: one line, bounded.
+	return &OIDCError{Kind: kind, Detail: clean(fmt.Sprintf(format, args...), 500)}
 }
 
 // OIDCUser is a user who signed in through the provider since the server
