@@ -16,7 +16,10 @@ import (
 
 // newOIDCEnv is the test environment with sign-in through a provider
 // running on loopback, next to the users file.
-func newOIDCEnv(t *testing.T) (*env, *oidctest.Provider) {
+func newOIDCEnv(t *testing.T) (*env, *oidctest.Provider) { return newOIDCEnvWith(t, nil) }
+
+// newOIDCEnvWith is newOIDCEnv with the auth options changed by mod.
+func newOIDCEnvWith(t *testing.T, mod func(o *auth.Options)) (*env, *oidctest.Provider) {
 	t.Helper()
 	idp := oidctest.Start(t, func() time.Time { return testNow })
 	e := newEnvAuth(t, nil, func(o *auth.Options, base string) {
@@ -27,6 +30,9 @@ func newOIDCEnv(t *testing.T) (*env, *oidctest.Provider) {
 				{Group: "malbild-admin", Role: auth.Admin},
 				{Group: "it-redaktorer", Role: auth.Editor, Owners: []string{"IT-avdelningen"}},
 			}}
+		if mod != nil {
+			mod(o)
+		}
 	})
 	return e, idp
 }
@@ -53,6 +59,9 @@ func TestBrowserOIDC(t *testing.T) {
 	}
 	browsertest.CheckAxe(t, ctx, "sign-in page with a provider")
 	browsertest.CheckPage(t, ctx, "sign-in page with a provider")
+	browsertest.Navigate(t, ctx, base+"/logga-in?lang=en", chromedp.WaitVisible(oidcButton))
+	browsertest.CheckAxe(t, ctx, "English sign-in page with a provider")
+	browsertest.Navigate(t, ctx, base+"/uppfoljning/rapport/2025-T1", chromedp.WaitVisible(oidcButton))
 
 	// An editor through the provider lands where they were going.
 	idp.Queue(staff("dana", "alla-anstallda", "it-redaktorer"))
@@ -200,6 +209,15 @@ func TestOIDCSignOutPage(t *testing.T) {
 	if a := c.get("/uppfoljning/rapport"); a.code != http.StatusSeeOther {
 		t.Errorf("after sign-out: %d", a.code)
 	}
+}
+
+// TestOIDCOnly: with the provider as the only way in, the sign-in page
+// has no password form.
+func TestOIDCOnly(t *testing.T) {
+	e, _ := newOIDCEnvWith(t, func(o *auth.Options) { o.UsersFile, o.TrustedHeader, o.Proxies = "", "", nil })
+	body := e.client("127.0.0.1").get("/logga-in").body
+	mustContain(t, "sign-in page", body, "Logga in med Exempelstads konto")
+	mustNotContain(t, "sign-in page", body, `id="losenord"`, "Logga in med användarnamn och lösenord")
 }
 
 // TestOIDCNotConfigured: without a provider the routes do not exist and
