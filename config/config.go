@@ -156,6 +156,10 @@ func Parse(file string, data []byte) (*Config, error) {
 	c.ClickHouse.DataDir = resolve(dir, c.ClickHouse.DataDir)
 	c.ClickHouse.PasswordFile = resolve(dir, c.ClickHouse.PasswordFile)
 	c.Auth.UsersFile = resolve(dir, c.Auth.UsersFile)
+	if c.Auth.OIDC != nil { // oidc.go
+		c.Auth.OIDC.ClientSecretFile = resolve(dir, c.Auth.OIDC.ClientSecretFile)
+		errs = append(errs, c.checkOIDC(file, root)...)
+	}
 	for i, s := range c.Strategies {
 		c.Strategies[i] = resolve(dir, s)
 	}
@@ -163,10 +167,6 @@ func Parse(file string, data []byte) (*Config, error) {
 	for _, e := range c.validate() {
 		errs = append(errs, strictyaml.Errorf(file, at(e.key), "%s", e.msg))
 	}
-	if c.Auth.OIDC != nil {
-		c.Auth.OIDC.ClientSecretFile = resolve(dir, c.Auth.OIDC.ClientSecretFile)
-	}
-	errs = append(errs, c.checkOIDC(file, root)...)
 	stateDir := c.StateDir
 	if stateDir == "" {
 		stateDir = filepath.Join(c.DataDir, "state")
