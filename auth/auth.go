@@ -58,6 +58,9 @@ type Options struct {
 	// changes, for the audit trail. It may be nil. Refused sign-ins are
 	// aggregated: see Event.Count and FlushFailures.
 	OnEvent func(ctx context.Context, e Event)
+	// OIDC, when set, adds sign-in through an OpenID Connect provider
+	// (oidc.go).
+	OIDC *OIDCOptions
 }
 
 // Event is something the audit trail records.
@@ -87,8 +90,9 @@ type Identity struct {
 	Display string
 	Role    Role
 	Owners  []string
-	// Via is "session" (signed in with a password) or "header" (the
-	// trusted header of a single-sign-on proxy).
+	// Via is "session" (signed in with a password), "header" (the
+	// trusted header of a single-sign-on proxy) or "oidc" (signed in
+	// through the OpenID Connect provider).
 	Via string
 
 	allEditors bool
@@ -136,6 +140,8 @@ type Authenticator struct {
 	users map[string]User
 
 	fileMu sync.Mutex // serialises changes to the users file and to the settings
+
+	oidc *oidcClient // nil: no OpenID Connect provider
 }
 
 // settings are the part of Options that ApplyConfig may change, checked
@@ -219,6 +225,13 @@ func New(o Options) (*Authenticator, error) {
 		users:    map[string]User{},
 	}
 	a.set.Store(set)
+	if o.OIDC != nil {
+		c, err := newOIDCClient(*o.OIDC, o.SessionTTL, o.Now)
+		if err != nil {
+			return nil, err
+		}
+		a.oidc = c
+	}
 	if o.UsersFile != "" {
 		uf, err := LoadUsers(o.UsersFile)
 		if err != nil {

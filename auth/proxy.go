@@ -105,6 +105,9 @@ func (a *Authenticator) Identify(r *http.Request) *Identity {
 	if ss == nil {
 		return nil
 	}
+	if ss.ext != nil {
+		return a.extIdentity(ss)
+	}
 	u, ok := a.user(ss.user)
 	if !ok || u.PasswordHash != ss.hash {
 		a.sessions.delete(ss.id)

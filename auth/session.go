@@ -11,7 +11,8 @@ import (
 type session struct {
 	id      string
 	user    string
-	hash    string // the password hash at sign-in: a new password ends the session
+	hash    string   // the password hash at sign-in: a new password ends the session
+	ext     *extUser // a user of the OpenID Connect provider (oidc.go); nil for users-file users
 	csrf    string
 	created time.Time
 	expires time.Time

@@ -70,6 +70,8 @@ type Auth struct {
 	AllEditors   bool          `yaml:"all_editors"`
 	SessionTTL   time.Duration `yaml:"session_ttl"`
 	CookieSecure *bool         `yaml:"cookie_secure"`
+	// OIDC is sign-in with an OpenID Connect identity provider (oidc.go).
+	OIDC *OIDC `yaml:"oidc"`
 }
 
 // TrustedHeader is single sign-on through a reverse proxy: the user name
@@ -157,6 +159,10 @@ func Parse(file string, data []byte) (*Config, error) {
 	c.ClickHouse.DataDir = resolve(dir, c.ClickHouse.DataDir)
 	c.ClickHouse.PasswordFile = resolve(dir, c.ClickHouse.PasswordFile)
 	c.Auth.UsersFile = resolve(dir, c.Auth.UsersFile)
+	if c.Auth.OIDC != nil { // oidc.go
+		c.Auth.OIDC.ClientSecretFile = resolve(dir, c.Auth.OIDC.ClientSecretFile)
+		errs = append(errs, c.checkOIDC(file, root)...)
+	}
 	for i, s := range c.Strategies {
 		c.Strategies[i] = resolve(dir, s)
 	}

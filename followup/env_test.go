@@ -146,13 +146,21 @@ func newEnvWith(t *testing.T, wrap func(Store) Store) *env {
 	return newEnvCfg(t, envCfg{wrap: wrap})
 }
 
+// newEnvAuth is newEnvWith with the auth options changed by mod, which
+// also gets the server's URL (e.g. for an OpenID Connect redirect URL).
+func newEnvAuth(t *testing.T, wrap func(Store) Store, mod func(o *auth.Options, baseURL string)) *env {
+	return newEnvCfg(t, envCfg{wrap: wrap, auth: mod})
+}
+
 // envCfg changes what newEnvCfg builds: the database (default: a fresh
-// one on the shared server), a wrapper around the workflow's store, and
-// the audit journal's directory (default: a temporary one).
+// one on the shared server), a wrapper around the workflow's store, the
+// audit journal's directory (default: a temporary one) and the auth
+// options.
 type envCfg struct {
 	dsn     string
 	wrap    func(Store) Store
 	journal string
+	auth    func(o *auth.Options, baseURL string)
 }
 
 func newEnvCfg(t *testing.T, cfg envCfg) *env {
@@ -164,8 +172,9 @@ func newEnvCfg(t *testing.T, cfg envCfg) *env {
 	if cfg.journal == "" {
 		cfg.journal = t.TempDir()
 	}
-	wrap := cfg.wrap
+	wrap, mod := cfg.wrap, cfg.auth
 	e := &env{t: t, dsn: cfg.dsn, st: parseStrategy(t), journal: cfg.journal}
+	e.srv = httptest.NewUnstartedServer(nil) // its address is known before it starts
 	var err error
 	if e.store, err = clickhouse.Open(ctx, e.dsn); err != nil {
 		t.Fatal(err)
@@ -210,8 +219,12 @@ func newEnvCfg(t *testing.T, cfg envCfg) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.auth, err = auth.New(auth.Options{UsersFile: e.users, TrustedHeader: "X-Remote-User", Proxies: []string{"127.0.0.2"},
-		OnEvent: AuthEvents(e.store, log, func() time.Time { return testNow }), Now: func() time.Time { return testNow }})
+	ao := auth.Options{UsersFile: e.users, TrustedHeader: "X-Remote-User", Proxies: []string{"127.0.0.2"},
+		OnEvent: AuthEvents(e.store, log, func() time.Time { return testNow }), Now: func() time.Time { return testNow }}
+	if mod != nil {
+		mod(&ao, "http://"+e.srv.Listener.Addr().String())
+	}
+	e.auth, err = auth.New(ao)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +243,8 @@ func newEnvCfg(t *testing.T, cfg envCfg) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(e.auth.RedirectUnauthorized(e.dash.Handler(), "/logga-in"))
+	e.srv.Config.Handler = e.auth.RedirectUnauthorized(e.dash.Handler(), "/logga-in")
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e
 }

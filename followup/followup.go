@@ -104,7 +104,7 @@ var stylesheet []byte
 
 // pageNames are the page templates, each parsed into its own copy of the
 // site's layout.
-var pageNames = []string{"periods", "report", "assess", "print", "upload", "audit", "login", "message", "users"}
+var pageNames = []string{"periods", "report", "assess", "print", "upload", "audit", "login", "message", "users", "signedout"}
 
 // New checks o, parses the templates into the site's layout and mounts
 // the pages (see Routes in docs/followup.md).

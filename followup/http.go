@@ -38,6 +38,8 @@ func (s *Service) routes() {
 		mount("GET "+s.opts.LoginPath, "login", http.HandlerFunc(s.serveLogin))
 		mount("POST "+s.opts.LoginPath, "login_post", http.HandlerFunc(s.postLogin))
 		mount("POST /logga-ut", "logout", http.HandlerFunc(s.postLogout))
+		mount("GET "+OIDCPath, "login_oidc", http.HandlerFunc(s.serveOIDCStart))
+		mount("GET "+OIDCCallbackPath, "login_oidc_callback", http.HandlerFunc(s.serveOIDCCallback))
 	}
 }
 

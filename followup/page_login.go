@@ -13,6 +13,10 @@ type loginView struct {
 	Action, Token, Next, Name string
 	Problem                   string
 	Already                   string
+	// OIDC names the identity provider when sign-in through it is
+	// configured; Password shows the name-and-password form.
+	OIDC, OIDCURL string
+	Password      bool
 }
 
 func (s *Service) loginView(w http.ResponseWriter, r *http.Request, q *req, next string) *loginView {
@@ -20,6 +24,8 @@ func (s *Service) loginView(w http.ResponseWriter, r *http.Request, q *req, next
 	if q.who != nil {
 		v.Already = trf(q.lang, "already_in", q.who.Display)
 	}
+	v.OIDC, v.OIDCURL = s.auth.OIDCName(), q.url(OIDCPath, "next", v.Next)
+	v.Password = s.auth.UsersFile() != "" || !s.auth.OIDCEnabled()
 	return v
 }
 
@@ -97,6 +103,7 @@ func (s *Service) postLogout(w http.ResponseWriter, r *http.Request) {
 		s.failBody(w, r, q, err)
 		return
 	}
+	to, end := q.url("/"), ""
 	if q.who != nil {
 		if !auth.CheckCSRF(r, q.who) {
 			s.fail(w, r, q, refuse(http.StatusForbidden,
@@ -104,7 +111,12 @@ func (s *Service) postLogout(w http.ResponseWriter, r *http.Request) {
 				"The form lacks a valid security token (CSRF). Reload the page and try again."))
 			return
 		}
+		end = s.auth.SignOutURL(q.who)
 		s.auth.Logout(w, r, q.who)
 	}
-	redirect(w, r, q.url("/"))
+	if end != "" {
+		s.signedOut(w, r, q, end) // on to the provider's end-session endpoint
+		return
+	}
+	redirect(w, r, to)
 }

@@ -16,6 +16,10 @@ type usersView struct {
 	Roles    []option
 	Users    []userRow
 	Problems []string
+	// OIDC names the identity provider ("" : none); OIDCUsers signed in
+	// through it since the start (page_oidc.go).
+	OIDC      string
+	OIDCUsers []oidcUserRow
 }
 
 type userRow struct {
@@ -35,6 +39,7 @@ func (s *Service) usersView(q *req) *usersView {
 		return out
 	}
 	v.Roles = roles(auth.Viewer)
+	v.OIDC, v.OIDCUsers = s.auth.OIDCName(), oidcUserRows(q, s.auth.OIDCUsers())
 	for _, u := range s.auth.Users() {
 		v.Users = append(v.Users, userRow{Name: u.Name, DisplayName: u.DisplayName, Role: string(u.Role), RoleLabel: tr(q.lang, "role_"+string(u.Role)),
 			Owners: strings.Join(u.Owners, ", "), HasPassword: u.HasPassword, Self: u.Name == q.who.Name,

@@ -35,7 +35,9 @@ func cmdCheck(_ context.Context, args []string, _ io.Reader, stdout, stderr io.W
 			report(err)
 			return errSilent
 		}
-		if cfg.File != "" {
+		if err := checkOIDC(cfg); err != nil { // oidc.go
+			report(err)
+		} else if cfg.File != "" {
 			fmt.Fprintf(stdout, "%s: ok (%d collectors)\n", cfg.File, len(cfg.Collectors))
 		}
 		files = cfg.Strategies
@@ -73,6 +75,10 @@ func cmdCheck(_ context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		}
 		cfg, err := config.Parse(f, data)
 		if err != nil {
+			report(err)
+			continue
+		}
+		if err := checkOIDCFile(cfg); err != nil { // oidc.go
 			report(err)
 			continue
 		}

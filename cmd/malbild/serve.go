@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,7 +116,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	s.auth = a
-	if o.cfg.Auth.UsersFile == "" && o.cfg.Auth.TrustedHeader.Header == "" {
+	if o.cfg.Auth.UsersFile == "" && o.cfg.Auth.TrustedHeader.Header == "" && o.cfg.Auth.OIDC == nil {
 		o.log.Warn("no users file and no trusted header: nobody can sign in to the internal pages; add users with `malbild user add`")
 	}
 	authorize := a.Authorizer
@@ -330,6 +331,9 @@ func restartOnly(boot, cfg *config.Config) []string {
 		if c.was != c.isNow {
 			out = append(out, c.name)
 		}
+	}
+	if !reflect.DeepEqual(boot.Auth.OIDC, cfg.Auth.OIDC) {
+		out = append(out, "auth.oidc") // the provider's client is built at start
 	}
 	return out
 }

@@ -235,6 +235,11 @@ func isTerminalReader(r io.Reader) bool {
 func newAuthenticator(cfg *config.Config, store followup.AuditStore, log *slog.Logger) (*auth.Authenticator, error) {
 	o := authOptions(cfg)
 	o.Logger, o.OnEvent = log, followup.AuthEvents(store, log, nil)
+	oidc, err := oidcOptions(cfg, os.LookupEnv) // oidc.go; applied at start only
+	if err != nil {
+		return nil, err
+	}
+	o.OIDC = oidc
 	return auth.New(o)
 }
 
