@@ -226,7 +226,7 @@ func New(o Options) (*Authenticator, error) {
 	}
 	a.set.Store(set)
 	if o.OIDC != nil {
-		c, err := newOIDCClient(*o.OIDC, o.SessionTTL, o.Now)
+		c, err := newOIDCClient(*o.OIDC, set.sessionTTL, o.Now)
 		if err != nil {
 			return nil, err
 		}

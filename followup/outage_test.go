@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/malbild/malbild/chserver"
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/internal/chtest"
 	"github.com/malbild/malbild/strategy"
@@ -20,20 +21,21 @@ import (
 // after bytes towards the server since arming, before forwarding more:
 // the server is killed in the middle of whatever that connection sends.
 type cutProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	after  int64 // 0: not armed
-	cut    func()
-	wg     sync.WaitGroup
+	ln       net.Listener
+	target   string
+	password string // of the server behind, for dsn
+	mu       sync.Mutex
+	after    int64 // 0: not armed
+	cut      func()
+	wg       sync.WaitGroup
 }
 
-func newCutProxy(t *testing.T, target string) *cutProxy {
+func newCutProxy(t *testing.T, target, password string) *cutProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{ln: ln, target: target}
+	p := &cutProxy{ln: ln, target: target, password: password}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
@@ -100,7 +102,7 @@ func (p *cutProxy) arm(after int64, cut func()) {
 }
 
 func (p *cutProxy) dsn(db string) string {
-	return fmt.Sprintf("clickhouse://default@%s/%s", p.ln.Addr(), db)
+	return fmt.Sprintf("clickhouse://%s:%s@%s/%s", chserver.User, p.password, p.ln.Addr(), db)
 }
 
 // killAfterWrite is a store that kills the server right after a
@@ -128,7 +130,7 @@ func (k *killAfterWrite) WriteObservations(ctx context.Context, obs []strategy.O
 // write leaves an entry without outcome, settled by looking the data up.
 func TestAuditWhenClickHouseDies(t *testing.T) {
 	srv := chtest.Server(t)
-	proxy := newCutProxy(t, srv.Addr())
+	proxy := newCutProxy(t, srv.Addr(), srv.Password())
 	ctx := context.Background()
 	direct := srv.DSN("followup")
 	// The workflow talks to ClickHouse through the proxy; the dashboards
