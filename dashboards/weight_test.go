@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +102,47 @@ func TestPublicPageElements(t *testing.T) {
 		t.Errorf("/ has %d elements with every chart drawn, want fewer than %d", n, limit)
 	}
 	browsertest.CheckPage(t, ctx, "/")
+}
+
+// TestChartOptionsCompact checks that chart data leaves the server
+// without padding: plain values instead of {"value": v} items, no nulls,
+// no switched-off components, no per-series animation flags, no default
+// palette, and no indentation.
+func TestChartOptionsCompact(t *testing.T) {
+	n := 120
+	d := progressSeries{}
+	for i := range n {
+		d.Periods = append(d.Periods, fmt.Sprint("P", i))
+		d.Actual = append(d.Actual, some(float64(i)+0.5))
+		d.TargetPath = append(d.TargetPath, some(float64(i)))
+		var tp point
+		if i == n-1 {
+			tp = some(100)
+		}
+		d.Targets = append(d.Targets, tp)
+		d.Baseline = append(d.Baseline, point{})
+	}
+	c, err := progressChart("c", "small", "Diagram", d, strategy.UnitPercent, "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(c.Options)
+	for _, pad := range []string{`{"value":`, `null`, `"title"`, `"toolbox"`, `"#5470c6"`, "\n", ": "} {
+		if strings.Contains(js, pad) {
+			t.Errorf("chart options contain %q: %.300s", pad, js)
+		}
+	}
+	if got := strings.Count(js, `"animation":false`); got != 1 {
+		t.Errorf("chart options say animation false %d times, want once (for the whole chart)", got)
+	}
+	// The values are all there, as plain numbers and "-" for gaps.
+	for _, want := range []string{`[0.5,1.5,2.5,`, `"-","-"`, `,100]`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("chart options lack %s: %.300s", want, js)
+		}
+	}
+	// 120 periods of five series: about 6 kB; with padding it was 18 kB.
+	if len(js) > 8000 {
+		t.Errorf("chart options are %d bytes, want at most 8 000", len(js))
+	}
 }
