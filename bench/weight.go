@@ -105,6 +105,7 @@ func (b *bench) weight(ctx context.Context) error {
 		for _, ff := range formFactors {
 			rw := b.weightRows.lighthouse[i]
 			i++
+			rw.what = strings.Replace(rw.what, p, path, 1)
 			scores, runs, err := b.lighthouse(ctx, lh, ts.URL+path, ff)
 			if err != nil {
 				b.report.skip(rw, err.Error())
