@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/malbild/malbild/examples"
 	"github.com/malbild/malbild/internal/browsertest"
 	"github.com/malbild/malbild/internal/chtest"
@@ -66,6 +68,28 @@ func seedDemoSized(t testing.TB, e *env, st *strategy.Strategy) {
 	}
 }
 
+// perTaskProbe wraps echarts.init (now, or when the bundle arrives) to
+// count the charts made in one task: a counter that a microtask resets,
+// and microtasks run when the task's code has returned.
+const perTaskProbe = `(() => {
+  window.__inits = 0; window.__maxPerTask = 0;
+  let inTask = 0;
+  const wrap = ec => {
+    const init = ec.init;
+    ec.init = function () {
+      window.__inits++;
+      inTask++;
+      window.__maxPerTask = Math.max(window.__maxPerTask, inTask);
+      if (inTask === 1) queueMicrotask(() => { inTask = 0; });
+      return init.apply(this, arguments);
+    };
+    return ec;
+  };
+  if (window.echarts) { wrap(window.echarts); return; }
+  let ec;
+  Object.defineProperty(window, "echarts", {configurable: true, get: () => ec, set: v => { ec = wrap(v); }});
+})()`
+
 // countElements is the number of elements of the loaded page.
 const countElements = `document.querySelectorAll("*").length`
 
@@ -93,9 +117,24 @@ func TestPublicPageElements(t *testing.T) {
 	if drawn := browsertest.Eval[bool](t, ctx, `(() => { const all = document.querySelectorAll("[data-chart]"); return all.length > 0 && all[all.length-1].querySelector("svg, canvas") !== null; })()`); drawn {
 		t.Error("the last chart of / was drawn before it came into view")
 	}
+	// One chart per task: count the charts echarts.init makes before the
+	// task's microtasks run. A screen tall enough to show every chart at
+	// once puts them all in the queue together.
+	browsertest.Eval[chromedp.Void](t, ctx, perTaskProbe)
+	browsertest.Do(t, ctx, "showing every chart at once", chromedp.EmulateViewport(1280, 40000))
 	if left := browsertest.Eval[[]string](t, ctx, drawAllCharts); len(left) > 0 {
 		t.Fatalf("charts not drawn: %v", left)
 	}
+	type perTask struct {
+		Inits int `json:"inits"`
+		Max   int `json:"max"`
+	}
+	pt := browsertest.Eval[perTask](t, ctx, `({inits: window.__inits, max: window.__maxPerTask})`)
+	charts := browsertest.Eval[int](t, ctx, `document.querySelectorAll("[data-chart]").length`)
+	if pt.Inits != charts || pt.Max != 1 {
+		t.Errorf("echarts.init ran %d times for %d charts, at most %d in one task; want each chart in a task of its own", pt.Inits, charts, pt.Max)
+	}
+	browsertest.Do(t, ctx, "resizing to 1280 px", chromedp.EmulateViewport(1280, 900))
 	n := browsertest.Eval[int](t, ctx, countElements)
 	t.Logf("/ of the Värmdö strategy with demo-sized data: %d elements with every chart drawn", n)
 	if n >= limit {
