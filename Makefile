@@ -27,8 +27,10 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(VENDOR): $(WEB)/node_modules/.package-lock.json $(WEB)/copy-assets.js
-	cd $(WEB) && node copy-assets.js
+# The ECharts bundle: esbuild builds it from echarts-entry.js with only the
+# charts and components the pages use (and writes its .br and .gz forms).
+$(VENDOR): $(WEB)/node_modules/.package-lock.json $(WEB)/build-assets.js $(WEB)/echarts-entry.js
+	cd $(WEB) && node build-assets.js
 
 assets: $(VENDOR)
 
@@ -72,4 +74,4 @@ bench: build
 	$(GO) run ./bench
 
 clean:
-	rm -rf bin $(WEB)/node_modules dashboards/assets/vendor $(CHDB)/node_modules
+	rm -rf bin $(WEB)/node_modules dashboards/assets/vendor $(CHDB)/node_modules bench/lighthouse/node_modules

@@ -58,9 +58,13 @@ type config struct {
 	cpuProfile string // write a CPU profile of the bench process here
 	profileDir string // write CPU profiles of the server under load here
 	verbose    bool
+
+	weightCases    int // case records of the weight section's data set
+	weightProbes   int // probe results of the same
+	lighthouseRuns int // Lighthouse runs per page and form factor
 }
 
-var allSections = []string{"ingest", "pages", "load", "growth"}
+var allSections = []string{"ingest", "pages", "load", "growth", "weight"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == childCommand {
@@ -111,6 +115,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (collector, loader, in-process pages) to the file")
 	fs.StringVar(&cfg.profileDir, "profile-dir", "", "write CPU profiles of the dashboards server under wrk to this directory")
 	fs.BoolVar(&cfg.verbose, "v", false, "log more")
+	fs.IntVar(&cfg.weightCases, "weight-cases", 300_000, "case records of the weight section's data set (the demo's size)")
+	fs.IntVar(&cfg.weightProbes, "weight-probes", 1_000_000, "probe results of the weight section's data set")
+	fs.IntVar(&cfg.lighthouseRuns, "lighthouse-runs", 3, "Lighthouse runs per page and form factor (the median counts)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -136,8 +143,10 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-ingest-rows and -cases must be positive, -probes not negative")
 	case cfg.growth < 1:
 		return cfg, errors.New("-growth must be at least 1")
-	case cfg.reps < 1, cfg.warm < 1, cfg.cold < 1:
-		return cfg, errors.New("-reps, -warm and -cold must be at least 1")
+	case cfg.reps < 1, cfg.warm < 1, cfg.cold < 1, cfg.lighthouseRuns < 1:
+		return cfg, errors.New("-reps, -warm, -cold and -lighthouse-runs must be at least 1")
+	case cfg.weightCases < 1, cfg.weightProbes < 0:
+		return cfg, errors.New("-weight-cases must be positive, -weight-probes not negative")
 	case cfg.wrkDur < time.Second:
 		return cfg, errors.New("-wrk-duration must be at least 1s")
 	}
@@ -160,6 +169,7 @@ type bench struct {
 	pageRows   pageRows
 	loadRows   loadRows
 	growthRow  *row
+	weightRows weightRows
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -212,6 +222,9 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.wants("growth") {
 		b.growthRow = b.declareGrowth()
 	}
+	if cfg.wants("weight") {
+		b.weightRows = b.declareWeight()
+	}
 
 	if cfg.wants("ingest") {
 		b.section(ctx, "ingest", b.ingest)
@@ -229,6 +242,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.wants("growth") {
 		b.section(ctx, "growth", func(ctx context.Context) error { return b.growthSection(ctx, data) })
+	}
+	if cfg.wants("weight") {
+		b.section(ctx, "weight", b.weight)
 	}
 	b.report.elapsed = time.Since(b.started)
 	b.report.machine.loadEnd = loadAverage()

@@ -93,6 +93,7 @@ var sectionTitles = map[string]string{
 	"pages":  "2 Pages",
 	"load":   "3 Load",
 	"growth": "4 Growth",
+	"weight": "5 Weight",
 }
 
 // table writes the results table in Markdown.
@@ -189,6 +190,9 @@ func (c config) args() string {
 		fmt.Sprintf("-warm %d", c.warm),
 		fmt.Sprintf("-cold %d", c.cold),
 		fmt.Sprintf("-wrk-duration %s", c.wrkDur),
+	}
+	if c.wants("weight") {
+		parts = append(parts, fmt.Sprintf("-weight-cases %d -weight-probes %d -lighthouse-runs %d", c.weightCases, c.weightProbes, c.lighthouseRuns))
 	}
 	if len(c.sections) != len(allSections) {
 		parts = append(parts, "-sections "+strings.Join(c.sections, ","))

@@ -15,7 +15,10 @@ import (
 )
 
 // assetFS holds the stylesheet, the chart script and, when `make assets`
-// has run, assets/vendor/echarts.min.js copied from the npm package.
+// has run, assets/vendor/echarts.min.js: the tree-shaken echarts bundle
+// that esbuild builds from dashboards/web/echarts-entry.js (only the
+// charts and components the pages use). assets/charts.js fetches it when
+// the first chart comes near the screen.
 //
 //go:embed assets
 var assetFS embed.FS

@@ -32,6 +32,25 @@ func needECharts(t testing.TB) {
 	}
 }
 
+// drawAllCharts scrolls each chart container into view in turn, waits
+// until its chart is drawn, scrolls back to the top and returns the ids
+// of the containers without a chart (none when all went well).
+const drawAllCharts = `(async () => {
+  const drawn = el => el.querySelector("svg, canvas") !== null;
+  const els = Array.from(document.querySelectorAll("[data-chart]"));
+  for (const el of els) {
+    if (drawn(el)) continue;
+    el.scrollIntoView({block: "center"});
+    await new Promise(resolve => {
+      if (drawn(el)) { resolve(); return; }
+      new MutationObserver((_, obs) => { if (drawn(el)) { obs.disconnect(); resolve(); } })
+        .observe(el, {childList: true, subtree: true});
+    });
+  }
+  window.scrollTo(0, 0);
+  return els.filter(el => !drawn(el)).map(el => el.id);
+})()`
+
 func TestBrowser(t *testing.T) {
 	needECharts(t)
 	st := parseTestStrategy(t, "0999", "Exempelstads kommun", "exempelstad")
@@ -57,18 +76,11 @@ func TestBrowser(t *testing.T) {
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			browsertest.Navigate(t, ctx, e.http.URL+p.path)
-			// Every chart container must hold a drawn chart.
-			charts := browsertest.Eval[[]string](t, ctx, `new Promise(resolve => {
-  const check = () => Array.from(document.querySelectorAll("[data-chart]"))
-    .filter(el => !el.querySelector("svg, canvas")).map(el => el.id);
-  const done = () => { const left = check(); if (left.length === 0) { resolve(left); return true; } return false; };
-  if (done()) return;
-  // Charts are drawn as the page's script gets to them: wait for the
-  // drawing itself, not for a time. The test's deadline bounds a chart
-  // that never comes.
-  new MutationObserver((_, obs) => { if (done()) obs.disconnect(); })
-    .observe(document.body, {childList: true, subtree: true});
-})`)
+			// Every chart container must hold a drawn chart. Charts are
+			// drawn as they scroll into view: bring each into view and
+			// wait for its drawing itself, not for a time. The test's
+			// deadline bounds a chart that never comes.
+			charts := browsertest.Eval[[]string](t, ctx, drawAllCharts)
 			if len(charts) > 0 {
 				t.Errorf("%s: charts not drawn: %v", p.path, charts)
 			}

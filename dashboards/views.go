@@ -330,7 +330,6 @@ type indicatorView struct {
 	Targets      []targetView
 	Forecast     string
 	Chart        *chart
-	Table        table
 	Source       string
 	Updated      string
 }
@@ -363,7 +362,9 @@ func (s *Server) indicatorView(base string, ir *progress.IndicatorResult, now ti
 		}
 		v.Chart = c
 	}
-	v.Table = progressTable(ir, d, lang)
+	// The table behind the chart, every period, is on the indicator
+	// page (the link beside the chart): in every summary it made most of
+	// the public page's elements (issue 13).
 	return v, nil
 }
 

@@ -1,8 +1,13 @@
-// Målbild: draws every chart on the page. The chart options are JSON data
+// Målbild: draws the charts of the page. The chart options are JSON data
 // in <script type="application/json"> elements written by the server; this
 // file only reads them and hands them to echarts (served by Målbild
 // itself). Without JavaScript the data tables next to each chart carry the
 // same information.
+//
+// Weight and speed: the echarts bundle (named by this script's
+// data-echarts attribute) is only fetched when the first chart comes near
+// the screen, each chart is drawn when it scrolls into view, and each in a
+// task of its own, so no long task draws them all.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -14,34 +19,114 @@
     printers[p].hidden = false;
     printers[p].addEventListener("click", function () { window.print(); });
   }
-  if (typeof window.echarts === "undefined") {
+  var me = document.currentScript;
+  var bundle = me ? me.getAttribute("data-echarts") : null;
+  var nodes = document.querySelectorAll("[data-chart]");
+  if (!bundle || nodes.length === 0) {
     return;
   }
+
   var charts = [];
-  var nodes = document.querySelectorAll("[data-chart]");
-  for (var i = 0; i < nodes.length; i++) {
-    var el = nodes[i];
+  var queue = [];
+  var busy = false;
+  var loading = null; // the <script> fetching echarts, once started
+
+  // draw makes the chart of one container.
+  var draw = function (el) {
+    if (el.getAttribute("data-drawn")) {
+      return;
+    }
     var src = document.getElementById(el.getAttribute("data-chart"));
     if (!src) {
-      continue;
+      return;
     }
     var option;
     try {
       option = JSON.parse(src.textContent);
     } catch (e) {
-      continue;
+      return;
     }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption(option);
     el.setAttribute("data-drawn", "true");
     charts.push(chart);
+  };
+
+  // later runs fn in a task of its own.
+  var later = function (fn) {
+    if (window.scheduler && typeof window.scheduler.postTask === "function") {
+      window.scheduler.postTask(fn, { priority: "user-visible" });
+    } else {
+      setTimeout(fn, 0);
+    }
+  };
+
+  // pump draws the queued charts, one per task, once echarts is there.
+  var pump = function () {
+    if (busy || queue.length === 0) {
+      return;
+    }
+    if (typeof window.echarts === "undefined") {
+      if (!loading) {
+        loading = document.createElement("script");
+        loading.src = bundle;
+        loading.addEventListener("load", pump);
+        document.head.appendChild(loading);
+      }
+      return;
+    }
+    busy = true;
+    later(function () {
+      busy = false;
+      var el = queue.shift();
+      if (el) {
+        draw(el);
+      }
+      pump();
+    });
+  };
+
+  var want = function (el) {
+    if (!el.getAttribute("data-drawn") && queue.indexOf(el) < 0) {
+      queue.push(el);
+    }
+  };
+
+  if ("IntersectionObserver" in window) {
+    var seen = new IntersectionObserver(function (entries) {
+      for (var k = 0; k < entries.length; k++) {
+        if (entries[k].isIntersecting) {
+          seen.unobserve(entries[k].target);
+          want(entries[k].target);
+        }
+      }
+      pump();
+    }, { rootMargin: "200px 0px" });
+    for (var i = 0; i < nodes.length; i++) {
+      seen.observe(nodes[i]);
+    }
+  } else {
+    for (var n = 0; n < nodes.length; n++) {
+      want(nodes[n]);
+    }
+    pump();
   }
+
   var resize = function () {
     for (var j = 0; j < charts.length; j++) {
       charts[j].resize();
     }
   };
   window.addEventListener("resize", resize);
-  window.addEventListener("beforeprint", resize);
+  // A printout shows every chart: those not yet drawn are drawn now, if
+  // echarts has come (otherwise the tables beside them carry the data).
+  window.addEventListener("beforeprint", function () {
+    if (typeof window.echarts !== "undefined") {
+      for (var m = 0; m < nodes.length; m++) {
+        draw(nodes[m]);
+      }
+    }
+    resize();
+  });
   window.addEventListener("afterprint", resize);
 })();
