@@ -29,6 +29,15 @@ type Measure struct {
 	// Dimensions are the dimension kinds the measure is also broken down
 	// by, besides the total.
 	Dimensions []string
+	// Onward marks a measure whose value in a period also depends on
+	// facts of earlier periods: facts on a day can change it in every
+	// later period, so an incremental recompute runs from that day on.
+	Onward bool
+	// WholeHistory are the parameters that, when set, make every period
+	// depend on all of the tenant's facts (top: the most common case
+	// types); such a measure is recomputed in full whenever its facts
+	// change.
+	WholeHistory []string
 	// Doc defines the measure, for docs/strategy-format.md (generated from
 	// it, see TestMeasureDocs).
 	Doc string
@@ -69,14 +78,14 @@ var Measures = []Measure{
 		compute: eservicesSnapshot("100 * countIf(act = 1 AND e_id = 1) / countIf(act = 1)", "countIf(act = 1) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_added", Unit: strategy.UnitCount, Params: eserviceParams,
 		Title: strategy.Text{SV: "Nya e-tjänster sedan förra ögonblicksbilden", EN: "E-services added since the previous snapshot"}},
-		Facts: facts.KindEServices,
+		Facts: facts.KindEServices, Onward: true,
 		Doc: "Services active in the period's last snapshot and not active (absent or retired) in the last snapshot taken " +
 			"before the period began. With one snapshot per period that is \"since the previous snapshot\"; the first period " +
 			"with a snapshot has no value.",
 		compute: eservicesChanges("cur = 1 AND prv = 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_retired", Unit: strategy.UnitCount, Params: eserviceParams,
 		Title: strategy.Text{SV: "Avvecklade e-tjänster sedan förra ögonblicksbilden", EN: "E-services retired since the previous snapshot"}},
-		Facts: facts.KindEServices,
+		Facts: facts.KindEServices, Onward: true,
 		Doc: "Services active in the last snapshot taken before the period began and not active (absent or retired) in the " +
 			"period's last snapshot; the first period with a snapshot has no value.",
 		compute: eservicesChanges("cur = 0 AND prv = 1")},
@@ -88,14 +97,14 @@ var Measures = []Measure{
 		compute: single((*measureQuery).digitalShare)},
 	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_median", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
 		Title: strategy.Text{SV: "Handläggningstid, median", EN: "Handling time, median"}},
-		Facts: facts.KindCases, Dimensions: caseDims,
+		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"},
 		Doc: "Calendar days from received to decided of the cases decided in the period, median (`quantileExact`: the " +
 			"value at position ⌊q·n⌋ of the sorted days, so the median of an even count is the upper middle value). " +
 			"`top=N` keeps the N most common case types of the tenant's cases; `case_types` and `department` filter.",
 		compute: handlingTime("0.5")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_p90", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
 		Title: strategy.Text{SV: "Handläggningstid, 90:e percentil", EN: "Handling time, 90th percentile"}},
-		Facts: facts.KindCases, Dimensions: caseDims,
+		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"},
 		Doc:     "As `handling_time_median`, the 90th percentile.",
 		compute: handlingTime("0.9")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_mean", Unit: strategy.UnitIndex, Params: surveyParams,
@@ -333,12 +342,39 @@ func (q *measureQuery) eservicesDedup() {
 
 var eserviceCols = map[string]string{"category": "cat", "department": "dep"}
 
-func (q *measureQuery) casesDedup() {
+// casesDedup reads the latest version of each case. With a column
+// (received or decided) and a From/To limit, it reads only the cases with
+// some version whose column falls in the limited periods (the latest
+// version is then filtered again by the caller), so a recompute of recent
+// periods reads recent cases, not the whole history.
+func (q *measureQuery) casesDedup(col string) {
 	q.add(`(SELECT case_id AS cid,
   argMax(case_type, version) AS ctype, argMax(department, version) AS dep,
   argMax(digital, version) AS dig, argMax(application, version) AS app,
   argMax(received, version) AS recv, argMax(ifNull(decided, toDateTime(0)), version) AS decd
- FROM cases WHERE tenant = ? GROUP BY case_id)`, q.tenant)
+ FROM cases WHERE tenant = ?`, q.tenant)
+	if from, to, ok := q.rawRange(); ok && col != "" {
+		q.add(" AND case_id IN (SELECT case_id FROM cases WHERE tenant = ? AND "+col+" >= toDateTime(?) AND "+col+" < toDateTime(?))", q.tenant, from, to)
+	}
+	q.add(" GROUP BY case_id)")
+}
+
+// rawRange is the From/To limit as Unix seconds [from, to) of the raw
+// facts' instants, padded by a day on each side (a filter on raw rows
+// only narrows what the period filter then decides exactly); ok is false
+// without a limit.
+func (q *measureQuery) rawRange() (from, to int64, ok bool) {
+	if q.req.From.IsZero() && q.req.To.IsZero() {
+		return 0, 0, false
+	}
+	from, to = 0, math.MaxUint32
+	if !q.req.From.IsZero() {
+		from = max(0, strategy.PeriodOf(q.req.Kind, q.req.From).Start().AddDate(0, 0, -1).Unix())
+	}
+	if !q.req.To.IsZero() {
+		to = min(math.MaxUint32, strategy.PeriodOf(q.req.Kind, q.req.To).End().AddDate(0, 0, 1).Unix())
+	}
+	return from, to, true
 }
 
 var caseCols = map[string]string{"case_type": "ctype", "department": "dep"}
@@ -358,7 +394,12 @@ var surveyCols = map[string]string{"system": "sys", "group": "grp"}
 // of rows where a GROUP BY would hold every key in a hash table.
 func (q *measureQuery) probesDedup() {
 	q.add(`(SELECT service AS svc, ts AS t, ok AS okv, duration_ms AS dur
- FROM probe_results FINAL WHERE tenant = ?)`, q.tenant)
+ FROM probe_results FINAL WHERE tenant = ?`, q.tenant)
+	if from, to, ok := q.rawRange(); ok {
+		// The probe's key includes ts: its versions share the instant.
+		q.add(" AND ts >= toDateTime(?) AND ts < toDateTime(?)", from, to)
+	}
+	q.add(")")
 }
 
 var probeCols = map[string]string{"service": "svc"}
@@ -383,7 +424,7 @@ func (q *measureQuery) digitalShare() error {
 	ps := periodExpr(q.req.Kind, stockholmDate("recv"))
 	q.selectHead(ps, caseCols, "100 * countIf(dig = 1) / count()")
 	q.add(" FROM ")
-	q.casesDedup()
+	q.casesDedup("received")
 	q.add(" WHERE app = 1")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
@@ -410,13 +451,13 @@ func (q *measureQuery) handlingTime(level string) error {
 	ps := periodExpr(q.req.Kind, stockholmDate("decd"))
 	q.selectHead(ps, caseCols, "quantileExact("+level+")("+days+")")
 	q.add(" FROM ")
-	q.casesDedup()
+	q.casesDedup("decided")
 	q.add(" WHERE decd > toDateTime(0) AND " + days + " >= 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
 	if top > 0 {
 		q.add(" AND ctype IN (SELECT ctype FROM ")
-		q.casesDedup()
+		q.casesDedup("")
 		q.add(" WHERE 1")
 		q.listFilter("case_types", "ctype")
 		q.filter("department", "dep")
