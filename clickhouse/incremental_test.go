@@ -141,7 +141,9 @@ func TestMeasureFromToEqualsFull(t *testing.T) {
 		}
 	}
 	mWrite(t, s, 2, facts.Batch{Cases: cases[:60]})
-	key := func(o strategy.Observation) string { return fmt.Sprintf("%s %s=%s", o.Period, o.Dimension.Kind, o.Dimension.Value) }
+	key := func(o strategy.Observation) string {
+		return fmt.Sprintf("%s %s=%s", o.Period, o.Dimension.Kind, o.Dimension.Value)
+	}
 	for _, name := range []string{"digital_share", "handling_time_median", "handling_time_p90", "availability_uptime"} {
 		for _, k := range []strategy.PeriodKind{strategy.Month, strategy.Tertial, strategy.Year} {
 			full, err := s.ComputeMeasure(ctx, measureTenant, MeasureRequest{Name: name, Kind: k})
