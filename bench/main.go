@@ -60,7 +60,7 @@ type config struct {
 	verbose    bool
 }
 
-var allSections = []string{"ingest", "pages", "load", "growth"}
+var allSections = []string{"ingest", "pages", "load", "growth", "measures"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == childCommand {
@@ -160,6 +160,8 @@ type bench struct {
 	pageRows   pageRows
 	loadRows   loadRows
 	growthRow  *row
+
+	measureRows measureRows
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -212,13 +214,16 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.wants("growth") {
 		b.growthRow = b.declareGrowth()
 	}
+	if cfg.wants("measures") {
+		b.measureRows = b.declareMeasures()
+	}
 
 	if cfg.wants("ingest") {
 		b.section(ctx, "ingest", b.ingest)
 	}
 	// The page, load and growth sections share the loaded data sets.
 	var data *datasets
-	if cfg.wants("pages") || cfg.wants("load") || cfg.wants("growth") {
+	if cfg.wants("pages") || cfg.wants("load") || cfg.wants("growth") || cfg.wants("measures") {
 		data = b.prepare(ctx)
 	}
 	if cfg.wants("pages") {
@@ -229,6 +234,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.wants("growth") {
 		b.section(ctx, "growth", func(ctx context.Context) error { return b.growthSection(ctx, data) })
+	}
+	if cfg.wants("measures") {
+		b.section(ctx, "measures", func(ctx context.Context) error { return b.measuresSection(ctx, data) })
 	}
 	b.report.elapsed = time.Since(b.started)
 	b.report.machine.loadEnd = loadAverage()
