@@ -134,17 +134,7 @@ func BatchDays(b *facts.Batch) Touched {
 // move when re-imported; probe results and e-service snapshots cannot
 // (their day is part of their key).
 func (s *Store) WriteBatchTouched(ctx context.Context, b *facts.Batch) (Touched, error) {
-	if err := checkBatch(b); err != nil {
-		return nil, err
-	}
-	t := BatchDays(b)
-	if err := s.priorDays(ctx, b, t); err != nil {
-		return nil, err
-	}
-	if err := s.WriteBatch(ctx, b); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return s.writeBatch(ctx, b, true)
 }
 
 // priorKeys is how many keys one look-up of earlier versions sends.
@@ -153,9 +143,11 @@ const priorKeys = 2000
 // priorSettings let a look-up carry priorKeys keys in its text.
 var priorSettings = ch.Settings{"max_query_size": 16 << 20}
 
-// priorDays adds the days of the stored versions of b's facts to t.
-func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched) error {
-	if len(b.Cases) > 0 {
+// priorDays adds the days of the stored versions of b's facts to t: of
+// maintenance windows always (probe_daily needs them), of cases and
+// survey responses with all.
+func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool) error {
+	if all && len(b.Cases) > 0 {
 		ids := make([]string, len(b.Cases))
 		for i := range b.Cases {
 			ids[i] = b.Cases[i].ID
@@ -172,7 +164,7 @@ func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched) error 
 			return fmt.Errorf("reading the stored versions of %d cases: %w", len(b.Cases), err)
 		}
 	}
-	if len(b.Responses) > 0 {
+	if all && len(b.Responses) > 0 {
 		bySurvey := map[string][]string{}
 		for i := range b.Responses {
 			r := &b.Responses[i]
@@ -292,4 +284,63 @@ func (s *Store) WriteMeasureFingerprints(ctx context.Context, tenant string, fps
 		return fmt.Errorf("writing %d measure fingerprints: %w", len(fps), err)
 	}
 	return nil
+}
+
+// refreshProbeDaily recomputes probe_daily's rows for the services of b's
+// probe results and maintenance windows (every service for a window of
+// service "*") on the given days, from probe_results FINAL and the
+// maintenance windows as the availability measures define them. Each run
+// of consecutive days is one INSERT … SELECT reading only those days' raw
+// rows; the new rows carry a newer version than any earlier refresh.
+func (s *Store) refreshProbeDaily(ctx context.Context, b *facts.Batch, days *Days) error {
+	var services []string
+	seen := map[string]bool{}
+	for _, svc := range probeServices(b) {
+		if svc == "*" {
+			services = nil
+			break
+		}
+		if !seen[svc] {
+			seen[svc] = true
+			services = append(services, svc)
+		}
+	}
+	list := days.List()
+	version := uint64(time.Now().UnixNano())
+	for lo := 0; lo < len(list); {
+		hi := lo
+		for hi+1 < len(list) && list[hi+1].Equal(list[hi].AddDate(0, 0, 1)) {
+			hi++
+		}
+		first, last := list[lo], list[hi]
+		q := &measureQuery{tenant: b.Tenant}
+		q.add("INSERT INTO probe_daily (tenant, service, day, n, inm, okn, dur_sum, version)"+
+			" SELECT ?, svc, toDate(t, 'Europe/Stockholm') AS d, count(), countIf(inm = 1), countIf(okv = 1 AND inm = 0), sumIf(dur, inm = 0), ?"+
+			" FROM (SELECT svc, t, okv, dur, ", b.Tenant, version)
+		q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+")) AS inm", b.Tenant, b.Tenant)
+		q.add(" FROM (SELECT service AS svc, ts AS t, ok AS okv, duration_ms AS dur FROM probe_results FINAL WHERE tenant = ?"+
+			" AND ts >= toDateTime(?) AND ts < toDateTime(?)", b.Tenant, first.Unix(), last.AddDate(0, 0, 1).Unix())
+		if services != nil {
+			q.add(" AND has(?, service)", services)
+		}
+		q.add(")) WHERE d >= toDate(?) AND d <= toDate(?) GROUP BY svc, d", dateArg(first), dateArg(last))
+		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(measureSettings)), q.sql.String(), q.args...); err != nil {
+			return fmt.Errorf("refreshing the daily probe figures of %s–%s: %w", dateArg(first), dateArg(last), err)
+		}
+		lo = hi + 1
+	}
+	return nil
+}
+
+// probeServices are the services of b's probe results and maintenance
+// windows.
+func probeServices(b *facts.Batch) []string {
+	var out []string
+	for i := range b.Probes {
+		out = append(out, b.Probes[i].Service)
+	}
+	for i := range b.Maintenance {
+		out = append(out, b.Maintenance[i].Service)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/schema"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -169,5 +171,48 @@ func TestMeasureFromToEqualsFull(t *testing.T) {
 				t.Fatalf("%s %s limited:\n got %v\nwant %v", name, k, got, want)
 			}
 		}
+	}
+}
+
+// probe_daily is filled from probe results stored before it existed by
+// its backfill migration, giving the same figures as the store's refresh.
+func TestProbeDailyBackfill(t *testing.T) {
+	ctx := context.Background()
+	s := mStore(t)
+	r := rand.New(rand.NewPCG(3, 15))
+	var probes []facts.ProbeResult
+	for i := range 500 {
+		probes = append(probes, facts.ProbeResult{Service: []string{"A", "B"}[i%2], Time: mUTC(t, "2024-01-30 00:00").Add(time.Duration(i*7) * time.Minute),
+			OK: r.IntN(5) > 0, Status: 200, Duration: time.Duration(r.IntN(500)) * time.Millisecond})
+	}
+	mWrite(t, s, 1, facts.Batch{Probes: probes, Maintenance: []facts.MaintenanceWindow{
+		{Service: "A", Start: mUTC(t, "2024-01-30 10:00"), End: mUTC(t, "2024-01-31 02:00")},
+		{Service: "*", Start: mUTC(t, "2024-02-01 00:00"), End: mUTC(t, "2024-02-01 03:00")},
+	}})
+	figures := func() string {
+		var out []string
+		for _, name := range []string{"availability_uptime", "availability_maintenance_share", "response_time_mean"} {
+			for _, o := range mCompute(t, s, name, strategy.Month, nil) {
+				out = append(out, fmt.Sprintf("%s %s %s=%s %.9g", name, o.Period, o.Dimension.Kind, o.Dimension.Value, o.Value))
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	want := figures()
+	if err := s.Exec(ctx, "TRUNCATE TABLE probe_daily"); err != nil {
+		t.Fatal(err)
+	}
+	if got := figures(); got != "" {
+		t.Fatalf("figures without probe_daily: %s", got)
+	}
+	sql, err := fs.ReadFile(schema.Files, "0032_probe_daily_backfill.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Exec(ctx, string(sql)); err != nil {
+		t.Fatal(err)
+	}
+	if got := figures(); got != want || !strings.Contains(want, "availability_maintenance_share 2024-01") {
+		t.Fatalf("after the backfill:\n%s\nwant\n%s", got, want)
 	}
 }

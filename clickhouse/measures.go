@@ -131,17 +131,17 @@ var Measures = []Measure{
 		Title: strategy.Text{SV: "Tillgänglighet", EN: "Availability"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
 		Doc:     "Percent of the probe results in the period that were ok, leaving out those inside a maintenance window of their service.",
-		compute: availability("100 * countIf(okv = 1 AND inm = 0) / countIf(inm = 0)", "countIf(inm = 0) > 0")},
+		compute: availabilityDaily("100 * sum(okn) / sum(n - inm)", "sum(n - inm) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "availability_maintenance_share", Unit: strategy.UnitPercent, Params: probeParams,
 		Title: strategy.Text{SV: "Andel tid i planerat underhåll", EN: "Share of time in planned maintenance"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
 		Doc:     "Percent of the probe results in the period that fall inside a maintenance window of their service.",
-		compute: availability("100 * countIf(inm = 1) / count()", "")},
+		compute: availabilityDaily("100 * sum(inm) / sum(n)", "sum(n) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "response_time_mean", Unit: strategy.UnitMillis, Params: probeParams,
 		Title: strategy.Text{SV: "Svarstid, medel", EN: "Response time, mean"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
 		Doc:     "Mean response time in milliseconds of the probe results in the period outside maintenance.",
-		compute: availability("avgIf(dur, inm = 0)", "countIf(inm = 0) > 0")},
+		compute: availabilityDaily("sum(dur_sum) / sum(n - inm)", "sum(n - inm) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "response_time_p95", Unit: strategy.UnitMillis, Params: probeParams,
 		Title: strategy.Text{SV: "Svarstid, 95:e percentil", EN: "Response time, 95th percentile"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
@@ -536,6 +536,28 @@ func availability(value, having string) measureFunc {
 		q.add(" FROM (SELECT svc, t, okv, dur, ")
 		q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+")) AS inm FROM ", q.tenant, q.tenant)
 		q.probesDedup()
+		q.add(") WHERE 1")
+		q.filter("service", "svc")
+		q.periodRange(ps)
+		q.groupTail(having)
+		return nil
+	})
+}
+
+// availabilityDaily: value (with having) over the probe_daily rows of
+// each period (counts per service and day, kept by the store; see
+// refreshProbeDaily), so a period costs its days, not its raw results.
+func availabilityDaily(value, having string) measureFunc {
+	return single(func(q *measureQuery) error {
+		ps := periodExpr(q.req.Kind, "day")
+		q.selectHead(ps, probeCols, value)
+		q.add(" FROM (SELECT service AS svc, day, n, inm, okn, dur_sum FROM probe_daily FINAL WHERE tenant = ?", q.tenant)
+		if !q.req.From.IsZero() {
+			q.add(" AND day >= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.From).Start()))
+		}
+		if !q.req.To.IsZero() {
+			q.add(" AND day < toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).End()))
+		}
 		q.add(") WHERE 1")
 		q.filter("service", "svc")
 		q.periodRange(ps)
