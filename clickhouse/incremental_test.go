@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +217,76 @@ func TestProbeDailyBackfill(t *testing.T) {
 	if got := figures(); got != want || !strings.Contains(want, "availability_maintenance_share 2024-01") {
 		t.Fatalf("after the backfill:\n%s\nwant\n%s", got, want)
 	}
+}
+
+// The availability measures read from probe_daily equal the same
+// measures computed from the raw probe results, however the results
+// arrive: the same batch twice, results sent again with another outcome,
+// maintenance windows added and moved after their results.
+func TestProbeDailyEqualsRaw(t *testing.T) {
+	ctx := context.Background()
+	s := mStore(t)
+	r := rand.New(rand.NewPCG(11, 15))
+	var all []facts.ProbeResult
+	batch := func(n int) []facts.ProbeResult {
+		var out []facts.ProbeResult
+		for range n {
+			out = append(out, facts.ProbeResult{Service: []string{"A", "B", "C"}[r.IntN(3)],
+				Time: mUTC(t, "2024-01-01 00:00").Add(time.Duration(r.IntN(150*24*60)) * time.Minute),
+				OK:   r.IntN(5) > 0, Status: 200, Duration: time.Duration(r.IntN(900)) * time.Millisecond})
+		}
+		all = append(all, out...)
+		return out
+	}
+	raw := map[string]measureFunc{
+		"availability_uptime":            availability("100 * countIf(okv = 1 AND inm = 0) / countIf(inm = 0)", "countIf(inm = 0) > 0"),
+		"availability_maintenance_share": availability("100 * countIf(inm = 1) / count()", ""),
+		"response_time_mean":             availability("avgIf(dur, inm = 0)", "countIf(inm = 0) > 0"),
+	}
+	check := func(step string) {
+		t.Helper()
+		for name, f := range raw {
+			for _, k := range []strategy.PeriodKind{strategy.Month, strategy.Tertial, strategy.Year} {
+				params := map[string]string(nil)
+				if k == strategy.Tertial {
+					params = map[string]string{"service": "B"}
+				}
+				daily := mCompute(t, s, name, k, params)
+				m, _ := LookupMeasure(name)
+				want, err := f(ctx, s, &measureQuery{tenant: measureTenant, req: MeasureRequest{Name: name, Kind: k, Params: params}, def: m})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(daily) != len(want) || len(want) == 0 {
+					t.Fatalf("%s: %s %s: %d observations from probe_daily, %d from the raw results", step, name, k, len(daily), len(want))
+				}
+				for i := range want {
+					d, w := daily[i], want[i]
+					if d.Period != w.Period || d.Dimension != w.Dimension || math.Abs(d.Value-w.Value) > 1e-9*math.Max(1, math.Abs(w.Value)) {
+						t.Fatalf("%s: %s %s: probe_daily %+v, raw %+v", step, name, k, d, w)
+					}
+				}
+			}
+		}
+	}
+	first := batch(2000)
+	mWrite(t, s, 1, facts.Batch{Probes: first})
+	check("first batch")
+	mWrite(t, s, 1, facts.Batch{Probes: first})
+	mWrite(t, s, 2, facts.Batch{Probes: first})
+	check("the same batch twice more")
+	again := slices.Clone(first[:300])
+	for i := range again {
+		again[i].OK = !again[i].OK
+		again[i].Duration += time.Second
+	}
+	mWrite(t, s, 3, facts.Batch{Probes: again, Maintenance: []facts.MaintenanceWindow{
+		{Service: "A", Start: mUTC(t, "2024-02-01 00:00"), End: mUTC(t, "2024-02-10 00:00")}}})
+	check("results sent again with another outcome, a window")
+	mWrite(t, s, 4, facts.Batch{Maintenance: []facts.MaintenanceWindow{
+		{Service: "A", Start: mUTC(t, "2024-02-01 00:00"), End: mUTC(t, "2024-02-03 12:00")},
+		{Service: "*", Start: mUTC(t, "2024-04-01 00:00"), End: mUTC(t, "2024-04-05 00:00")}}})
+	check("the window shortened, another for every service")
+	mWrite(t, s, 5, facts.Batch{Probes: batch(500)})
+	check("more results")
 }
