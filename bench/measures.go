@@ -129,7 +129,8 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 		return res, fmt.Errorf("writing a minute of probe results: %w", err)
 	}
 	res.probesWrite = time.Since(start)
-	if _, err := collectors.RecomputeTouched(ctx, &timedMeasures{MeasureStore: s}, st, nil, touched); err != nil {
+	probeTimed := &timedMeasures{MeasureStore: s}
+	if _, err := collectors.RecomputeTouched(ctx, probeTimed, st, nil, touched); err != nil {
 		return res, err
 	}
 	res.probes = time.Since(start)
@@ -156,15 +157,18 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 		return res, fmt.Errorf("writing a monthly case export: %w", err)
 	}
 	res.casesWrite = time.Since(start)
-	if _, err := collectors.RecomputeTouched(ctx, &timedMeasures{MeasureStore: s}, st, nil, touched); err != nil {
+	caseTimed := &timedMeasures{MeasureStore: s}
+	if _, err := collectors.RecomputeTouched(ctx, caseTimed, st, nil, touched); err != nil {
 		return res, err
 	}
 	res.cases = time.Since(start)
 	b.log.Info("incremental recomputes", "db", d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
 		"cases", res.cases.String(), "cases_write", res.casesWrite.String())
 	b.report.addNote("Incremental on %q (%s): a minute of probe results for %d services, then %s cases received in %s; each time written with "+
-		"WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s).",
-		d.db, d.label, len(services), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite))
+		"WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s; "+
+		"the recomputes' measures: %s; and %s).",
+		d.db, d.label, len(services), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
+		probeTimed, caseTimed)
 	return res, nil
 }
 
