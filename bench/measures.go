@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/collectors"
 	"github.com/malbild/malbild/demo"
 	"github.com/malbild/malbild/facts"
@@ -188,4 +189,15 @@ func (t *timedMeasures) WriteMeasureFingerprints(ctx context.Context, tenant str
 	return errors.New("the measure store keeps no fingerprints")
 }
 
-var _ collectors.FingerprintStore = (*timedMeasures)(nil)
+// MeasureScope passes through as well.
+func (t *timedMeasures) MeasureScope(ctx context.Context, tenant string, m clickhouse.MeasureRequest) (string, error) {
+	if ss, ok := t.MeasureStore.(collectors.ScopeStore); ok {
+		return ss.MeasureScope(ctx, tenant, m)
+	}
+	return "", errors.New("the measure store derives no scopes")
+}
+
+var (
+	_ collectors.FingerprintStore = (*timedMeasures)(nil)
+	_ collectors.ScopeStore       = (*timedMeasures)(nil)
+)

@@ -124,13 +124,16 @@ func TestMeasureFromToEqualsFull(t *testing.T) {
 	ctx := context.Background()
 	s := mStore(t)
 	r := rand.New(rand.NewPCG(7, 15))
+	if scope, err := s.MeasureScope(ctx, measureTenant, MeasureRequest{Name: "handling_time_median", Params: map[string]string{"top": "2"}}); err != nil || scope != "[]" {
+		t.Fatalf("scope without cases: %q %v", scope, err)
+	}
 	day := func() time.Time {
 		return time.Date(2023, 1, 1, 0, 0, 0, 0, strategy.Stockholm).Add(time.Duration(r.IntN(2*365*24)) * time.Hour)
 	}
 	var cases []facts.Case
 	var probes []facts.ProbeResult
 	for i := range 400 {
-		c := facts.Case{ID: fmt.Sprint(i), Type: []string{"A", "B", "C"}[r.IntN(3)], Digital: r.IntN(2) == 0, Application: true, Received: day()}
+		c := facts.Case{ID: fmt.Sprint(i), Type: []string{"A", "B", "C", "A"}[r.IntN(4)], Digital: r.IntN(2) == 0, Application: true, Received: day()}
 		if r.IntN(3) > 0 {
 			c.Decided = c.Received.Add(time.Duration(r.IntN(90*24)) * time.Hour)
 		}
@@ -148,14 +151,25 @@ func TestMeasureFromToEqualsFull(t *testing.T) {
 	key := func(o strategy.Observation) string {
 		return fmt.Sprintf("%s %s=%s", o.Period, o.Dimension.Kind, o.Dimension.Value)
 	}
-	for _, name := range []string{"digital_share", "handling_time_median", "handling_time_p90", "availability_uptime"} {
+	for _, name := range []string{"digital_share", "handling_time_median", "handling_time_p90", "availability_uptime", "top"} {
+		var params map[string]string
+		var scope string
+		if name == "top" {
+			// Handling time of the 2 most common case types, limited with
+			// the scope (those types) MeasureScope derived.
+			name, params = "handling_time_median", map[string]string{"top": "2"}
+			var err error
+			if scope, err = s.MeasureScope(ctx, measureTenant, MeasureRequest{Name: name, Params: params}); err != nil || !strings.HasPrefix(scope, `["`) {
+				t.Fatalf("scope %q %v", scope, err)
+			}
+		}
 		for _, k := range []strategy.PeriodKind{strategy.Month, strategy.Tertial, strategy.Year} {
-			full, err := s.ComputeMeasure(ctx, measureTenant, MeasureRequest{Name: name, Kind: k})
+			full, err := s.ComputeMeasure(ctx, measureTenant, MeasureRequest{Name: name, Kind: k, Params: params})
 			if err != nil {
 				t.Fatal(err)
 			}
 			from, to := mLocal(t, "2023-05-15"), mLocal(t, "2023-09-02")
-			part, err := s.ComputeMeasure(ctx, measureTenant, MeasureRequest{Name: name, Kind: k, From: from, To: to})
+			part, err := s.ComputeMeasure(ctx, measureTenant, MeasureRequest{Name: name, Kind: k, From: from, To: to, Params: params, Scope: scope})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -43,6 +44,9 @@ type Measure struct {
 	Doc string
 	// compute builds and runs the measure's SQL.
 	compute measureFunc
+	// scope, when set, derives what every period depends on (see
+	// MeasureScope).
+	scope func(ctx context.Context, s *Store, q *measureQuery) (string, error)
 }
 
 // measureFunc computes one measure for one request.
@@ -97,14 +101,14 @@ var Measures = []Measure{
 		compute: single((*measureQuery).digitalShare)},
 	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_median", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
 		Title: strategy.Text{SV: "Handläggningstid, median", EN: "Handling time, median"}},
-		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"},
+		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"}, scope: topCaseTypes,
 		Doc: "Calendar days from received to decided of the cases decided in the period, median (`quantileExact`: the " +
 			"value at position ⌊q·n⌋ of the sorted days, so the median of an even count is the upper middle value). " +
 			"`top=N` keeps the N most common case types of the tenant's cases; `case_types` and `department` filter.",
 		compute: handlingTime("0.5")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_p90", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
 		Title: strategy.Text{SV: "Handläggningstid, 90:e percentil", EN: "Handling time, 90th percentile"}},
-		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"},
+		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"}, scope: topCaseTypes,
 		Doc:     "As `handling_time_median`, the 90th percentile.",
 		compute: handlingTime("0.9")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_mean", Unit: strategy.UnitIndex, Params: surveyParams,
@@ -180,6 +184,27 @@ type MeasureRequest struct {
 	// From and To, when set, limit the result to the periods containing
 	// From through the period containing To; whole periods always.
 	From, To time.Time
+	// Scope, when not empty, is what MeasureScope returned for the same
+	// measure, parameters and data: the measure uses it instead of
+	// deriving it again from the whole history.
+	Scope string
+}
+
+// MeasureScope returns what every period of the measure depends on beyond
+// the period's own facts, derived from all of the tenant's facts: for
+// handling time with top=N, the N most common case types. It is "" for
+// measures without such a dependency. While it stays the same, a
+// recompute of some periods (From/To) with Scope set gives exactly what
+// a full computation gives for them; when it changes, every period may.
+func (s *Store) MeasureScope(ctx context.Context, tenant string, m MeasureRequest) (string, error) {
+	def, ok := LookupMeasure(m.Name)
+	if !ok {
+		return "", fmt.Errorf("unknown measure %q", m.Name)
+	}
+	if def.scope == nil {
+		return "", nil
+	}
+	return def.scope(ctx, s, &measureQuery{tenant: tenant, req: m, def: def})
 }
 
 // ComputeMeasure computes a built-in measure (its definition is its Doc
@@ -438,14 +463,68 @@ func handlingTime(level string) measureFunc {
 	return single(func(q *measureQuery) error { return q.handlingTime(level) })
 }
 
-func (q *measureQuery) handlingTime(level string) error {
-	top := 0
-	if s := strings.TrimSpace(q.req.Params["top"]); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("parameter top %q is not a positive whole number", s)
+// top reads the top parameter (0: not set).
+func (q *measureQuery) top() (int, error) {
+	s := strings.TrimSpace(q.req.Params["top"])
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("parameter top %q is not a positive whole number", s)
+	}
+	return n, nil
+}
+
+// topCaseTypesSQL adds the query of the top most common case types of
+// the tenant's cases (under the case_types and department filters).
+func (q *measureQuery) topCaseTypesSQL(top int) {
+	q.add("SELECT ctype FROM ")
+	q.casesDedup("")
+	q.add(" WHERE 1")
+	q.listFilter("case_types", "ctype")
+	q.filter("department", "dep")
+	q.add(" GROUP BY ctype ORDER BY count() DESC, ctype LIMIT ?", top)
+}
+
+// topCaseTypes is handling time's scope: the top case types, as a JSON
+// list in rank order; "" without top.
+func topCaseTypes(ctx context.Context, s *Store, q *measureQuery) (string, error) {
+	top, err := q.top()
+	if err != nil || top == 0 {
+		return "", err
+	}
+	q.topCaseTypesSQL(top)
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(measureSettings)), q.sql.String(), q.args...)
+	if err != nil {
+		return "", fmt.Errorf("measure %s: the top case types: %w", q.req.Name, err)
+	}
+	defer rows.Close()
+	types := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return "", fmt.Errorf("measure %s: the top case types: %w", q.req.Name, err)
 		}
-		top = n
+		types = append(types, t)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("measure %s: the top case types: %w", q.req.Name, err)
+	}
+	b, err := json.Marshal(types)
+	return string(b), err
+}
+
+func (q *measureQuery) handlingTime(level string) error {
+	top, err := q.top()
+	if err != nil {
+		return err
+	}
+	var scoped []string
+	if top > 0 && q.req.Scope != "" {
+		if err := json.Unmarshal([]byte(q.req.Scope), &scoped); err != nil {
+			return fmt.Errorf("scope %q is not a list of case types: %w", q.req.Scope, err)
+		}
 	}
 	days := stockholmDate("decd") + " - " + stockholmDate("recv")
 	ps := periodExpr(q.req.Kind, stockholmDate("decd"))
@@ -455,13 +534,15 @@ func (q *measureQuery) handlingTime(level string) error {
 	q.add(" WHERE decd > toDateTime(0) AND " + days + " >= 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
-	if top > 0 {
-		q.add(" AND ctype IN (SELECT ctype FROM ")
-		q.casesDedup("")
-		q.add(" WHERE 1")
-		q.listFilter("case_types", "ctype")
-		q.filter("department", "dep")
-		q.add(" GROUP BY ctype ORDER BY count() DESC, ctype LIMIT ?)", top)
+	switch {
+	case top > 0 && scoped != nil && len(scoped) == 0:
+		q.add(" AND 0")
+	case top > 0 && scoped != nil:
+		q.add(" AND has(?, ctype)", scoped)
+	case top > 0:
+		q.add(" AND ctype IN (")
+		q.topCaseTypesSQL(top)
+		q.add(")")
 	}
 	q.periodRange(ps)
 	q.groupTail("")

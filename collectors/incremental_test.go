@@ -189,13 +189,10 @@ func checkTouchedEqualsFull(t *testing.T, seed uint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Only ht-top (top=N depends on every case) is recomputed in full.
-		wantFull := 0
-		if round%3 == 0 {
-			wantFull = 1
-		}
-		if res.Full != wantFull {
-			t.Fatalf("round %d: %d indicators recomputed in full, want %d (%+v)", round, res.Full, wantFull, res)
+		// Only ht-top is recomputed in full, and only when its top case
+		// types changed (top=N depends on every case).
+		if res.Full > 1 || (res.Full == 1 && round%3 != 0) {
+			t.Fatalf("round %d: %d indicators recomputed in full (%+v)", round, res.Full, res)
 		}
 	}
 	got := observationMap(t, s)

@@ -71,6 +71,12 @@ type FingerprintStore interface {
 	WriteMeasureFingerprints(ctx context.Context, tenant string, fps map[string]string, version uint64) error
 }
 
+// ScopeStore derives what every period of a measure depends on (see
+// clickhouse.Store.MeasureScope). *clickhouse.Store implements it.
+type ScopeStore interface {
+	MeasureScope(ctx context.Context, tenant string, m clickhouse.MeasureRequest) (string, error)
+}
+
 // measureFingerprint identifies what an indicator's observations were
 // computed from: the measure, its parameters and the period kinds.
 func measureFingerprint(name string, params map[string]string, kinds []strategy.PeriodKind) string {
@@ -133,17 +139,43 @@ func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 					errs = append(errs, fmt.Errorf("indicator %s: unknown measure %q", ind.ID, name))
 					continue
 				}
-				fp := measureFingerprint(name, ind.Source.Params, kinds)
-				full := touched == nil || (fpStore != nil && known[ind.ID] != fp)
+				// The fingerprint is that of the parameters, then, for a
+				// measure whose periods all depend on the whole history
+				// (top=N), that of this dependency, its scope: while the
+				// scope stays the same, touched periods suffice.
+				paramsFP := measureFingerprint(name, ind.Source.Params, kinds)
+				knownParams, knownScope, _ := strings.Cut(known[ind.ID], ":")
+				full := touched == nil || (fpStore != nil && knownParams != paramsFP)
 				var days *clickhouse.Days
 				if !full {
 					if days = touched[m.Facts]; days == nil {
 						continue
 					}
 					full = days.All
-					for _, p := range m.WholeHistory {
-						full = full || strings.TrimSpace(ind.Source.Params[p]) != ""
+				}
+				scoped := false
+				for _, p := range m.WholeHistory {
+					scoped = scoped || strings.TrimSpace(ind.Source.Params[p]) != ""
+				}
+				var scope, scopeFP string
+				if scoped {
+					ss, ok := store.(ScopeStore)
+					if !ok || fpStore == nil {
+						full = true // cannot tell whether the scope changed
+					} else {
+						var err error
+						if scope, err = ss.MeasureScope(ctx, tenant, clickhouse.MeasureRequest{Name: name, Params: ind.Source.Params, Kind: kinds[0]}); err != nil {
+							errs = append(errs, fmt.Errorf("indicator %s (measure %s): %w", ind.ID, name, err))
+							continue
+						}
+						sum := sha256.Sum256([]byte(scope))
+						scopeFP = hex.EncodeToString(sum[:])
+						full = full || scopeFP != knownScope
 					}
+				}
+				fp := paramsFP
+				if scopeFP != "" {
+					fp += ":" + scopeFP
 				}
 				var obs []strategy.Observation
 				var err error
@@ -152,7 +184,7 @@ func recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 					if !full {
 						reqs = reqs[:0]
 						for _, r := range periodRuns(k, days.List()) {
-							req := clickhouse.MeasureRequest{Name: name, Params: ind.Source.Params, Kind: k, From: r[0], To: r[1]}
+							req := clickhouse.MeasureRequest{Name: name, Params: ind.Source.Params, Kind: k, From: r[0], To: r[1], Scope: scope}
 							if m.Onward {
 								req.To = time.Time{}
 							}
