@@ -138,7 +138,7 @@ func (s *Store) WriteBatchTouched(ctx context.Context, b *facts.Batch) (Touched,
 }
 
 // priorKeys is how many keys one look-up of earlier versions sends.
-const priorKeys = 2000
+const priorKeys = 20000
 
 // priorSettings let a look-up carry priorKeys keys in its text.
 var priorSettings = ch.Settings{"max_query_size": 16 << 20}
@@ -321,7 +321,7 @@ func (s *Store) refreshProbeDaily(ctx context.Context, b *facts.Batch, days *Day
 		q.add(" FROM (SELECT service AS svc, ts AS t, ok AS okv, duration_ms AS dur FROM probe_results FINAL WHERE tenant = ?"+
 			" AND ts >= toDateTime(?) AND ts < toDateTime(?)", b.Tenant, first.Unix(), last.AddDate(0, 0, 1).Unix())
 		if services != nil {
-			q.add(" AND has(?, service)", services)
+			q.add(" AND service IN (SELECT arrayJoin(?))", services)
 		}
 		q.add(")) WHERE d >= toDate(?) AND d <= toDate(?) GROUP BY svc, d", dateArg(first), dateArg(last))
 		if err := s.conn.Exec(ch.Context(ctx, ch.WithSettings(measureSettings)), q.sql.String(), q.args...); err != nil {

@@ -313,3 +313,52 @@ func TestRecomputeAfterParameterChange(t *testing.T) {
 		t.Fatalf("andel-digitala after the change: %s", got)
 	}
 }
+
+// A batch that waited in the spool is, once drained, recomputed like a
+// written one: only the periods it touched, the old ones included.
+func TestDrainRecomputesTouchedPeriods(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	base := recomputeCases()
+	if err := s.WriteBatch(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	st := measureStrategy()
+	if _, err := RecomputeTouched(ctx, s, st, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := OpenSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := &facts.Batch{Tenant: "0120", Collector: "c", Source: "cases.csv", Version: 2, Cases: []facts.Case{base.Cases[1]}}
+	fix.Cases[0].Received = time.Date(2024, 5, 20, 10, 0, 0, 0, strategy.Stockholm) // was 2024-01-20
+	if err := sp.PutBatch(fix); err != nil {
+		t.Fatal(err)
+	}
+	sink := NewStoreSink(s, sp, nil)
+	log := &requestLog{Store: s}
+	coll := collectFunc(func(context.Context, Request, Sink) error { return nil })
+	r, err := NewRunner(RunnerConfig{
+		Instances:  []Instance{{Name: "c", Kind: "test", Tenant: "0120", Timeout: time.Minute}},
+		Sink:       sink,
+		Runs:       sink,
+		Measures:   log,
+		Strategies: []*strategy.Strategy{st},
+		Build:      func(Instance) (Collector, error) { return coll, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RunOnce(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "digital_share month 2024-01–2024-01, digital_share month 2024-05–2024-05, " +
+		"digital_share tertial 2024-T1–2024-T2, digital_share year 2024–2024"
+	if got := strings.Join(log.reqs, ", "); got != want {
+		t.Fatalf("requests after the drain:\n got %s\nwant %s", got, want)
+	}
+	if got := totals(t, s, "andel-digitala"); !strings.Contains(got, "2024-01=100 measure:digital_share") {
+		t.Fatalf("andel-digitala after the drain: %s", got)
+	}
+}

@@ -351,15 +351,15 @@ func (r *Runner) RunOnce(ctx context.Context, only []string) (Results, error) {
 		wg.Go(func() { results[i] = r.run(ctx, u, r.cfg.From, r.cfg.To) })
 	}
 	wg.Wait()
-	// Per tenant, what the written rows touched; nil means everything
-	// (spooled batches reached ClickHouse). Every tenant with a strategy
+	// Per tenant, what the written and drained rows touched; nil means
+	// everything (a drained batch on unknown days). Every tenant with a strategy
 	// is looked at: an indicator whose parameters changed is recomputed
 	// in full even when nothing was written.
 	touched := map[string]clickhouse.Touched{}
 	for tenant := range r.byTenant {
 		touched[tenant] = clickhouse.Touched{}
-		if drained.Sent > 0 {
-			touched[tenant] = nil
+		if t, ok := drained.Touched[tenant]; ok {
+			touched[tenant] = t.Clone() // nil: everything
 		}
 	}
 	for _, res := range results {
@@ -432,13 +432,12 @@ func (r *Runner) jitter(schedule time.Duration) time.Duration {
 	return time.Duration(float64(limit) * r.cfg.Rand())
 }
 
-// drainAndRecompute drains the spool and, when that brought rows into
-// ClickHouse, recomputes every tenant's measures in the background.
+// drainAndRecompute drains the spool and recomputes, in the background,
+// what the batches it sent touched.
 func (r *Runner) drainAndRecompute(ctx context.Context) {
-	if res := r.drain(ctx); res.Sent > 0 {
-		for tenant := range r.byTenant {
-			r.recomp.request(ctx, tenant, nil)
-		}
+	res := r.drain(ctx)
+	for tenant, t := range res.Touched {
+		r.recomp.request(ctx, tenant, t)
 	}
 }
 

@@ -341,6 +341,26 @@ type DrainResult struct {
 	Sent     int // entries written to ClickHouse and removed from the spool
 	Rejected int // entries ClickHouse refused, moved to rejected/
 	Left     int // entries still waiting
+	// Touched says, per tenant, what the sent batches touched; a tenant
+	// whose Touched is nil got batches on unknown days (a store that
+	// does not tell).
+	Touched map[string]clickhouse.Touched
+}
+
+// addTouched records what a sent batch of tenant touched (nil: unknown).
+func (r *DrainResult) addTouched(tenant string, t clickhouse.Touched) {
+	if r.Touched == nil {
+		r.Touched = map[string]clickhouse.Touched{}
+	}
+	cur, seen := r.Touched[tenant]
+	switch {
+	case t == nil:
+		r.Touched[tenant] = nil
+	case !seen:
+		r.Touched[tenant] = t.Clone()
+	case cur != nil:
+		cur.Merge(t)
+	}
 }
 
 // Drain sends the spooled entries to ClickHouse, oldest first, deleting
@@ -382,7 +402,15 @@ func (s *StoreSink) Drain(ctx context.Context) (DrainResult, error) {
 		}
 		if err == nil {
 			if e.Batch != nil {
-				err = s.store.WriteBatch(ctx, e.Batch)
+				var t clickhouse.Touched
+				if tw, ok := s.store.(touchedWriter); ok {
+					t, err = tw.WriteBatchTouched(ctx, e.Batch)
+				} else {
+					err = s.store.WriteBatch(ctx, e.Batch)
+				}
+				if err == nil {
+					res.addTouched(e.Batch.Tenant, t)
+				}
 			} else {
 				err = s.store.RecordRun(ctx, *e.Run)
 			}
