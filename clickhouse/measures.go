@@ -36,8 +36,9 @@ type Measure struct {
 	Onward bool
 	// WholeHistory are the parameters that, when set, make every period
 	// depend on all of the tenant's facts (top: the most common case
-	// types); such a measure is recomputed in full whenever its facts
-	// change.
+	// types). What they derive is the measure's scope (MeasureScope): a
+	// recompute may be limited to touched periods only while it stays the
+	// same.
 	WholeHistory []string
 	// Doc defines the measure, for docs/strategy-format.md (generated from
 	// it, see TestMeasureDocs).

@@ -54,8 +54,10 @@ func Recompute(ctx context.Context, store MeasureStore, s *strategy.Strategy, ki
 // RecomputeTouched is Recompute limited to what touched (see
 // clickhouse.Touched) can have changed: the measures reading the touched
 // facts, in the periods of every kind containing a touched day (from the
-// first touched day on for Onward measures; all periods when a
-// WholeHistory parameter is set). An indicator whose parameters changed
+// first touched day on for Onward measures). A measure with a
+// WholeHistory parameter set (handling time's top) is limited so only
+// while its scope (ScopeStore) stays the same, and computed in full when
+// it changed or cannot be derived. An indicator whose parameters changed
 // since its last full computation (see MeasureFingerprints) is computed
 // in full, touched or not. A nil touched computes everything in full.
 func RecomputeTouched(ctx context.Context, store MeasureStore, s *strategy.Strategy, kinds []strategy.PeriodKind, touched clickhouse.Touched) (RecomputeResult, error) {
