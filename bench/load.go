@@ -28,6 +28,8 @@ type dataset struct {
 	indicators    int // indicators Recompute wrote observations for
 	dsn           string
 	store         *clickhouse.Store
+	recompute     time.Duration  // the full recompute after loading
+	full          *timedMeasures // its time per measure; nil when reused
 }
 
 // datasets are what the page, load and growth sections read: the full
@@ -53,7 +55,7 @@ func (b *bench) prepare(ctx context.Context) *datasets {
 	if d.err != nil {
 		return d
 	}
-	if b.cfg.wants("growth") && b.cfg.growth > 1 {
+	if (b.cfg.wants("growth") || b.cfg.wants("measures")) && b.cfg.growth > 1 {
 		small := &dataset{db: "bench_small", cases: max(1, b.cfg.cases/b.cfg.growth), probes: b.cfg.probes / b.cfg.growth}
 		if err := b.loadDataset(ctx, d.strat, small); err != nil {
 			d.smallErr = err
@@ -142,6 +144,7 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 		}
 	}
 	d.observations, d.indicators = res.Observations, res.Indicators
+	d.recompute, d.full = recompTime, timed
 	b.log.Info("measures recomputed", "db", d.db, "indicators", res.Indicators, "observations", res.Observations,
 		"duration", recompTime.Round(time.Millisecond).String(), "per_measure", timed.String())
 	b.report.addSetup("Data set %q (%s): bulk-loaded from demo.Cases and demo.ProbeResults through store.WriteBatch in batches of %s: "+

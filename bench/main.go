@@ -64,7 +64,7 @@ type config struct {
 	lighthouseRuns int // Lighthouse runs per page and form factor
 }
 
-var allSections = []string{"ingest", "pages", "load", "growth", "weight"}
+var allSections = []string{"ingest", "pages", "load", "growth", "weight", "measures"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == childCommand {
@@ -170,6 +170,8 @@ type bench struct {
 	loadRows   loadRows
 	growthRow  *row
 	weightRows weightRows
+
+	measureRows measureRows
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -225,13 +227,16 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.wants("weight") {
 		b.weightRows = b.declareWeight()
 	}
+	if cfg.wants("measures") {
+		b.measureRows = b.declareMeasures()
+	}
 
 	if cfg.wants("ingest") {
 		b.section(ctx, "ingest", b.ingest)
 	}
 	// The page, load and growth sections share the loaded data sets.
 	var data *datasets
-	if cfg.wants("pages") || cfg.wants("load") || cfg.wants("growth") {
+	if cfg.wants("pages") || cfg.wants("load") || cfg.wants("growth") || cfg.wants("measures") {
 		data = b.prepare(ctx)
 	}
 	if cfg.wants("pages") {
@@ -245,6 +250,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.wants("weight") {
 		b.section(ctx, "weight", b.weight)
+	}
+	if cfg.wants("measures") {
+		b.section(ctx, "measures", func(ctx context.Context) error { return b.measuresSection(ctx, data) })
 	}
 	b.report.elapsed = time.Since(b.started)
 	b.report.machine.loadEnd = loadAverage()

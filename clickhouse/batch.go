@@ -32,10 +32,38 @@ var (
 // nothing. Writing the same batch again replaces rather than duplicates
 // its rows (the tables keep the highest version per key), so a batch that
 // failed half-way can simply be written again.
+//
+// Probe results and maintenance windows also refresh probe_daily for the
+// days they touch (see refreshProbeDaily).
 func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
+	_, err := s.writeBatch(ctx, b, false)
+	return err
+}
+
+// writeBatch is WriteBatch. It returns the days the batch touched: with
+// all, including the days of every stored version it replaces; else only
+// those it needs itself (maintenance windows').
+func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touched, error) {
 	if err := checkBatch(b); err != nil {
-		return err
+		return nil, err
 	}
+	t := BatchDays(b)
+	if err := s.priorDays(ctx, b, t, all); err != nil {
+		return nil, err
+	}
+	if err := s.writeFacts(ctx, b); err != nil {
+		return nil, err
+	}
+	if len(b.Probes) > 0 || len(b.Maintenance) > 0 {
+		if err := s.refreshProbeDaily(ctx, b, t[facts.KindProbes]); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// writeFacts writes b's rows to their tables.
+func (s *Store) writeFacts(ctx context.Context, b *facts.Batch) error {
 	version := b.Version
 	if version == 0 {
 		version = uint64(time.Now().UnixNano())

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -29,11 +30,24 @@ type Measure struct {
 	// Dimensions are the dimension kinds the measure is also broken down
 	// by, besides the total.
 	Dimensions []string
+	// Onward marks a measure whose value in a period also depends on
+	// facts of earlier periods: facts on a day can change it in every
+	// later period, so an incremental recompute runs from that day on.
+	Onward bool
+	// WholeHistory are the parameters that, when set, make every period
+	// depend on all of the tenant's facts (top: the most common case
+	// types). What they derive is the measure's scope (MeasureScope): a
+	// recompute may be limited to touched periods only while it stays the
+	// same.
+	WholeHistory []string
 	// Doc defines the measure, for docs/strategy-format.md (generated from
 	// it, see TestMeasureDocs).
 	Doc string
 	// compute builds and runs the measure's SQL.
 	compute measureFunc
+	// scope, when set, derives what every period depends on (see
+	// MeasureScope).
+	scope func(ctx context.Context, s *Store, q *measureQuery) (string, error)
 }
 
 // measureFunc computes one measure for one request.
@@ -69,14 +83,14 @@ var Measures = []Measure{
 		compute: eservicesSnapshot("100 * countIf(act = 1 AND e_id = 1) / countIf(act = 1)", "countIf(act = 1) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_added", Unit: strategy.UnitCount, Params: eserviceParams,
 		Title: strategy.Text{SV: "Nya e-tjänster sedan förra ögonblicksbilden", EN: "E-services added since the previous snapshot"}},
-		Facts: facts.KindEServices,
+		Facts: facts.KindEServices, Onward: true,
 		Doc: "Services active in the period's last snapshot and not active (absent or retired) in the last snapshot taken " +
 			"before the period began. With one snapshot per period that is \"since the previous snapshot\"; the first period " +
 			"with a snapshot has no value.",
 		compute: eservicesChanges("cur = 1 AND prv = 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "eservices_retired", Unit: strategy.UnitCount, Params: eserviceParams,
 		Title: strategy.Text{SV: "Avvecklade e-tjänster sedan förra ögonblicksbilden", EN: "E-services retired since the previous snapshot"}},
-		Facts: facts.KindEServices,
+		Facts: facts.KindEServices, Onward: true,
 		Doc: "Services active in the last snapshot taken before the period began and not active (absent or retired) in the " +
 			"period's last snapshot; the first period with a snapshot has no value.",
 		compute: eservicesChanges("cur = 0 AND prv = 1")},
@@ -88,14 +102,14 @@ var Measures = []Measure{
 		compute: single((*measureQuery).digitalShare)},
 	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_median", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
 		Title: strategy.Text{SV: "Handläggningstid, median", EN: "Handling time, median"}},
-		Facts: facts.KindCases, Dimensions: caseDims,
+		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"}, scope: topCaseTypes,
 		Doc: "Calendar days from received to decided of the cases decided in the period, median (`quantileExact`: the " +
 			"value at position ⌊q·n⌋ of the sorted days, so the median of an even count is the upper middle value). " +
 			"`top=N` keeps the N most common case types of the tenant's cases; `case_types` and `department` filter.",
 		compute: handlingTime("0.5")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "handling_time_p90", Unit: strategy.UnitDays, Params: []string{"top", "case_types", "department"},
 		Title: strategy.Text{SV: "Handläggningstid, 90:e percentil", EN: "Handling time, 90th percentile"}},
-		Facts: facts.KindCases, Dimensions: caseDims,
+		Facts: facts.KindCases, Dimensions: caseDims, WholeHistory: []string{"top"}, scope: topCaseTypes,
 		Doc:     "As `handling_time_median`, the 90th percentile.",
 		compute: handlingTime("0.9")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "satisfaction_mean", Unit: strategy.UnitIndex, Params: surveyParams,
@@ -122,17 +136,17 @@ var Measures = []Measure{
 		Title: strategy.Text{SV: "Tillgänglighet", EN: "Availability"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
 		Doc:     "Percent of the probe results in the period that were ok, leaving out those inside a maintenance window of their service.",
-		compute: availability("100 * countIf(okv = 1 AND inm = 0) / countIf(inm = 0)", "countIf(inm = 0) > 0")},
+		compute: availabilityDaily("100 * sum(okn) / sum(n - inm)", "sum(n - inm) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "availability_maintenance_share", Unit: strategy.UnitPercent, Params: probeParams,
 		Title: strategy.Text{SV: "Andel tid i planerat underhåll", EN: "Share of time in planned maintenance"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
 		Doc:     "Percent of the probe results in the period that fall inside a maintenance window of their service.",
-		compute: availability("100 * countIf(inm = 1) / count()", "")},
+		compute: availabilityDaily("100 * sum(inm) / sum(n)", "sum(n) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "response_time_mean", Unit: strategy.UnitMillis, Params: probeParams,
 		Title: strategy.Text{SV: "Svarstid, medel", EN: "Response time, mean"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
 		Doc:     "Mean response time in milliseconds of the probe results in the period outside maintenance.",
-		compute: availability("avgIf(dur, inm = 0)", "countIf(inm = 0) > 0")},
+		compute: availabilityDaily("sum(dur_sum) / sum(n - inm)", "sum(n - inm) > 0")},
 	{MeasureSpec: strategy.MeasureSpec{Name: "response_time_p95", Unit: strategy.UnitMillis, Params: probeParams,
 		Title: strategy.Text{SV: "Svarstid, 95:e percentil", EN: "Response time, 95th percentile"}},
 		Facts: facts.KindProbes, Dimensions: probeDims,
@@ -171,6 +185,27 @@ type MeasureRequest struct {
 	// From and To, when set, limit the result to the periods containing
 	// From through the period containing To; whole periods always.
 	From, To time.Time
+	// Scope, when not empty, is what MeasureScope returned for the same
+	// measure, parameters and data: the measure uses it instead of
+	// deriving it again from the whole history.
+	Scope string
+}
+
+// MeasureScope returns what every period of the measure depends on beyond
+// the period's own facts, derived from all of the tenant's facts: for
+// handling time with top=N, the N most common case types. It is "" for
+// measures without such a dependency. While it stays the same, a
+// recompute of some periods (From/To) with Scope set gives exactly what
+// a full computation gives for them; when it changes, every period may.
+func (s *Store) MeasureScope(ctx context.Context, tenant string, m MeasureRequest) (string, error) {
+	def, ok := LookupMeasure(m.Name)
+	if !ok {
+		return "", fmt.Errorf("unknown measure %q", m.Name)
+	}
+	if def.scope == nil {
+		return "", nil
+	}
+	return def.scope(ctx, s, &measureQuery{tenant: tenant, req: m, def: def})
 }
 
 // ComputeMeasure computes a built-in measure (its definition is its Doc
@@ -333,12 +368,39 @@ func (q *measureQuery) eservicesDedup() {
 
 var eserviceCols = map[string]string{"category": "cat", "department": "dep"}
 
-func (q *measureQuery) casesDedup() {
+// casesDedup reads the latest version of each case. With a column
+// (received or decided) and a From/To limit, it reads only the cases with
+// some version whose column falls in the limited periods (the latest
+// version is then filtered again by the caller), so a recompute of recent
+// periods reads recent cases, not the whole history.
+func (q *measureQuery) casesDedup(col string) {
 	q.add(`(SELECT case_id AS cid,
   argMax(case_type, version) AS ctype, argMax(department, version) AS dep,
   argMax(digital, version) AS dig, argMax(application, version) AS app,
   argMax(received, version) AS recv, argMax(ifNull(decided, toDateTime(0)), version) AS decd
- FROM cases WHERE tenant = ? GROUP BY case_id)`, q.tenant)
+ FROM cases WHERE tenant = ?`, q.tenant)
+	if from, to, ok := q.rawRange(); ok && col != "" {
+		q.add(" AND case_id IN (SELECT case_id FROM cases WHERE tenant = ? AND "+col+" >= toDateTime(?) AND "+col+" < toDateTime(?))", q.tenant, from, to)
+	}
+	q.add(" GROUP BY case_id)")
+}
+
+// rawRange is the From/To limit as Unix seconds [from, to) of the raw
+// facts' instants, padded by a day on each side (a filter on raw rows
+// only narrows what the period filter then decides exactly); ok is false
+// without a limit.
+func (q *measureQuery) rawRange() (from, to int64, ok bool) {
+	if q.req.From.IsZero() && q.req.To.IsZero() {
+		return 0, 0, false
+	}
+	from, to = 0, math.MaxUint32
+	if !q.req.From.IsZero() {
+		from = max(0, strategy.PeriodOf(q.req.Kind, q.req.From).Start().AddDate(0, 0, -1).Unix())
+	}
+	if !q.req.To.IsZero() {
+		to = min(math.MaxUint32, strategy.PeriodOf(q.req.Kind, q.req.To).End().AddDate(0, 0, 1).Unix())
+	}
+	return from, to, true
 }
 
 var caseCols = map[string]string{"case_type": "ctype", "department": "dep"}
@@ -358,7 +420,12 @@ var surveyCols = map[string]string{"system": "sys", "group": "grp"}
 // of rows where a GROUP BY would hold every key in a hash table.
 func (q *measureQuery) probesDedup() {
 	q.add(`(SELECT service AS svc, ts AS t, ok AS okv, duration_ms AS dur
- FROM probe_results FINAL WHERE tenant = ?)`, q.tenant)
+ FROM probe_results FINAL WHERE tenant = ?`, q.tenant)
+	if from, to, ok := q.rawRange(); ok {
+		// The probe's key includes ts: its versions share the instant.
+		q.add(" AND ts >= toDateTime(?) AND ts < toDateTime(?)", from, to)
+	}
+	q.add(")")
 }
 
 var probeCols = map[string]string{"service": "svc"}
@@ -383,7 +450,7 @@ func (q *measureQuery) digitalShare() error {
 	ps := periodExpr(q.req.Kind, stockholmDate("recv"))
 	q.selectHead(ps, caseCols, "100 * countIf(dig = 1) / count()")
 	q.add(" FROM ")
-	q.casesDedup()
+	q.casesDedup("received")
 	q.add(" WHERE app = 1")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
@@ -397,30 +464,86 @@ func handlingTime(level string) measureFunc {
 	return single(func(q *measureQuery) error { return q.handlingTime(level) })
 }
 
-func (q *measureQuery) handlingTime(level string) error {
-	top := 0
-	if s := strings.TrimSpace(q.req.Params["top"]); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("parameter top %q is not a positive whole number", s)
+// top reads the top parameter (0: not set).
+func (q *measureQuery) top() (int, error) {
+	s := strings.TrimSpace(q.req.Params["top"])
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("parameter top %q is not a positive whole number", s)
+	}
+	return n, nil
+}
+
+// topCaseTypesSQL adds the query of the top most common case types of
+// the tenant's cases (under the case_types and department filters).
+func (q *measureQuery) topCaseTypesSQL(top int) {
+	q.add("SELECT ctype FROM ")
+	q.casesDedup("")
+	q.add(" WHERE 1")
+	q.listFilter("case_types", "ctype")
+	q.filter("department", "dep")
+	q.add(" GROUP BY ctype ORDER BY count() DESC, ctype LIMIT ?", top)
+}
+
+// topCaseTypes is handling time's scope: the top case types, as a JSON
+// list in rank order; "" without top.
+func topCaseTypes(ctx context.Context, s *Store, q *measureQuery) (string, error) {
+	top, err := q.top()
+	if err != nil || top == 0 {
+		return "", err
+	}
+	q.topCaseTypesSQL(top)
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(measureSettings)), q.sql.String(), q.args...)
+	if err != nil {
+		return "", fmt.Errorf("measure %s: the top case types: %w", q.req.Name, err)
+	}
+	defer rows.Close()
+	types := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return "", fmt.Errorf("measure %s: the top case types: %w", q.req.Name, err)
 		}
-		top = n
+		types = append(types, t)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("measure %s: the top case types: %w", q.req.Name, err)
+	}
+	b, err := json.Marshal(types)
+	return string(b), err
+}
+
+func (q *measureQuery) handlingTime(level string) error {
+	top, err := q.top()
+	if err != nil {
+		return err
+	}
+	var scoped []string
+	if top > 0 && q.req.Scope != "" {
+		if err := json.Unmarshal([]byte(q.req.Scope), &scoped); err != nil {
+			return fmt.Errorf("scope %q is not a list of case types: %w", q.req.Scope, err)
+		}
 	}
 	days := stockholmDate("decd") + " - " + stockholmDate("recv")
 	ps := periodExpr(q.req.Kind, stockholmDate("decd"))
 	q.selectHead(ps, caseCols, "quantileExact("+level+")("+days+")")
 	q.add(" FROM ")
-	q.casesDedup()
+	q.casesDedup("decided")
 	q.add(" WHERE decd > toDateTime(0) AND " + days + " >= 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
-	if top > 0 {
-		q.add(" AND ctype IN (SELECT ctype FROM ")
-		q.casesDedup()
-		q.add(" WHERE 1")
-		q.listFilter("case_types", "ctype")
-		q.filter("department", "dep")
-		q.add(" GROUP BY ctype ORDER BY count() DESC, ctype LIMIT ?)", top)
+	switch {
+	case top > 0 && scoped != nil && len(scoped) == 0:
+		q.add(" AND 0")
+	case top > 0 && scoped != nil:
+		q.add(" AND has(?, ctype)", scoped)
+	case top > 0:
+		q.add(" AND ctype IN (")
+		q.topCaseTypesSQL(top)
+		q.add(")")
 	}
 	q.periodRange(ps)
 	q.groupTail("")
@@ -495,6 +618,28 @@ func availability(value, having string) measureFunc {
 		q.add(" FROM (SELECT svc, t, okv, dur, ")
 		q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+")) AS inm FROM ", q.tenant, q.tenant)
 		q.probesDedup()
+		q.add(") WHERE 1")
+		q.filter("service", "svc")
+		q.periodRange(ps)
+		q.groupTail(having)
+		return nil
+	})
+}
+
+// availabilityDaily: value (with having) over the probe_daily rows of
+// each period (counts per service and day, kept by the store; see
+// refreshProbeDaily), so a period costs its days, not its raw results.
+func availabilityDaily(value, having string) measureFunc {
+	return single(func(q *measureQuery) error {
+		ps := periodExpr(q.req.Kind, "day")
+		q.selectHead(ps, probeCols, value)
+		q.add(" FROM (SELECT service AS svc, day, n, inm, okn, dur_sum FROM probe_daily FINAL WHERE tenant = ?", q.tenant)
+		if !q.req.From.IsZero() {
+			q.add(" AND day >= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.From).Start()))
+		}
+		if !q.req.To.IsZero() {
+			q.add(" AND day < toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).End()))
+		}
 		q.add(") WHERE 1")
 		q.filter("service", "svc")
 		q.periodRange(ps)

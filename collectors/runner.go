@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -106,9 +105,10 @@ type Drainer interface {
 	Drain(ctx context.Context) (DrainResult, error)
 }
 
-// deliverer is a sink that says whether a batch was spooled.
+// deliverer is a sink that says whether a batch was spooled and, when
+// it knows, which days its rows touched.
 type deliverer interface {
-	Deliver(ctx context.Context, b *facts.Batch) (spooled bool, err error)
+	deliver(ctx context.Context, b *facts.Batch) (spooled bool, touched clickhouse.Touched, err error)
 }
 
 // RunnerConfig is what a Runner is built from. Only Instances and Sink
@@ -139,6 +139,10 @@ type RunnerConfig struct {
 	Grace time.Duration
 	// DrainEvery is how often Serve retries the spool (default 1m).
 	DrainEvery time.Duration
+	// Recompute makes every recompute of measures cover the whole
+	// history (collect --recompute), instead of only what new rows
+	// touched.
+	Recompute bool
 	// MaxJitter caps the random delay added to each scheduled run
 	// (default 30s; the delay is at most a tenth of the schedule).
 	MaxJitter time.Duration
@@ -193,7 +197,7 @@ type Result struct {
 	Spooled  int // batches of the last attempt that went to the spool
 	Outcome  string
 	Err      error
-	wroteFor map[facts.Kind]bool // facts kinds with rows, for recomputing
+	wroteFor clickhouse.Touched // what the written rows touched, for recomputing
 }
 
 // Results are the runs of one RunOnce.
@@ -337,25 +341,20 @@ func (r *Runner) RunOnce(ctx context.Context, only []string) (Results, error) {
 		wg.Go(func() { results[i] = r.run(ctx, u, r.cfg.From, r.cfg.To) })
 	}
 	wg.Wait()
-	// Per tenant, the raw facts that got rows; nil means all (spooled
-	// batches of unknown kinds reached ClickHouse).
-	touched := map[string]map[facts.Kind]bool{}
-	if drained.Sent > 0 {
-		for tenant := range r.tenants() {
-			touched[tenant] = nil
+	// Per tenant, what the written and drained rows touched; nil means
+	// everything (a drained batch on unknown days). Every tenant with a strategy
+	// is looked at: an indicator whose parameters changed is recomputed
+	// in full even when nothing was written.
+	touched := map[string]clickhouse.Touched{}
+	for tenant := range r.tenants() {
+		touched[tenant] = clickhouse.Touched{}
+		if t, ok := drained.Touched[tenant]; ok {
+			touched[tenant] = t.Clone() // nil: everything
 		}
 	}
 	for _, res := range results {
-		fs, seen := touched[res.Tenant]
-		if len(res.wroteFor) == 0 || (seen && fs == nil) {
-			continue
-		}
-		if fs == nil {
-			fs = map[facts.Kind]bool{}
-			touched[res.Tenant] = fs
-		}
-		for f := range res.wroteFor {
-			fs[f] = true
+		if fs := touched[res.Tenant]; fs != nil {
+			fs.Merge(res.wroteFor)
 		}
 	}
 	var errs []error
@@ -388,6 +387,10 @@ func (r *Runner) Serve(ctx context.Context) error {
 		r.log.Warn("no collectors configured")
 	}
 	r.drainAndRecompute(ctx)
+	// Indicators whose parameters changed are recomputed in full at once.
+	for tenant := range r.tenants() {
+		r.recomp.request(ctx, tenant, clickhouse.Touched{})
+	}
 	r.mu.Lock()
 	for _, u := range r.units { // ApplyConfig may have run meanwhile
 		if st.loops[u.inst.Name] == nil {
@@ -438,13 +441,12 @@ func (r *Runner) jitter(schedule time.Duration) time.Duration {
 	return time.Duration(float64(limit) * r.cfg.Rand())
 }
 
-// drainAndRecompute drains the spool and, when that brought rows into
-// ClickHouse, recomputes every tenant's measures in the background.
+// drainAndRecompute drains the spool and recomputes, in the background,
+// what the batches it sent touched.
 func (r *Runner) drainAndRecompute(ctx context.Context) {
-	if res := r.drain(ctx); res.Sent > 0 {
-		for tenant := range r.tenants() {
-			r.recomp.request(ctx, tenant, nil)
-		}
+	res := r.drain(ctx)
+	for tenant, t := range res.Touched {
+		r.recomp.request(ctx, tenant, t)
 	}
 }
 
@@ -480,12 +482,18 @@ func (r *Runner) run(ctx context.Context, u runUnit, from, to time.Time) Result 
 	var err error
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		as := &attemptSink{r: r, inst: inst, tracker: tracker, next: r.cfg.Sink, wrote: map[facts.Kind]bool{}}
+		as := &attemptSink{r: r, inst: inst, tracker: tracker, next: r.cfg.Sink, wrote: clickhouse.Touched{}}
 		req.Progress = as
 		err = r.attempt(runCtx, u.coll, req, as)
 		as.close()
 		res.Rows, res.Files, res.Batches, res.Spooled = int(as.rows.Load()), int(as.files.Load()), int(as.batches.Load()), int(as.spooled.Load())
-		res.wroteFor = as.touched()
+		// Every attempt's writes count: a retry need not write them again.
+		if t := as.touched(); t != nil {
+			if res.wroteFor == nil {
+				res.wroteFor = clickhouse.Touched{}
+			}
+			res.wroteFor.Merge(t)
+		}
 		if err == nil {
 			break
 		}
@@ -624,7 +632,7 @@ type attemptSink struct {
 	closed                        atomic.Bool
 	rows, files, batches, spooled atomic.Int64
 	mu                            sync.Mutex
-	wrote                         map[facts.Kind]bool
+	wrote                         clickhouse.Touched
 }
 
 func (a *attemptSink) close() { a.closed.Store(true) }
@@ -669,9 +677,10 @@ func (a *attemptSink) Write(ctx context.Context, b *facts.Batch) error {
 		return nil
 	}
 	var spooled bool
+	var touched clickhouse.Touched
 	var err error
 	if d, ok := a.next.(deliverer); ok {
-		spooled, err = d.Deliver(ctx, b)
+		spooled, touched, err = d.deliver(ctx, b)
 		if err != nil && ctx.Err() == nil && !clickhouse.IsUnavailable(err) {
 			// ClickHouse refused the batch itself: sending it again
 			// cannot help.
@@ -692,19 +701,25 @@ func (a *attemptSink) Write(ctx context.Context, b *facts.Batch) error {
 	a.r.metrics.addRows(a.inst.Name, n)
 	if !spooled {
 		a.mu.Lock()
-		for _, f := range b.Kinds() {
-			a.wrote[f] = true
+		if touched == nil {
+			// Days unknown: the measures reading these facts are
+			// recomputed in full.
+			touched = clickhouse.Touched{}
+			for _, f := range b.Kinds() {
+				touched[f] = &clickhouse.Days{All: true}
+			}
 		}
+		a.wrote.Merge(touched)
 		a.mu.Unlock()
 	}
 	return nil
 }
 
-func (a *attemptSink) touched() map[facts.Kind]bool {
+func (a *attemptSink) touched() clickhouse.Touched {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.wrote) == 0 {
 		return nil
 	}
-	return maps.Clone(a.wrote)
+	return a.wrote.Clone()
 }

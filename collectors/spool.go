@@ -289,19 +289,36 @@ func (s *StoreSink) Write(ctx context.Context, b *facts.Batch) error {
 
 // Deliver is Write that also says whether b went to the spool.
 func (s *StoreSink) Deliver(ctx context.Context, b *facts.Batch) (spooled bool, err error) {
-	err = s.store.WriteBatch(ctx, b)
+	spooled, _, err = s.deliver(ctx, b)
+	return spooled, err
+}
+
+// touchedWriter is a Store that says which days a write touched.
+// *clickhouse.Store implements it.
+type touchedWriter interface {
+	WriteBatchTouched(ctx context.Context, b *facts.Batch) (clickhouse.Touched, error)
+}
+
+// deliver is Deliver that also says which days the written rows touched,
+// when the store tells (nil otherwise, and when spooled).
+func (s *StoreSink) deliver(ctx context.Context, b *facts.Batch) (spooled bool, touched clickhouse.Touched, err error) {
+	if tw, ok := s.store.(touchedWriter); ok {
+		touched, err = tw.WriteBatchTouched(ctx, b)
+	} else {
+		err = s.store.WriteBatch(ctx, b)
+	}
 	if err == nil {
-		return false, nil
+		return false, touched, nil
 	}
 	if s.spool == nil || !s.unavailable(err) || ctx.Err() != nil {
-		return false, err
+		return false, nil, err
 	}
 	if serr := s.spool.PutBatch(b); serr != nil {
-		return false, fmt.Errorf("%w; and spooling the batch failed: %v", err, serr)
+		return false, nil, fmt.Errorf("%w; and spooling the batch failed: %v", err, serr)
 	}
 	s.log.Warn("ClickHouse unavailable, batch spooled", "collector", b.Collector, "source", b.Source, "rows", b.Rows(), "spool", s.spool.Dir(), "error", err)
 	s.updateGauge()
-	return true, nil
+	return true, nil, nil
 }
 
 // RecordRun records r in ClickHouse, or in the spool while ClickHouse is
@@ -324,6 +341,26 @@ type DrainResult struct {
 	Sent     int // entries written to ClickHouse and removed from the spool
 	Rejected int // entries ClickHouse refused, moved to rejected/
 	Left     int // entries still waiting
+	// Touched says, per tenant, what the sent batches touched; a tenant
+	// whose Touched is nil got batches on unknown days (a store that
+	// does not tell).
+	Touched map[string]clickhouse.Touched
+}
+
+// addTouched records what a sent batch of tenant touched (nil: unknown).
+func (r *DrainResult) addTouched(tenant string, t clickhouse.Touched) {
+	if r.Touched == nil {
+		r.Touched = map[string]clickhouse.Touched{}
+	}
+	cur, seen := r.Touched[tenant]
+	switch {
+	case t == nil:
+		r.Touched[tenant] = nil
+	case !seen:
+		r.Touched[tenant] = t.Clone()
+	case cur != nil:
+		cur.Merge(t)
+	}
 }
 
 // Drain sends the spooled entries to ClickHouse, oldest first, deleting
@@ -365,7 +402,15 @@ func (s *StoreSink) Drain(ctx context.Context) (DrainResult, error) {
 		}
 		if err == nil {
 			if e.Batch != nil {
-				err = s.store.WriteBatch(ctx, e.Batch)
+				var t clickhouse.Touched
+				if tw, ok := s.store.(touchedWriter); ok {
+					t, err = tw.WriteBatchTouched(ctx, e.Batch)
+				} else {
+					err = s.store.WriteBatch(ctx, e.Batch)
+				}
+				if err == nil {
+					res.addTouched(e.Batch.Tenant, t)
+				}
 			} else {
 				err = s.store.RecordRun(ctx, *e.Run)
 			}

@@ -22,6 +22,7 @@ func cmdCollect(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	dry := g.fs.Bool("dry-run", false, "validate and print what would be written, without writing")
 	from := g.fs.String("from", "", "backfill from this date (YYYY-MM-DD)")
 	to := g.fs.String("to", "", "backfill up to this date (YYYY-MM-DD, exclusive)")
+	full := g.fs.Bool("recompute", false, "recompute every measure over its whole history, not only the periods new rows touched")
 	if err := g.parse(args); err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func cmdCollect(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if len(insts) == 0 {
 		return fmt.Errorf("no collectors configured (see examples/malbild.yaml)")
 	}
-	rc := collectors.RunnerConfig{Instances: insts, Strategies: strategies, Logger: log}
+	rc := collectors.RunnerConfig{Instances: insts, Strategies: strategies, Logger: log, Recompute: *full}
 	if rc.From, err = parseDay(*from); err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}

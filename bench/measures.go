@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/collectors"
+	"github.com/malbild/malbild/demo"
+	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/internal/numfmt"
+	"github.com/malbild/malbild/strategy"
+)
+
+// measureRows are the rows of the measures section: keeping the
+// observations current after new facts (issue 15).
+type measureRows struct {
+	full, probes, cases, growth *row
+}
+
+// incrementalCases is the size of the monthly case export.
+const incrementalCases = 100_000
+
+func (b *bench) declareMeasures() measureRows {
+	size := fmt.Sprintf("%s cases, %s probe results", numfmt.Group(int64(b.cfg.cases)), numfmt.Group(int64(b.cfg.probes)))
+	return measureRows{
+		full: b.report.declare("measures", "Full recompute of all measures ("+size+")", "≤ 30 s"),
+		probes: b.report.declare("measures", "Incremental: one minute of new probe results for every service → availability current ("+size+")",
+			"≤ 2 s"),
+		cases: b.report.declare("measures", fmt.Sprintf("Incremental: a monthly export of %s cases → digital share and handling time current (%s)",
+			numfmt.Group(incrementalCases), size), "≤ 5 s"),
+		growth: b.report.declare("measures", fmt.Sprintf("Incremental times at %d× the history vs 1×", b.cfg.growth), "≤ 1.2×"),
+	}
+}
+
+// incrementalTimes are one data set's incremental recomputes.
+type incrementalTimes struct {
+	probes, cases time.Duration
+	// the writes (WriteBatchTouched) within them
+	probesWrite, casesWrite time.Duration
+	// full times of the same measures in the full recompute, the baseline
+	probesFull, casesFull time.Duration
+}
+
+func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
+	if d.err != nil {
+		return d.err
+	}
+	large, err := b.incremental(ctx, d.strat, d.large)
+	if err != nil {
+		return err
+	}
+	b.report.fill(b.measureRows.full, ms(d.large.recompute), "118.6 s before incremental measures (bench/results.md at 10 M / 50 M)", "", verdict(d.large.recompute <= 30*time.Second))
+	b.report.fill(b.measureRows.probes, ms(large.probes), "full availability recompute in this run: "+ms(large.probesFull),
+		times(ratio(large.probes, large.probesFull)), verdict(large.probes <= 2*time.Second))
+	b.report.fill(b.measureRows.cases, ms(large.cases), "full digital share + handling time recompute in this run: "+ms(large.casesFull),
+		times(ratio(large.cases, large.casesFull)), verdict(large.cases <= 5*time.Second))
+	if d.small == nil {
+		b.report.skip(b.measureRows.growth, "no smaller data set (-growth 1, or it failed to load)")
+		return nil
+	}
+	small, err := b.incremental(ctx, d.strat, d.small)
+	if err != nil {
+		return err
+	}
+	g := max(ratio(large.probes, small.probes), ratio(large.cases, small.cases))
+	b.report.fill(b.measureRows.growth, fmt.Sprintf("probes %s, cases %s", ms(large.probes), ms(large.cases)),
+		fmt.Sprintf("at 1× (%s): probes %s, cases %s", d.small.label, ms(small.probes), ms(small.cases)), times(g), verdict(g <= 1.2))
+	return nil
+}
+
+// measureTime sums a timed recompute's times of the named measures.
+func measureTime(t *timedMeasures, names ...string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var sum time.Duration
+	for _, n := range names {
+		sum += t.times[n]
+	}
+	return sum
+}
+
+var (
+	probeMeasures = []string{"availability_uptime", "availability_maintenance_share", "response_time_mean", "response_time_p95"}
+	caseMeasures  = []string{"digital_share", "handling_time_median", "handling_time_p90"}
+)
+
+// incremental writes one minute of probe results for every service and
+// then a month of new cases after d's history, each through
+// WriteBatchTouched, and times collectors.RecomputeTouched after each, as
+// the runner does after a collector run.
+func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *dataset) (incrementalTimes, error) {
+	var res incrementalTimes
+	if d.full == nil {
+		return res, errors.New("the data set has no timed full recompute")
+	}
+	res.probesFull, res.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
+	s, tenant := d.store, st.Municipality.Code
+	var last time.Time
+	var services []string
+	rows, err := s.Conn().Query(ctx, "SELECT service, max(ts) FROM probe_results GROUP BY service ORDER BY service")
+	if err != nil {
+		return res, err
+	}
+	for rows.Next() {
+		var svc string
+		var t time.Time
+		if err := rows.Scan(&svc, &t); err != nil {
+			rows.Close()
+			return res, err
+		}
+		services = append(services, svc)
+		if t.After(last) {
+			last = t
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	minute := &facts.Batch{Tenant: tenant, Source: "bench-minute", Version: 2}
+	for _, svc := range services {
+		minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: last.Add(time.Minute), OK: true, Status: 200, Duration: 120 * time.Millisecond})
+	}
+	start := time.Now()
+	touched, err := s.WriteBatchTouched(ctx, minute)
+	if err != nil {
+		return res, fmt.Errorf("writing a minute of probe results: %w", err)
+	}
+	res.probesWrite = time.Since(start)
+	probeTimed := &timedMeasures{MeasureStore: s}
+	if _, err := collectors.RecomputeTouched(ctx, probeTimed, st, nil, touched); err != nil {
+		return res, err
+	}
+	res.probes = time.Since(start)
+
+	var lastRecv time.Time
+	if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
+		return res, err
+	}
+	month := strategy.PeriodOf(strategy.Month, lastRecv).Next().Start()
+	export := &facts.Batch{Tenant: tenant, Source: "bench-month", Version: 2}
+	for c := range demo.Cases(incrementalCases, b.cfg.seed+1) {
+		c.ID = "bench-month-" + c.ID
+		off := time.Duration(len(export.Cases)%(28*24*60)) * time.Minute
+		took := time.Duration(0)
+		if !c.Decided.IsZero() {
+			took = c.Decided.Sub(c.Received) % (60 * 24 * time.Hour)
+			c.Decided = month.Add(off + took)
+		}
+		c.Received = month.Add(off)
+		export.Cases = append(export.Cases, c)
+	}
+	start = time.Now()
+	if touched, err = s.WriteBatchTouched(ctx, export); err != nil {
+		return res, fmt.Errorf("writing a monthly case export: %w", err)
+	}
+	res.casesWrite = time.Since(start)
+	caseTimed := &timedMeasures{MeasureStore: s}
+	if _, err := collectors.RecomputeTouched(ctx, caseTimed, st, nil, touched); err != nil {
+		return res, err
+	}
+	res.cases = time.Since(start)
+	b.log.Info("incremental recomputes", "db", d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
+		"cases", res.cases.String(), "cases_write", res.casesWrite.String())
+	b.report.addNote("Incremental on %q (%s): a minute of probe results for %d services, then %s cases received in %s; each time written with "+
+		"WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s; "+
+		"the recomputes' measures: %s; and %s).",
+		d.db, d.label, len(services), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
+		probeTimed, caseTimed)
+	return res, nil
+}
+
+// MeasureFingerprints and WriteMeasureFingerprints pass through, so that
+// the recompute keeps the fingerprints it would keep in the runner.
+func (t *timedMeasures) MeasureFingerprints(ctx context.Context, tenant string) (map[string]string, error) {
+	if fs, ok := t.MeasureStore.(collectors.FingerprintStore); ok {
+		return fs.MeasureFingerprints(ctx, tenant)
+	}
+	return nil, errors.New("the measure store keeps no fingerprints")
+}
+
+func (t *timedMeasures) WriteMeasureFingerprints(ctx context.Context, tenant string, fps map[string]string, version uint64) error {
+	if fs, ok := t.MeasureStore.(collectors.FingerprintStore); ok {
+		return fs.WriteMeasureFingerprints(ctx, tenant, fps, version)
+	}
+	return errors.New("the measure store keeps no fingerprints")
+}
+
+// MeasureScope passes through as well.
+func (t *timedMeasures) MeasureScope(ctx context.Context, tenant string, m clickhouse.MeasureRequest) (string, error) {
+	if ss, ok := t.MeasureStore.(collectors.ScopeStore); ok {
+		return ss.MeasureScope(ctx, tenant, m)
+	}
+	return "", errors.New("the measure store derives no scopes")
+}
+
+var (
+	_ collectors.FingerprintStore = (*timedMeasures)(nil)
+	_ collectors.ScopeStore       = (*timedMeasures)(nil)
+)
