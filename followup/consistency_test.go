@@ -170,7 +170,10 @@ func checkPages(t *testing.T, c *client, st *strategy.Strategy, per strategy.Per
 		}
 		return a.body
 	}
-	public, leadership, followup := get("/"), get("/ledning"), get("/uppfoljning")
+	// /ledning opens on the latest period with confirmed assessments; the
+	// latest value is the one of the period in progress.
+	open := strategy.Period{Kind: per.Kind, Year: per.Year, N: per.N + 1}
+	public, leadership, followup := get("/"), get("/ledning?period="+open.String()), get("/uppfoljning")
 	report := get("/uppfoljning/rapport/" + per.String())
 	for _, ind := range st.Indicators() {
 		g := st.GoalOf(ind)
