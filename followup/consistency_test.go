@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -248,4 +250,53 @@ func matches(body, re string, inner ...string) []string {
 		out = append(out, html.UnescapeString(strings.TrimSpace(m[1])))
 	}
 	return out
+}
+
+// TestUploadSeriesName: an upload row naming a series stands for every
+// indicator the series feeds, and is stored under their ids.
+func TestUploadSeriesName(t *testing.T) {
+	f := "../examples/strategies/molndal.yaml"
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := strategy.Parse(f, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fed []string
+	for _, ind := range st.Indicators() {
+		if ind.Series() == "system-med-sso" {
+			fed = append(fed, ind.ID)
+		}
+	}
+	if len(fed) != 2 {
+		t.Fatalf("molndal.yaml: system-med-sso feeds %v", fed)
+	}
+	e := strategyEnv(t, st, nil)
+	ctx := context.Background()
+	who := &auth.Identity{Name: "anna", Role: auth.Admin}
+	csv := "indikator;period;värde\nsystem-med-sso;2026-T1;7\n" + fed[0] + ";2025;5\n"
+	if _, err := e.svc.Upload(ctx, st, who, "127.0.0.1", "sso.csv", strings.NewReader(csv), "Från e-rådet"); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := e.store.Observations(ctx, clickhouse.ObservationFilter{Tenant: st.Municipality.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range obs {
+		got = append(got, fmt.Sprintf("%s %s %g %s", o.Indicator, o.Period, o.Value, o.Source))
+	}
+	want := []string{fed[0] + " 2025 5 upload", fed[0] + " 2026-T1 7 upload", fed[1] + " 2026-T1 7 upload"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The same value under the series and the indicator is refused.
+	dup := "indikator;period;värde\nsystem-med-sso;2026-T1;8\n" + fed[1] + ";2026-T1;9\n"
+	_, err = e.svc.Upload(ctx, st, who, "127.0.0.1", "dup.csv", strings.NewReader(dup), "Dubbelt")
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Status != 400 || !strings.Contains(fe.Problems[0].SV, "två gånger") {
+		t.Fatalf("duplicate through the series: %v", err)
+	}
 }
