@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/progress"
@@ -140,7 +141,7 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 	if !asked {
 		period = leadershipPeriod(snap)
 	}
-	s.serveCached(w, r, snap, "leadership|"+period.String(), func() (cached, error) {
+	s.serveCached(w, r, snap, "leadership|"+period.String()+"|"+strconv.FormatBool(asked), func() (cached, error) {
 		lang := q.lang
 		st := q.strat
 		rep := s.reportAt(snap, period)
