@@ -239,3 +239,97 @@ func periodFromColumns(kind string, start time.Time) (strategy.Period, error) {
 	}
 	return strategy.PeriodOf(k, dateFromColumn(start)), nil
 }
+
+// SeriesMove moves the values stored under a series name to the
+// indicators that series feeds.
+type SeriesMove struct {
+	Series     string
+	Indicators []string // ids, each gets a copy of every row
+	// Keep leaves the rows under the series name in place, for a series
+	// that is also read by that name (a maturity dimension's survey).
+	Keep bool
+}
+
+// SeriesMoves are the moves st needs: every indicator fed by a series
+// whose name is not its id. Values of an indicator are stored under its
+// id, whatever feeds them (collector, form or upload); earlier versions
+// stored manual values and uploads under the series name.
+func SeriesMoves(st *strategy.Strategy) []SeriesMove {
+	survey := map[string]bool{}
+	if st.Maturity != nil {
+		for _, d := range st.Maturity.Dimensions {
+			if d.Survey != "" {
+				survey[d.Survey] = true
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, ind := range st.Indicators() {
+		ids[ind.ID] = true
+	}
+	index := map[string]int{}
+	var out []SeriesMove
+	for _, ind := range st.Indicators() {
+		name := ind.Series()
+		if name == "" || name == ind.ID {
+			continue
+		}
+		i, ok := index[name]
+		if !ok {
+			// A series named like another indicator is that indicator's
+			// values too: copy, never delete.
+			out = append(out, SeriesMove{Series: name, Keep: survey[name] || ids[name]})
+			i = len(out) - 1
+			index[name] = i
+		}
+		out[i].Indicators = append(out[i].Indicators, ind.ID)
+	}
+	return out
+}
+
+// MoveSeriesValues copies the values and the logged history stored under
+// each move's series name to its indicators' ids, keeping their versions
+// (so the latest version still wins against what collectors wrote under
+// the id), then deletes the rows under the series name unless Keep. It is
+// idempotent: a copy written twice has the same key and version, and a
+// series without rows is skipped. It returns how many series had rows.
+func (s *Store) MoveSeriesValues(ctx context.Context, tenant string, moves []SeriesMove) (int, error) {
+	moved := 0
+	for _, m := range moves {
+		var n uint64
+		for _, table := range []string{"observations", "observation_log"} {
+			var c uint64
+			if err := s.conn.QueryRow(ctx, `SELECT count() FROM `+table+` WHERE tenant = ? AND indicator = ?`,
+				tenant, m.Series).Scan(&c); err != nil {
+				return moved, fmt.Errorf("counting %s of series %s of %s: %w", table, m.Series, tenant, err)
+			}
+			n += c
+		}
+		if n == 0 {
+			continue
+		}
+		moved++
+		cols := strings.Join(observationCols, ", ")
+		for _, id := range m.Indicators {
+			for _, table := range []string{"observation_log", "observations"} {
+				q := `INSERT INTO ` + table + ` (` + cols + `)
+SELECT tenant, ?, period_kind, period_start, dim_kind, dim_value, value, source, author, comment, version, recorded
+FROM ` + table + `
+WHERE tenant = ? AND indicator = ?`
+				if err := s.conn.Exec(ctx, q, id, tenant, m.Series); err != nil {
+					return moved, fmt.Errorf("copying %s of series %s to indicator %s of %s: %w", table, m.Series, id, tenant, err)
+				}
+			}
+		}
+		if m.Keep {
+			continue
+		}
+		for _, table := range []string{"observations", "observation_log"} {
+			q := `ALTER TABLE ` + table + ` DELETE WHERE tenant = ? AND indicator = ?`
+			if err := s.conn.Exec(ctx, q, tenant, m.Series); err != nil {
+				return moved, fmt.Errorf("deleting %s of series %s of %s after copying: %w", table, m.Series, tenant, err)
+			}
+		}
+	}
+	return moved, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,61 @@ func TestObservationHistory(t *testing.T) {
 	}
 	if h, err := s.ObservationHistory(ctx, "0121", "budget"); err != nil || len(h) != 0 {
 		t.Fatalf("other tenant's history: %v %v", h, err)
+	}
+}
+
+func TestMoveSeriesValues(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	y := func(n int) strategy.Period { return strategy.Period{Kind: strategy.Year, Year: n} }
+	write := func(o strategy.Observation) {
+		t.Helper()
+		o.Tenant = "0120"
+		if err := s.WriteObservations(ctx, []strategy.Observation{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Collected under the id; entered by hand under the series name, once
+	// older (2024) and once newer (2025) than the collected value.
+	write(strategy.Observation{Indicator: "samrad", Period: y(2024), Value: 70, Version: 5})
+	write(strategy.Observation{Indicator: "samrad", Period: y(2025), Value: 78.1, Version: 5})
+	write(strategy.Observation{Indicator: "samrad-serie", Period: y(2024), Value: 60, Version: 4, Author: "anna"})
+	write(strategy.Observation{Indicator: "samrad-serie", Period: y(2025), Value: 41.5, Version: 6, Author: "anna", Comment: "rättat"})
+	write(strategy.Observation{Indicator: "enkat", Period: y(2025), Value: 50, Version: 1})
+	moves := []SeriesMove{{Series: "samrad-serie", Indicators: []string{"samrad", "samrad-kopia"}}, {Series: "enkat", Indicators: []string{"e"}, Keep: true},
+		{Series: "tom", Indicators: []string{"x"}}}
+	// Copied twice (Keep: no delete), then moved: copies of one version
+	// are one value. (Rows are never read back under the series name after
+	// the delete: on 18.16 a mutation finishes in the background.)
+	keep := func(ms []SeriesMove) []SeriesMove {
+		out := slices.Clone(ms)
+		for i := range out {
+			out[i].Keep = true
+		}
+		return out
+	}
+	for _, ms := range [][]SeriesMove{keep(moves), keep(moves), moves} {
+		n, err := s.MoveSeriesValues(ctx, "0120", ms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Fatalf("%d series moved, want 2", n)
+		}
+		cur, err := s.Observations(ctx, ObservationFilter{Tenant: "0120", Indicators: []string{"samrad", "samrad-kopia", "enkat", "e", "x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "e 2025: 50 v1\nenkat 2025: 50 v1\nsamrad 2024: 70 v5\nsamrad 2025: 41.5 v6\nsamrad-kopia 2024: 60 v4\nsamrad-kopia 2025: 41.5 v6"
+		if got := obsKeys(cur); got != want {
+			t.Fatalf("after the move:\n%s\nwant:\n%s", got, want)
+		}
+		hist, err := s.ObservationHistory(ctx, "0120", "samrad")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := obsKeys(hist); got != "samrad 2025: 41.5 v6\nsamrad 2024: 60 v4" {
+			t.Fatalf("history under the id:\n%s", got)
+		}
 	}
 }

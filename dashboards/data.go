@@ -182,7 +182,9 @@ func (s *Server) refresh(ctx context.Context, st *strategy.Strategy, cur *snapsh
 // rawData is what was read from the store for one municipality.
 type rawData struct {
 	// obs holds every observation (totals and break-downs) by indicator
-	// id; series-fed indicators also find theirs under their own id.
+	// id, the one key every value of an indicator is stored under
+	// (collected, entered or uploaded; see clickhouse.MoveSeriesValues),
+	// and by series name for the surveys maturity dimensions name.
 	obs map[string][]strategy.Observation
 	// latest is the latest revision of every assessment, confirmed the
 	// latest confirmed revision (a draft written after it does not hide it).
@@ -206,12 +208,6 @@ func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, err
 		raw.obs[o.Indicator] = append(raw.obs[o.Indicator], o)
 	}
 	for _, ind := range st.Indicators() {
-		if name := ind.Series(); name != "" && name != ind.ID && len(raw.obs[ind.ID]) == 0 {
-			for _, o := range raw.obs[name] {
-				o.Indicator = ind.ID
-				raw.obs[ind.ID] = append(raw.obs[ind.ID], o)
-			}
-		}
 		for _, o := range raw.obs[ind.ID] {
 			if o.Recorded.After(raw.updated[ind.ID]) {
 				raw.updated[ind.ID] = o.Recorded

@@ -70,60 +70,92 @@ func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, ye
 			ps = append(ps, p)
 		}
 	}
-	head := []string{tr(lang, "indicator")}
+	head := []string{tr(lang, "goal") + " / " + tr(lang, "indicator")}
 	for _, p := range ps {
 		head = append(head, p.Label(lang))
 	}
 	head = append(head, tr(lang, "freshness_col"))
 	t := newTable(lang, trf(lang, "followup_caption", year), head...)
-	for _, ir := range rep.Indicators {
-		if ir.Dropped {
+	// state is the recorded assessment's state, or "proposal"; and the
+	// status to show: the recorded level, else the proposed one.
+	state := func(subject strategy.SubjectKind, id string, p strategy.Period, proposed strategy.Level) (string, *statusView) {
+		a := rep.Assessment(subject, id, p)
+		if a == nil {
+			return capitalize(tr(lang, "proposal")), levelStatus(proposed, lang)
+		}
+		st := tr(lang, "state_draft")
+		switch {
+		case a.Confirmed:
+			st = tr(lang, "state_confirmed")
+		case a.Ready:
+			st = tr(lang, "state_ready")
+		}
+		if a.Level != proposed {
+			st += " (" + tr(lang, "proposal") + ": " + progress.LevelLabel(proposed, lang) + ")"
+		}
+		return st, levelStatus(a.Level, lang)
+	}
+	// Every goal (measured, milestone or qualitative), each followed by
+	// its indicators.
+	for _, gr := range rep.Goals {
+		if gr.Dropped {
 			continue
 		}
-		u := ir.Indicator.Unit
-		cells := []cell{{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)}}
+		cells := []cell{txt(tr(lang, "goal") + ": " + gr.Goal.Title.In(lang))}
 		mark := false
 		for _, p := range ps {
-			pr, _ := rep.ProposeIndicator(ir.ID, p)
-			c := cell{Status: levelStatus(pr.Level, lang)}
-			state := capitalize(tr(lang, "proposal"))
-			if a := rep.Assessment(strategy.SubjectIndicator, ir.ID, p); a != nil {
-				c.Status = levelStatus(a.Level, lang)
-				state = tr(lang, "state_draft")
-				switch {
-				case a.Confirmed:
-					state = tr(lang, "state_confirmed")
-				case a.Ready:
-					state = tr(lang, "state_ready")
-				}
-				if a.Level != pr.Level {
-					state += " (" + tr(lang, "proposal") + ": " + progress.LevelLabel(pr.Level, lang) + ")"
-				}
+			gp, _ := rep.ProposeGoal(gr.ID, p)
+			text, status := state(strategy.SubjectGoal, gr.ID, p, gp.Level)
+			if r := gp.Reason.In(lang); r != "" {
+				text += " · " + r
 			}
-			target := tr(lang, "yearly_target")
-			if pr.FromPath {
-				target = strings.ToLower(tr(lang, "chart_target_path"))
-			}
-			text := state + " · " + tr(lang, "outcome") + " " + pointValue(pr.Outcome, u, lang) + " · " + target + " " + value(pr.Target, u, lang)
-			if pr.Forecast != strategy.LevelNone {
-				text += " · " + tr(lang, "forecast_full_year") + ": " + progress.LevelLabel(pr.Forecast, lang)
-			}
-			c.Text = text
-			mark = mark || c.Status.Class == "bad"
-			cells = append(cells, c)
+			mark = mark || status.Class == "bad"
+			cells = append(cells, cell{Status: status, Text: text})
 		}
-		fresh := "–"
-		if l := ir.Status.Latest; l != nil {
-			fresh = l.Period.Label(lang) + " · " + tr(lang, "fresh")
-			if ir.Status.Status == progress.StatusStale {
-				fresh = l.Period.Label(lang) + " · " + tr(lang, "stale")
-				mark = true
-			}
-		}
-		cells = append(cells, txt(fresh))
+		cells = append(cells, txt("–"))
 		t.Rows = append(t.Rows, row{Cells: cells, Mark: mark})
+		for _, ir := range gr.Indicators {
+			if ir.Dropped {
+				continue
+			}
+			t.Rows = append(t.Rows, followupIndicatorRow(base, rep, ir, ps, state, lang))
+		}
 	}
 	return t
+}
+
+// followupIndicatorRow is an indicator's row of the follow-up matrix.
+func followupIndicatorRow(base string, rep *progress.Report, ir *progress.IndicatorResult, ps []strategy.Period,
+	state func(strategy.SubjectKind, string, strategy.Period, strategy.Level) (string, *statusView), lang string) row {
+	u := ir.Indicator.Unit
+	cells := []cell{{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)}}
+	mark := false
+	for _, p := range ps {
+		pr, _ := rep.ProposeIndicator(ir.ID, p)
+		text, status := state(strategy.SubjectIndicator, ir.ID, p, pr.Level)
+		c := cell{Status: status}
+		target := tr(lang, "yearly_target")
+		if pr.FromPath {
+			target = strings.ToLower(tr(lang, "chart_target_path"))
+		}
+		text += " · " + tr(lang, "outcome") + " " + pointValue(pr.Outcome, u, lang) + " · " + target + " " + value(pr.Target, u, lang)
+		if pr.Forecast != strategy.LevelNone {
+			text += " · " + tr(lang, "forecast_full_year") + ": " + progress.LevelLabel(pr.Forecast, lang)
+		}
+		c.Text = text
+		mark = mark || c.Status.Class == "bad"
+		cells = append(cells, c)
+	}
+	fresh := "–"
+	if l := ir.Status.Latest; l != nil {
+		fresh = l.Period.Label(lang) + " · " + tr(lang, "fresh")
+		if ir.Status.Status == progress.StatusStale {
+			fresh = l.Period.Label(lang) + " · " + tr(lang, "stale")
+			mark = true
+		}
+	}
+	cells = append(cells, txt(fresh))
+	return row{Cells: cells, Mark: mark}
 }
 
 func collectorTable(raw *rawData, lang string) table {

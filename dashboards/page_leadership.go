@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/progress"
@@ -30,10 +31,14 @@ type leadershipView struct {
 	Periods     []option
 	Deviations  table
 	Rest        table // the goals and indicators that follow plan
-	Overview    table
-	Maturity    *maturityView
-	Indicators  table
-	Benchmarks  []benchmarkView
+	// Unassessed says how many goals are not assessed ("N av M mål ej
+	// bedömda"); empty when every goal is.
+	Unassessed   string
+	Overview     table
+	GoalOverview table // goals per area and level
+	Maturity     *maturityView
+	Indicators   table
+	Benchmarks   []benchmarkView
 }
 
 // reportPeriods lists the report periods from the strategy's start (or
@@ -132,12 +137,16 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
 		return
 	}
-	s.serveCached(w, r, snap, "leadership|"+period.String(), func() (cached, error) {
+	asked := r.URL.Query().Get("period") != ""
+	if !asked {
+		period = leadershipPeriod(snap)
+	}
+	s.serveCached(w, r, snap, "leadership|"+period.String()+"|"+strconv.FormatBool(asked), func() (cached, error) {
 		lang := q.lang
 		st := q.strat
 		rep := s.reportAt(snap, period)
 		p := s.newPage(r, tr(lang, "leadership_title"), "leadership")
-		if period != snap.eval.full.Open {
+		if asked {
 			p.keepQuery(url.Values{"period": {period.String()}})
 		}
 		p.Charts = true
@@ -151,7 +160,13 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 			v.Periods = append(v.Periods, option{Value: rp.String(), Label: rp.Label(lang), Selected: rp == period})
 		}
 		v.Deviations, v.Rest = s.deviations(q.base, rep, period, lang)
-		v.Overview = overviewTable(rep, lang)
+		if n, m := unassessedGoals(rep, period); n > 0 {
+			v.Unassessed = trf(lang, "goals_unassessed", n, m)
+		}
+		if len(rep.Indicators) > 0 {
+			v.Overview = overviewTable(rep, lang)
+		}
+		v.GoalOverview = goalOverviewTable(rep, period, lang)
 		m, err := maturityViewOf(rep.Maturity, "", lang)
 		if err != nil {
 			return cached{}, err
@@ -192,12 +207,7 @@ func (s *Server) deviations(base string, rep *progress.Report, period strategy.P
 		if gr.Dropped {
 			continue
 		}
-		level, reason := gr.Open.Level, gr.Open.Reason.In(lang)
-		if c := rep.Confirmed(strategy.SubjectGoal, gr.ID, period); c != nil {
-			level, reason = c.Level, c.Comment
-		} else if gr.Open.Forecast != strategy.LevelNone && period == rep.Open {
-			level, reason = gr.Open.Forecast, gr.Open.ForecastReason.In(lang)
-		}
+		level, reason := goalLevel(rep, gr, period, lang)
 		add(levelSeverity(level), row{Cells: []cell{
 			txt(tr(lang, "goal") + ": " + gr.Goal.Title.In(lang)), {Status: levelStatus(level, lang)}, txt("–"), txt(reason)}})
 	}
@@ -216,6 +226,111 @@ func (s *Server) deviations(base string, rep *progress.Report, period strategy.P
 		devTable.Rows = append(devTable.Rows, d.r)
 	}
 	return devTable, restTable
+}
+
+// goalLevel is the level a goal is shown with for period: its confirmed
+// assessment, else (for the period in progress) the forecast, else the
+// proposal; and why.
+func goalLevel(rep *progress.Report, gr *progress.GoalResult, period strategy.Period, lang string) (strategy.Level, string) {
+	level, reason := gr.Open.Level, gr.Open.Reason.In(lang)
+	if c := rep.Confirmed(strategy.SubjectGoal, gr.ID, period); c != nil {
+		level, reason = c.Level, c.Comment
+	} else if gr.Open.Forecast != strategy.LevelNone && period == rep.Open {
+		level, reason = gr.Open.Forecast, gr.Open.ForecastReason.In(lang)
+	}
+	return level, reason
+}
+
+// unassessed reports whether a goal shown with level l has no assessment.
+func unassessed(l strategy.Level) bool {
+	return l == strategy.LevelNotAssessed || l == strategy.LevelNone
+}
+
+// unassessedGoals counts the goals (not dropped) that are not assessed for
+// period, and all goals.
+func unassessedGoals(rep *progress.Report, period strategy.Period) (n, m int) {
+	for _, gr := range rep.Goals {
+		if gr.Dropped {
+			continue
+		}
+		m++
+		if l, _ := goalLevel(rep, gr, period, "sv"); unassessed(l) {
+			n++
+		}
+	}
+	return n, m
+}
+
+// leadershipPeriod is the period the leadership view opens on: the latest
+// report period with a confirmed assessment (recorded in the strategy or
+// in the follow-up), not the one still open; without any, the latest
+// closed report period.
+func leadershipPeriod(snap *snapshot) strategy.Period {
+	rep := snap.eval.full
+	periods := reportPeriods(snap.strat, rep.Open, snap.raw)
+	for _, p := range periods {
+		if p == rep.Open {
+			continue
+		}
+		for _, gr := range rep.Goals {
+			if rep.Confirmed(strategy.SubjectGoal, gr.ID, p) != nil {
+				return p
+			}
+		}
+		for _, ir := range rep.Indicators {
+			if rep.Confirmed(strategy.SubjectIndicator, ir.ID, p) != nil {
+				return p
+			}
+		}
+	}
+	if len(periods) > 1 {
+		return periods[1]
+	}
+	return rep.Open
+}
+
+// goalOverviewTable counts the goals of each area by the level they are
+// shown with for period (measured, milestone and qualitative alike).
+func goalOverviewTable(rep *progress.Report, period strategy.Period, lang string) table {
+	levels := []strategy.Level{strategy.LevelMet, strategy.LevelPartly, strategy.LevelNotMet, strategy.LevelNotAssessed}
+	head := []string{tr(lang, "goal_area")}
+	for _, l := range levels {
+		head = append(head, progress.LevelSymbol(l)+" "+progress.LevelLabel(l, lang))
+	}
+	head = append(head, tr(lang, "total"))
+	t := newTable(lang, tr(lang, "goal_overview"), head...)
+	for i := 1; i < len(head); i++ {
+		t.Num[i] = true
+	}
+	total := make([]int, len(levels)+1)
+	add := func(name string, counts []int) {
+		cells := []cell{txt(name)}
+		for _, c := range counts {
+			cells = append(cells, txt(fmt.Sprint(c)))
+		}
+		t.add(cells...)
+	}
+	for _, ar := range rep.Areas {
+		counts := make([]int, len(levels)+1)
+		for _, gr := range ar.Goals {
+			if gr.Dropped {
+				continue
+			}
+			l, _ := goalLevel(rep, gr, period, lang)
+			i := slices.Index(levels, l)
+			if unassessed(l) || i < 0 {
+				i = len(levels) - 1
+			}
+			counts[i]++
+			counts[len(levels)]++
+		}
+		for i, c := range counts {
+			total[i] += c
+		}
+		add(ar.Area.Title.In(lang), counts)
+	}
+	add(tr(lang, "total"), total)
+	return t
 }
 
 func overviewTable(rep *progress.Report, lang string) table {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
 )
@@ -117,7 +119,9 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 			}
 			v.Areas = append(v.Areas, av)
 		}
-		v.Services = serviceViews(snap.raw, lang)
+		if readsProbes(st) {
+			v.Services = serviceViews(snap.raw, lang)
+		}
 		m, err := maturityViewOf(rep.Maturity, "", lang)
 		if err != nil {
 			return cached{}, err
@@ -146,6 +150,36 @@ func milestoneText(g *strategy.Goal, lang string) string {
 		return trf(lang, "milestone_done", formatDate(*m.Done))
 	}
 	return trf(lang, "milestone_due", formatDate(m.Due))
+}
+
+// scored reports whether anything feeds the maturity index: a score in
+// some year, overall or for a dimension. Without one the section is left
+// out rather than shown empty.
+func scored(m *progress.MaturityIndex) bool {
+	for _, sc := range m.Overall {
+		if sc.Score != nil {
+			return true
+		}
+	}
+	for _, d := range m.Dimensions {
+		for _, sc := range d.Scores {
+			if sc.Score != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readsProbes reports whether an indicator of st is computed from probe
+// results: only then does the operating status belong to its page.
+func readsProbes(st *strategy.Strategy) bool {
+	for _, ind := range st.Indicators() {
+		if m, ok := clickhouse.LookupMeasure(ind.Source.Measure); ok && m.Facts == facts.KindProbes {
+			return true
+		}
+	}
+	return false
 }
 
 func serviceViews(raw *rawData, lang string) []serviceView {
@@ -180,7 +214,7 @@ type maturityView struct {
 }
 
 func maturityViewOf(m *progress.MaturityIndex, idPrefix, lang string) (*maturityView, error) {
-	if m == nil || len(m.Years) == 0 || len(m.Dimensions) == 0 {
+	if m == nil || len(m.Years) == 0 || len(m.Dimensions) == 0 || !scored(m) {
 		return nil, nil
 	}
 	v := &maturityView{Method: []string{m.MethodText(lang)}}

@@ -525,7 +525,7 @@ func TestMultipleMunicipalities(t *testing.T) {
 
 func TestLeadershipPage(t *testing.T) {
 	e := newEnv(t, []*strategy.Strategy{testStrategy(t)}, openInternal)
-	code, _, body := e.get("/ledning")
+	code, _, body := e.get("/ledning?period=2025-T2")
 	if code != http.StatusOK {
 		t.Fatalf("/ledning = %d", code)
 	}
@@ -752,14 +752,17 @@ func TestReevaluatesAsTimePasses(t *testing.T) {
 		o.RefreshInterval = time.Minute
 		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	})
+	// The period picker starts at the open report period.
 	_, _, body := e.get("/ledning")
-	mustContain(t, "June", body, "Läget vid T2 2025")
+	mustContain(t, "June", body, `<select id="period" name="period">
+<option value="2025-T2"`)
 	mu.Lock()
 	now = time.Date(2025, 9, 20, 12, 0, 0, 0, strategy.Stockholm)
 	mu.Unlock()
 	e.clock.Step(time.Minute)
 	_, _, body = e.get("/ledning")
-	mustContain(t, "September", body, "Läget vid Helår 2025")
+	mustContain(t, "September", body, `<select id="period" name="period">
+<option value="2025"`)
 }
 
 // TestCacheCoversCollectorRuns: a failed collector run written after a

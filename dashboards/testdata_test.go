@@ -156,6 +156,16 @@ areas:
             public: false
             source:
               series: systemnojdhet
+          - id: tillganglighet
+            title:
+              sv: Tillgänglighet för e-tjänsterna
+            unit: percent
+            direction: increase
+            baseline: {value: 99, date: 2022-12-31}
+            target_3y: 99.5
+            public: false
+            source:
+              measure: availability_uptime
       - id: oppna-data
         title:
           sv: Öppna data och jämförelser

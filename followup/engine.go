@@ -2,7 +2,6 @@ package followup
 
 import (
 	"context"
-	"maps"
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/progress"
@@ -18,15 +17,11 @@ func (s *Service) evaluate(ctx context.Context, st *strategy.Strategy) (*progres
 	if err != nil {
 		return nil, err
 	}
-	byKey := map[string][]strategy.Observation{}
+	// Every value of an indicator is stored under its id (valueKey); other
+	// keys are the series a maturity dimension names.
+	byInd := map[string][]strategy.Observation{}
 	for _, o := range obs {
-		byKey[o.Indicator] = append(byKey[o.Indicator], o)
-	}
-	// Keyed by indicator id; other keys stay, for the series a maturity
-	// dimension names.
-	byInd := maps.Clone(byKey)
-	for _, ind := range st.Indicators() {
-		byInd[ind.ID] = byKey[valueKey(ind)]
+		byInd[o.Indicator] = append(byInd[o.Indicator], o)
 	}
 	latest, err := s.store.Assessments(ctx, clickhouse.AssessmentFilter{Tenant: tenant})
 	if err != nil {
@@ -39,15 +34,12 @@ func (s *Service) evaluate(ctx context.Context, st *strategy.Strategy) (*progres
 	return progress.Evaluate(st, byInd, append(latest, confirmed...), s.opts.Now()), nil
 }
 
-// valueKey is the key an indicator's values are stored under: the series
-// that feeds it, or its id for built-in measures and Kolada figures.
-// Manual values go there too, so that they join the indicator's series.
-func valueKey(ind *strategy.Indicator) string {
-	if k := ind.Series(); k != "" {
-		return k
-	}
-	return ind.ID
-}
+// valueKey is the key an indicator's values are stored under: its id,
+// whatever feeds them (a collector, the form or an upload), so that a
+// manual correction overrides a collected value and every page reads one
+// series. Values an earlier version stored under the series name are
+// moved by clickhouse.MoveSeriesValues.
+func valueKey(ind *strategy.Indicator) string { return ind.ID }
 
 // owners are the owners whose editors may write for a subject: an
 // indicator's own owner and its goal's; a goal's owner.

@@ -196,14 +196,20 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 		return nil, err
 	}
 	// Every key a row may use: indicator ids and the series feeding them.
+	// A series name stands for every indicator it feeds.
 	fed := map[string][]*strategy.Indicator{}
-	known := map[string]bool{}
 	units := map[string]strategy.Unit{}
 	for _, ind := range st.Indicators() {
-		k := valueKey(ind)
-		fed[k] = append(fed[k], ind)
-		known[k], known[ind.ID] = true, true
-		units[k], units[ind.ID] = ind.Unit, ind.Unit
+		fed[ind.ID] = append(fed[ind.ID], ind)
+		units[ind.ID] = ind.Unit
+		if k := ind.Series(); k != "" && k != ind.ID {
+			fed[k] = append(fed[k], ind)
+			units[k] = ind.Unit
+		}
+	}
+	known := map[string]bool{}
+	for k := range fed {
+		known[k] = true
 	}
 	now := s.opts.Now()
 	obs, err := collectors.ParseSeries(r, name, collectors.SeriesCheck{Known: known, Units: units, Now: now})
@@ -220,11 +226,9 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 		return nil, refuse(http.StatusBadRequest, "Filen innehåller inga värden.", "The file holds no values.")
 	}
 	tenant := st.Municipality.Code
+	var rows []strategy.Observation // one per row and indicator it writes
 	for i := range obs {
 		o := &obs[i]
-		if ind := st.Indicator(o.Indicator); ind != nil {
-			o.Indicator = valueKey(ind) // an id stands for the series that feeds it
-		}
 		where := fmt.Sprintf("%s %s: ", o.Indicator, o.Period)
 		for _, ind := range fed[o.Indicator] {
 			own, _ := owners(st, strategy.SubjectIndicator, ind.ID)
@@ -242,10 +246,32 @@ func (s *Service) Upload(ctx context.Context, st *strategy.Strategy, who *auth.I
 			o.Comment = comment
 		}
 		o.Dimension = checkDimension(&pr, where, o.Dimension)
+		for _, ind := range fed[o.Indicator] {
+			r := *o
+			r.Indicator = valueKey(ind)
+			rows = append(rows, r)
+		}
 	}
 	if err := pr.err(); err != nil {
 		return nil, err
 	}
+	// A row naming an indicator and one naming its series are one value.
+	type rk struct {
+		ind string
+		p   strategy.Period
+		d   strategy.Dimension
+	}
+	seen := map[rk]bool{}
+	for _, r := range rows {
+		k := rk{r.Indicator, r.Period, r.Dimension}
+		if seen[k] {
+			return nil, refuse(http.StatusBadRequest,
+				fmt.Sprintf("%s %s: värdet står två gånger i filen (under indikatorn och under serien som matar den).", r.Indicator, r.Period),
+				fmt.Sprintf("%s %s: the value appears twice in the file (under the indicator and under the series feeding it).", r.Indicator, r.Period))
+		}
+		seen[k] = true
+	}
+	obs = rows
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()

@@ -76,7 +76,8 @@ func yearTarget(path *TargetPath, year int, d, at time.Time) (v float64, fromPat
 //	behind by at most the tolerance  → partly met
 //	further behind                   → not met
 //
-// No target, no value, or a value older than ind.Freshness → not assessed.
+// No target, no value, or a value older than ind.Freshness → not assessed;
+// the outcome is still given when there is a value but no target.
 //
 // For T1, T2 and Q1–Q3 the trend of the same values (as in ForecastAt) is
 // projected to 31 December and compared in the same way with the year's
@@ -105,6 +106,13 @@ func (fi *fitter) proposeIndicator(ind *strategy.Indicator, path *TargetPath, s 
 	target, fromPath, hasTarget := yearTarget(path, p.Year, LastDay(p), at)
 	latest, hasValue := s.Latest()
 	switch {
+	case !hasTarget && hasValue:
+		// Nothing to assess against, but the outcome is still the outcome.
+		pr.Outcome = &latest
+		pr.Reason = strategy.Text{
+			SV: fmt.Sprintf("Utfall %s (%s), men inget mål att bedöma mot.", val(latest.Value, "sv"), latest.Period.Label("sv")),
+			EN: fmt.Sprintf("Outcome %s (%s), but no target to assess against.", val(latest.Value, "en"), latest.Period.Label("en")),
+		}
 	case !hasTarget:
 		pr.Reason = strategy.Text{SV: "Inget mål att bedöma mot.", EN: "No target to assess against."}
 	case !hasValue:

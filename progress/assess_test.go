@@ -260,3 +260,23 @@ func TestProposeGoal(t *testing.T) {
 		t.Errorf("nothing to roll up %+v", gp)
 	}
 }
+
+func TestProposeIndicatorWithoutTargetKeepsOutcome(t *testing.T) {
+	ind := indicator(strategy.Increase, time.Time{}, 0, 5) // no baseline, no target
+	s := series(months(month(2025, 1), 4), 66, 68, 70, 72)
+	pr := ProposeIndicator(ind, Path(ind), s, tertial(2025, 1), time.Time{})
+	if pr.Level != strategy.LevelNotAssessed || pr.Target != nil {
+		t.Fatalf("level %s target %v, want not assessed without a target", pr.Level, pr.Target)
+	}
+	if pr.Outcome == nil || pr.Outcome.Value != 72 || pr.Outcome.Period != month(2025, 4) {
+		t.Fatalf("outcome %+v, want 72 for April 2025", pr.Outcome)
+	}
+	if want := "Utfall 72 % (april 2025), men inget mål att bedöma mot."; pr.Reason.SV != want {
+		t.Errorf("sv %q, want %q", pr.Reason.SV, want)
+	}
+	// Without any value there is still no outcome.
+	pr = ProposeIndicator(ind, Path(ind), Series{}, tertial(2025, 1), time.Time{})
+	if pr.Outcome != nil || pr.Reason.SV != "Inget mål att bedöma mot." {
+		t.Errorf("no values: outcome %+v, %q", pr.Outcome, pr.Reason.SV)
+	}
+}

@@ -94,6 +94,18 @@ func serve(ctx context.Context, o serveOptions) error {
 		s.base.MustRegister(managedCollector{o.managed})
 	}
 
+	// Values earlier versions stored under a series name move to the
+	// indicators' ids, where every page and the follow-up read them.
+	for _, st := range o.strategies {
+		n, err := o.store.MoveSeriesValues(ctx, st.Municipality.Code, clickhouse.SeriesMoves(st))
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			o.log.Info("values moved from series names to indicator ids", "tenant", st.Municipality.Code, "series", n)
+		}
+	}
+
 	spool, err := malcollectors.OpenSpool(o.cfg.SpoolDir)
 	if err != nil {
 		return err
