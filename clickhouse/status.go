@@ -25,11 +25,13 @@ type ServiceStatus struct {
 // ServiceStatus returns the latest probe result per service of tenant,
 // sorted by service.
 func (s *Store) ServiceStatus(ctx context.Context, tenant string) ([]ServiceStatus, error) {
-	// probe_latest is a ReplacingMergeTree that may not have merged yet:
-	// take the row with the latest time per service explicitly.
+	// probe_latest is a ReplacingMergeTree(ts) that may not have merged
+	// yet: FINAL keeps one row per service, the latest check — and of a
+	// check imported again (same time), the later import, where argMax
+	// over ts alone would pick either.
 	const q = `SELECT service, argMax(url, ts), max(ts), argMax(ok, ts), argMax(status, ts),
 	argMax(duration_ms, ts), argMax(error, ts)
-FROM probe_latest
+FROM probe_latest FINAL
 WHERE tenant = ?
 GROUP BY service
 ORDER BY service`

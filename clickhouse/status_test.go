@@ -85,6 +85,31 @@ func TestServiceStatusLatestPerService(t *testing.T) {
 	}
 }
 
+// A check imported again with another outcome (a corrected export) is
+// the service's status: the later import wins, never either at random.
+func TestServiceStatusReimportedCheck(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	at := time.Date(2025, 6, 1, 12, 5, 0, 0, time.UTC)
+	for i, p := range []facts.ProbeResult{
+		{Service: "web", URL: "https://a.example/", Time: at, OK: true, Status: 200},
+		{Service: "web", URL: "https://a.example/", Time: at, Status: 503, Error: "unavailable"},
+	} {
+		if err := s.WriteBatch(ctx, &facts.Batch{Tenant: "0120", Source: "probe", Version: uint64(i + 1), Probes: []facts.ProbeResult{p}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		got, err := s.ServiceStatus(ctx, "0120")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].OK || got[0].Status != 503 {
+			t.Fatalf("after a re-import: %+v, want the later import (503)", got)
+		}
+	}
+}
+
 func TestBenchmarksLatestNotDeleted(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
