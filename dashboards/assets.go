@@ -71,7 +71,7 @@ func loadAssets() (*assets, error) {
 		a.byName[x.name] = x
 		a.byPath[x.path] = x
 	}
-	for _, must := range []string{"style.css", "charts.js"} {
+	for _, must := range []string{"style.css", "charts.js", "favicon.svg"} {
 		if a.byName[must] == nil {
 			return nil, fmt.Errorf("embedded asset %s is missing", must)
 		}

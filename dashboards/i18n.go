@@ -17,6 +17,8 @@ var messages = map[string][2]string{
 	"stale_banner": {"Uppgifterna kan vara inaktuella. Databasen svarar inte just nu, så sidan visar de senast hämtade uppgifterna.",
 		"The figures may be out of date. The database is not answering right now, so the page shows the figures fetched last."},
 	"stale_since": {"Senast hämtade: %s.", "Last fetched: %s."},
+	"meta_description": {"Så går det för %s digitaliseringsstrategi: mål, indikatorer, bedömningar och öppna data.",
+		"How %s is doing with its digitalisation strategy: goals, indicators, assessments and open data."},
 	"footer_made": {"Sidan visas med Målbild, öppen källkod. Inga tjänster från andra webbplatser används. Kakor används bara när du loggar in.", "Shown with Målbild, open source. No services from other websites are used. Cookies are used only when you sign in."},
 	"contact":     {"Kontakt", "Contact"},
 	"email":       {"E-post", "Email"},

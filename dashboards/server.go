@@ -191,6 +191,7 @@ func (s *Server) routes() {
 	if !s.opts.MetricsApart {
 		s.handle(outer, "GET /metrics", "metrics", s.serveMetrics)
 	}
+	s.handle(outer, "GET /favicon.ico", "favicon", s.serveFavicon)
 	s.handle(outer, "GET /-/healthy", "healthy", s.serveHealthy)
 	s.handle(outer, "GET /-/ready", "ready", s.serveReady)
 	outer.HandleFunc("/", s.dispatch)
@@ -377,6 +378,13 @@ func (s *Server) internal(r *http.Request) bool {
 		return ok
 	}
 	return s.opts.OpenInternal
+}
+
+// serveFavicon answers the browsers that ask for /favicon.ico whatever
+// the page links to, with the site's icon (an SVG, which they take).
+func (s *Server) serveFavicon(w http.ResponseWriter, r *http.Request) {
+	x := s.assets.byName["favicon.svg"]
+	x.body.write(w, r, http.StatusOK, x.ctype, "public, max-age=86400", time.Time{})
 }
 
 func (s *Server) serveHealthy(w http.ResponseWriter, r *http.Request) {

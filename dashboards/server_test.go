@@ -801,3 +801,21 @@ func TestCachedPageIgnoresQuery(t *testing.T) {
 	mustContain(t, "leadership in another period", body, `href="/ledning?lang=en&amp;period=2025-T1"`)
 	mustNotContain(t, "leadership in another period", body, "x=1")
 }
+
+// TestFaviconAndDescription: browsers find the site's icon at
+// /favicon.ico and through the page's link (no 404 in the console), and
+// every page has a meta description naming the municipality.
+func TestFaviconAndDescription(t *testing.T) {
+	e := newEnv(t, []*strategy.Strategy{testStrategy(t)}, openInternal)
+	code, hdr, body := e.get("/favicon.ico")
+	if code != http.StatusOK || hdr.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(body, "<svg") {
+		t.Fatalf("/favicon.ico: %d %q %.40q", code, hdr.Get("Content-Type"), body)
+	}
+	for _, p := range []string{"/", "/ledning", "/indikator/andel-digitala", "/uppfoljning", "/tillganglighet", "/?lang=en"} {
+		_, _, body := e.get(p)
+		mustContain(t, p, body, `<meta name="description" content="`, `<link rel="icon" href="/assets/`)
+		if !strings.Contains(body, `digitaliseringsstrategi: mål`) && !strings.Contains(body, `digitalisation strategy: goals`) {
+			t.Errorf("%s: no description text", p)
+		}
+	}
+}
