@@ -17,6 +17,7 @@ import (
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/internal/durable"
 )
 
 // Spool keeps batches (and run records) on disk while ClickHouse cannot
@@ -102,36 +103,10 @@ func (s *Spool) put(e spoolEntry, label string) error {
 	s.seq++
 	name := fmt.Sprintf("%020d-%06d-%s.json", s.now().UnixNano(), s.seq%1000000, spoolSafeName(label))
 	s.mu.Unlock()
-	f, err := os.CreateTemp(s.dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := durable.WriteFile(s.dir, name, data); err != nil {
 		return fmt.Errorf("spool: writing %s: %w", name, err)
 	}
-	spoolSyncDir(s.dir)
 	return nil
-}
-
-// syncDir makes a rename durable. Errors are ignored: not every file
-// system supports syncing a directory, and the entry is complete either way.
-func spoolSyncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // safeName keeps a label usable in a file name.

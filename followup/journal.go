@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/internal/durable"
 )
 
 // Outcomes of an audited write as the journal records them.
@@ -118,26 +119,9 @@ func (j *journal) put(e journalEntry) error {
 		return fmt.Errorf("audit journal: encoding entry: %w", err)
 	}
 	name := j.name(e.Entry.Seq)
-	f, err := os.CreateTemp(j.dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("audit journal: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(j.dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := durable.WriteFile(j.dir, name, data); err != nil {
 		return fmt.Errorf("audit journal: writing %s: %w", name, err)
 	}
-	syncDir(j.dir)
 	return nil
 }
 
@@ -153,7 +137,7 @@ func (j *journal) remove(seq uint64) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("audit journal: %w", err)
 	}
-	syncDir(j.dir)
+	durable.SyncDir(j.dir)
 	return nil
 }
 
@@ -211,13 +195,4 @@ func compareU64(a, b uint64) int {
 		return 1
 	}
 	return 0
-}
-
-// syncDir makes a rename or removal durable. Errors are ignored: not every
-// file system supports syncing a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
