@@ -37,6 +37,15 @@ func loadStrategy(t testing.TB, name string) *strategy.Strategy {
 	return s
 }
 
+// stillRunning is s as if it had no end: these tests were written for
+// Värmdö's data up to testNow, which the demo generates only for a
+// strategy that runs until then (Värmdö's ended 2015-04-30).
+func stillRunning(s *strategy.Strategy) *strategy.Strategy {
+	c := *s
+	c.End = time.Time{}
+	return &c
+}
+
 func generate(t testing.TB, s *strategy.Strategy, opts Options) *Plan {
 	t.Helper()
 	if opts.Now.IsZero() {
@@ -70,7 +79,7 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	a := generate(t, s, Options{Seed: 7})
 	b := generate(t, s, Options{Seed: 7})
 	ta, tb := readTree(t, a.Dir), readTree(t, b.Dir)
@@ -170,7 +179,7 @@ var digitRun = regexp.MustCompile(`[0-9][0-9+-]*[0-9]`)
 var diarienummer = regexp.MustCompile(`^[A-Z]{2,3} (\d{4})/\d{4,5}$`)
 
 func TestCaseExports(t *testing.T) {
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	p := generate(t, s, Options{})
 	if p.From.Format(time.DateOnly) != "2009-12-01" {
 		t.Errorf("data starts %s, want the month of the earliest baseline (2009-12-01)", p.From.Format(time.DateOnly))
@@ -423,7 +432,7 @@ func TestNoPersonalNumbers(t *testing.T) {
 }
 
 func TestCatalogueSurveyAndSeriesFiles(t *testing.T) {
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	p := generate(t, s, Options{})
 
 	// Catalogue: quarterly, UTF-8 with BOM, growing.
