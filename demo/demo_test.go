@@ -393,7 +393,8 @@ func TestPersonnummerCheck(t *testing.T) {
 }
 
 func TestNoPersonalNumbers(t *testing.T) {
-	for _, name := range []string{"varmdo", "molndal"} {
+	// Mölndal reads no cases: far fewer fields.
+	for name, least := range map[string]int{"varmdo": 500_000, "molndal": 50_000} {
 		p := generate(t, loadStrategy(t, name), Options{})
 		var files []string
 		files = append(files, p.Files.Cases...)
@@ -425,7 +426,7 @@ func TestNoPersonalNumbers(t *testing.T) {
 				}
 			}
 		}
-		if fields < 1_000_000 {
+		if fields < least {
 			t.Errorf("%s: only %d fields checked", name, fields)
 		}
 	}
