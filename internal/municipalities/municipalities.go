@@ -1,73 +1,86 @@
-// Package municipalities is the register of Sweden's 290 municipalities:
-// SCB's four-digit kommunkod, the short name and the county code, embedded
-// from municipalities.csv (a copy of shared/data/municipalities.csv, CC0
-// "swedish-geodata", codes as of 2024).
+// Package municipalities names Sweden's 290 municipalities by their
+// kommunkod (four digits, e.g. "0120" Värmdö), from an embedded copy of the
+// municipality register (municipalities.csv: kommunkod,namn,lanskod).
+//
+// Benchmarks (Kolada, the demo data) identify peers by kommunkod; pages show
+// names.
 package municipalities
 
 import (
 	_ "embed"
 	"encoding/csv"
 	"fmt"
+	"sort"
 	"strings"
-	"sync"
 )
 
 //go:embed municipalities.csv
-var data string
+var registerCSV string
 
 // Municipality is one row of the register.
 type Municipality struct {
-	Code   string // "0120"
-	Name   string // short name: "Värmdö", "Stockholm", "Gotland"
-	County string // länskod, the code's first two digits: "01"
+	Code   string // kommunkod, four digits
+	Name   string // e.g. "Värmdö"
+	County string // länskod, two digits
 }
 
-var (
-	once   sync.Once
-	all    []Municipality
-	byCode map[string]int
-)
+var byCode = mustParse(registerCSV)
 
-func load() {
-	rows, err := csv.NewReader(strings.NewReader(data)).ReadAll()
+func mustParse(s string) map[string]Municipality {
+	m, err := parse(s)
 	if err != nil {
-		panic(fmt.Sprintf("municipalities: embedded register: %v", err)) // fixed at build time, tested
+		panic("municipalities: " + err.Error())
 	}
-	byCode = map[string]int{}
-	for i, r := range rows {
-		if i == 0 {
-			continue // kommunkod,namn,lanskod
-		}
-		if len(r) != 3 {
-			panic(fmt.Sprintf("municipalities: embedded register line %d: %d fields, want 3", i+1, len(r)))
-		}
-		byCode[r[0]] = len(all)
-		all = append(all, Municipality{Code: r[0], Name: r[1], County: r[2]})
-	}
+	return m
 }
 
-// Name is the short name of the municipality with kommunkod code.
-func Name(code string) (string, bool) {
-	once.Do(load)
-	i, ok := byCode[code]
-	if !ok {
-		return "", false
+func parse(s string) (map[string]Municipality, error) {
+	r := csv.NewReader(strings.NewReader(s))
+	r.FieldsPerRecord = 3
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, err
 	}
-	return all[i].Name, true
+	if len(rows) == 0 || strings.Join(rows[0], ",") != "kommunkod,namn,lanskod" {
+		return nil, fmt.Errorf("municipalities.csv: header must be kommunkod,namn,lanskod")
+	}
+	m := make(map[string]Municipality, len(rows)-1)
+	for i, row := range rows[1:] {
+		code := row[0]
+		if len(code) != 4 || strings.Trim(code, "0123456789") != "" || row[1] == "" {
+			return nil, fmt.Errorf("municipalities.csv:%d: bad row %q", i+2, row)
+		}
+		if _, dup := m[code]; dup {
+			return nil, fmt.Errorf("municipalities.csv:%d: kommunkod %s twice", i+2, code)
+		}
+		m[code] = Municipality{Code: code, Name: row[1], County: row[2]}
+	}
+	return m, nil
 }
 
-// Lookup is the register's row for code.
+// Lookup returns the municipality with the kommunkod code. A code given
+// without its leading zero ("120") is accepted too.
 func Lookup(code string) (Municipality, bool) {
-	once.Do(load)
-	i, ok := byCode[code]
-	if !ok {
-		return Municipality{}, false
+	code = strings.TrimSpace(code)
+	if len(code) == 3 {
+		code = "0" + code
 	}
-	return all[i], true
+	m, ok := byCode[code]
+	return m, ok
 }
 
-// All lists every municipality in code order (a copy).
+// Name returns the municipality's name, or "" for a code not in the register.
+func Name(code string) string {
+	m, _ := Lookup(code)
+	return m.Name
+}
+
+// All returns every municipality, ordered by kommunkod.
 func All() []Municipality {
-	once.Do(load)
-	return append([]Municipality(nil), all...)
+	out := make([]Municipality, 0, len(byCode))
+	for _, m := range byCode {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
 }

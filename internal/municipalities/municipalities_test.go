@@ -1,38 +1,33 @@
 package municipalities
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestRegister(t *testing.T) {
-	ms := All()
-	if len(ms) != 290 {
-		t.Fatalf("%d municipalities, want 290", len(ms))
+	all := All()
+	if len(all) != 290 {
+		t.Fatalf("%d municipalities, want 290", len(all))
 	}
-	seen := map[string]bool{}
-	for i, m := range ms {
-		if len(m.Code) != 4 || !strings.HasPrefix(m.Code, m.County) || m.Name == "" {
-			t.Errorf("row %d: %+v", i, m)
-		}
-		if seen[m.Code] {
-			t.Errorf("%s twice", m.Code)
-		}
-		seen[m.Code] = true
-		if i > 0 && ms[i-1].Code >= m.Code {
-			t.Errorf("%s after %s: not in code order", m.Code, ms[i-1].Code)
+	for code, want := range map[string]string{"0120": "Värmdö", "120": "Värmdö", "0180": "Stockholm", "1480": "Göteborg", "2584": "Kiruna", "1481": "Mölndal"} {
+		if got := Name(code); got != want {
+			t.Errorf("Name(%q) = %q, want %q", code, got, want)
 		}
 	}
-	for code, want := range map[string]string{"0120": "Värmdö", "0187": "Vaxholm", "1481": "Mölndal", "0188": "Norrtälje", "0180": "Stockholm", "0980": "Gotland"} {
-		if got, ok := Name(code); !ok || got != want {
-			t.Errorf("Name(%s) = %q, %v; want %q", code, got, ok, want)
+	for _, code := range []string{"", "9999", "01200", "abcd"} {
+		if _, ok := Lookup(code); ok {
+			t.Errorf("Lookup(%q) found a municipality", code)
 		}
 	}
-	if _, ok := Name("0000"); ok {
-		t.Error("Name(0000) found")
-	}
-	ms[0].Name = "changed"
-	if n, _ := Name(All()[0].Code); n == "changed" {
-		t.Error("All returns the register itself, not a copy")
+}
+
+func TestParseRejects(t *testing.T) {
+	for name, s := range map[string]string{
+		"header":    "code,name,county\n0120,Värmdö,01\n",
+		"short":     "kommunkod,namn,lanskod\n120,Värmdö,01\n",
+		"duplicate": "kommunkod,namn,lanskod\n0120,Värmdö,01\n0120,Värmdö,01\n",
+		"no name":   "kommunkod,namn,lanskod\n0120,,01\n",
+	} {
+		if _, err := parse(s); err == nil {
+			t.Errorf("%s: parse accepted %q", name, s)
+		}
 	}
 }
