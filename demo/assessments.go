@@ -71,7 +71,7 @@ func (g *generator) assessments() []strategy.Assessment {
 			gp := progress.ProposeGoal(goal, items, g.s.RollUp, p, time.Time{})
 			level, forecast := gp.Level, gp.Forecast
 			if goal.Kind == strategy.GoalQualitative && (goal.Dropped == nil || p.End().Before(goal.Dropped.Date)) {
-				level, forecast = g.qualitativeLevel(goal, pi, len(ps), p)
+				level, forecast = g.qualitativeLevel(goal.ID, pi, len(ps), p)
 			}
 			if level == strategy.LevelNotAssessed {
 				continue
@@ -229,7 +229,7 @@ func (g *generator) goalComment(goal *strategy.Goal, p strategy.Period, level, f
 	switch {
 	case goal.Kind == strategy.GoalQualitative:
 		b.WriteString(" ")
-		b.WriteString(g.qualitativeComment(goal, p, level))
+		b.WriteString(g.qualitativeComment(goal.ID, goal.Owner, p, level))
 	case len(gp.Items) > 0:
 		b.WriteString(" ")
 		b.WriteString(gp.Reason.SV)

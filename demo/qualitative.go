@@ -13,17 +13,19 @@ import (
 // "uppfyllt" rather than repeating one level, and writes a comment from
 // phrase banks, different from period to period.
 //
-// Responsible bodies and activities per goal are not in the strategy
-// format yet (issue 12 item 1). When they are, a body's assessment is
-// qualitativeLevel and qualitativeComment keyed on the body as well (one
-// function that loops over the goal's bodies, author = the body), and the
-// activities one function beside it that deals statuses along the same
-// pace.
+// Both are keyed on a subject (the goal's id) and name who reports (the
+// goal's owner), not on the goal itself: responsible bodies and activities
+// per goal are not in the strategy format on main yet (issue 12 item 1).
+// When they are, a body's assessment is one function that loops over the
+// goal's bodies and calls qualitativeLevel and qualitativeComment with
+// the subject goal.ID+"/"+body.ID and the body's name, and the activities
+// one function beside it that deals their statuses along the same pace.
 
-// qualitativeLevel is goal's level in report period p, the i-th of n
-// assessed, and the forecast for the full year (none for a full year).
-func (g *generator) qualitativeLevel(goal *strategy.Goal, i, n int, p strategy.Period) (level, forecast strategy.Level) {
-	h := hashString(goal.ID)
+// qualitativeLevel is the level of the goal (or part of one) subject in
+// report period p, the i-th of n assessed, and the forecast for the full
+// year (none for a full year).
+func (g *generator) qualitativeLevel(subject string, i, n int, p strategy.Period) (level, forecast strategy.Level) {
+	h := hashString(subject)
 	pace := 0.6 + 0.8*unit(key(g.seed, 'q', h, 0))
 	if key(g.seed, 'q', h, 1)%7 == 0 {
 		pace = 0.3 // a goal that stalls
@@ -101,15 +103,14 @@ var (
 	}
 )
 
-// qualitativeComment is the analysis of a qualitative goal in period p at
+// qualitativeComment is the analysis of subject by owner in period p at
 // level: what was done, on what it rests, and what comes next, drawn
-// from the phrase banks by goal and period.
-func (g *generator) qualitativeComment(goal *strategy.Goal, p strategy.Period, level strategy.Level) string {
-	owner := goal.Owner
+// from the phrase banks by subject and period.
+func (g *generator) qualitativeComment(subject, owner string, p strategy.Period, level strategy.Level) string {
 	if owner == "" {
 		owner = "ansvarig förvaltning"
 	}
-	h := key(g.seed, 'k', hashString(goal.ID), uint64(unix(p.Start())))
+	h := key(g.seed, 'k', hashString(subject), uint64(unix(p.Start())))
 	pick := func(xs []string, salt uint64) string {
 		if len(xs) == 0 {
 			return ""
