@@ -126,8 +126,8 @@ type PrometheusUpstream struct {
 	// Weekly are the services' weekly maintenance windows when they are
 	// the same length every week, as the prometheus instance declares
 	// them; nil when an indicator of the share of time in maintenance
-	// makes their length change (the instance then lists
-	// Plan.Maintenance one by one).
+	// makes their length change, or when the strategy has ended (the
+	// instance then lists Plan.Maintenance one by one).
 	Weekly []WeeklyWindow
 }
 
@@ -1067,10 +1067,14 @@ func (g *generator) startProbes(p *Plan, serve func(http.Handler) (string, error
 	}
 	p.Rows.ProbeSamples = len(g.probes.services) * int((g.probes.end-g.probes.start)/probeInterval+1)
 	p.Maintenance = g.maintenanceWindows()
-	p.Prometheus.Weekly = g.weeklyWindows()
 	if !g.running() {
-		return nil // a probe now says nothing about an ended strategy
+		// A weekly rule has no end: the prometheus collector would write
+		// its windows up to today, years after the history, one empty
+		// range after another, so the windows are listed one by one. And a
+		// probe now says nothing about an ended strategy.
+		return nil
 	}
+	p.Prometheus.Weekly = g.weeklyWindows()
 	live, err := serve(liveHandler())
 	if err != nil {
 		return err

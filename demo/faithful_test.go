@@ -194,6 +194,9 @@ func TestDemoFaithfulToStrategy(t *testing.T) {
 			}
 			if has("probes") {
 				inside("probe history", p.Prometheus.From, p.Now)
+				if p.Prometheus.Weekly != nil {
+					t.Error("weekly maintenance rules, which run on past the history, for an ended strategy")
+				}
 				for _, w := range p.Maintenance {
 					inside("maintenance window", w.Start, w.Start)
 				}
