@@ -8,7 +8,9 @@
 // Each indicator gets a scenario (on track, at risk, off track, target
 // met) and the raw facts are generated so that the built-in measures
 // computed from them follow it relative to the indicator's target path.
-// Nothing generated names a person.
+// Only the facts the strategy's indicators read are generated, and only
+// for the strategy's period: from its start (or earliest baseline) to its
+// end, or to now while it runs. Nothing generated names a person.
 package demo
 
 import (
