@@ -101,7 +101,13 @@ func (a *Authenticator) Identify(r *http.Request) *Identity {
 	if err != nil {
 		return nil
 	}
-	ss := a.sessions.get(c.Value, a.opts.Now(), set.sessionTTL)
+	now := a.opts.Now()
+	readOnly := r.Method == http.MethodGet || r.Method == http.MethodHead
+	ss, err := a.sessions.get(r.Context(), c.Value, now, set.sessionTTL, readOnly)
+	if err != nil {
+		a.opts.Logger.Warn("auth: session not checked; treating the request as anonymous", "err", err)
+		return nil
+	}
 	if ss == nil {
 		return nil
 	}
@@ -109,8 +115,10 @@ func (a *Authenticator) Identify(r *http.Request) *Identity {
 		return a.extIdentity(ss)
 	}
 	u, ok := a.user(ss.user)
-	if !ok || u.PasswordHash != ss.hash {
-		a.sessions.delete(ss.id)
+	if !ok || passwordMark(u.PasswordHash) != ss.hash {
+		if err := a.sessions.delete(r.Context(), ss.id, now); err != nil {
+			a.opts.Logger.Warn("auth: ending the session of a removed user or changed password", "user", ss.user, "err", err)
+		}
 		return nil
 	}
 	id := identityOf(set, u, "session")
