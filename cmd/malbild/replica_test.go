@@ -354,3 +354,65 @@ func TestReplicaPageCache(t *testing.T) {
 		t.Fatal("A does not show B's write after its refresh tick")
 	}
 }
+
+// TestReplicaCollectorRole: `malbild collect` without --once is the
+// collector role: it runs the collectors on their schedules and serves
+// their metrics on metrics.listen.
+func TestReplicaCollectorRole(t *testing.T) {
+	dsn, err := url.Parse(chtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := dsn.User.Password()
+	dsn.User = url.User(dsn.User.Username())
+	t.Setenv("MALBILD_CLICKHOUSE_PASSWORD", pw)
+	dir := t.TempDir()
+	strat, _ := filepath.Abs("../../examples/strategies/varmdo.yaml")
+	cfgFile := filepath.Join(dir, "malbild.yaml")
+	body := fmt.Sprintf("clickhouse:\n  url: %s\ndata_dir: %s\nstrategies: [%s]\nmetrics:\n  listen: 127.0.0.1:0\n"+
+		"collectors:\n  - name: role-blocker\n    kind: test_blocking\n    schedule: 1h\n", dsn, dir, strat)
+	if err := os.WriteFile(cfgFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"collect", "--config", cfgFile, "--log-format", "text"}, strings.NewReader(""), io.Discard, logs)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("collect exited %d after its context ended\n%s", code, logs)
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("collect did not stop within 60s of its context ending")
+		}
+	}()
+	var r blockingRun
+	select {
+	case r = <-blockingRuns:
+	case code := <-done:
+		t.Fatalf("collect exited %d before running its collector\n%s", code, logs)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no collector run within 60s\n%s", logs)
+	}
+	if r.name != "role-blocker" {
+		t.Fatalf("ran %s", r.name)
+	}
+	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/metrics)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("collect does not say where /metrics is:\n%s", logs)
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "malbild_collector_spool_batches") {
+		t.Errorf("GET %s: %s\n%.500s", m[1], resp.Status, b)
+	}
+}
