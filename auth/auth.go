@@ -140,7 +140,9 @@ type Authenticator struct {
 	sessions sessionBackend
 	limits   limitBackend
 	failures *failureLog
-	key      []byte // HMAC key for the CSRF tokens of header users
+	keyMu    sync.Mutex
+	key      []byte    // HMAC key for the CSRF tokens of header users (csrfKey)
+	keyRead  time.Time // when key was read from Options.Store
 
 	mu    sync.RWMutex
 	users map[string]User
@@ -233,6 +235,11 @@ func New(o Options) (*Authenticator, error) {
 	if o.Store != nil {
 		a.sessions = newStoreSessions(o.Store, o.MaxSessions, o.Logger)
 		a.limits = &storeLimits{store: o.Store, addrLimit: o.LoginAddressLimit, pairLimit: o.LoginLimit, window: o.LoginWindow}
+		k, err := o.Store.SharedKey(context.Background(), headerKeyName, randomToken())
+		if err != nil {
+			return nil, fmt.Errorf("auth: reading the shared CSRF key: %w", err)
+		}
+		a.key, a.keyRead = []byte(k), o.Now()
 	}
 	a.set.Store(set)
 	if o.OIDC != nil {

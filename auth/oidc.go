@@ -333,7 +333,9 @@ func (a *Authenticator) StartOIDC(w http.ResponseWriter, r *http.Request, next s
 		return "", err
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	c.addFlow(state, &oidcFlow{verifier: verifier, nonce: nonce, next: SafeNext(next), expires: c.now().Add(oidcFlowTTL)})
+	if err := a.addFlow(r.Context(), state, &oidcFlow{verifier: verifier, nonce: nonce, next: SafeNext(next), expires: c.now().Add(oidcFlowTTL)}); err != nil {
+		return "", err
+	}
 	// Lax, not Strict: the provider sends the browser back with a
 	// top-level GET from its own site.
 	http.SetCookie(w, &http.Cookie{Name: a.oidcCookie(), Value: state, Path: "/", MaxAge: int(oidcFlowTTL / time.Second),
@@ -388,7 +390,7 @@ func (a *Authenticator) finishOIDC(w http.ResponseWriter, r *http.Request) (*Ide
 	stateOK := err == nil && state != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) == 1
 	var flow *oidcFlow
 	if stateOK {
-		flow = c.takeFlow(state)
+		flow = a.takeFlow(r.Context(), state)
 	}
 	if e := q.Get("error"); e != "" {
 		next := ""

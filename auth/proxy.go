@@ -132,7 +132,7 @@ func (a *Authenticator) headerIdentity(set *settings, name string) *Identity {
 		u = User{Name: name, Role: set.headerRole}
 	}
 	id := identityOf(set, u, "header")
-	mac := hmac.New(sha256.New, a.key)
+	mac := hmac.New(sha256.New, a.csrfKey())
 	mac.Write([]byte("header\x00" + name))
 	id.csrf = base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 	return id

@@ -52,6 +52,10 @@ type SessionStore interface {
 	// LoginFailures returns, for each of keys, its failures after since
 	// and after its latest clearing, oldest first.
 	LoginFailures(ctx context.Context, keys []string, since time.Time) (map[string][]time.Time, error)
+	// SharedKey returns the key stored under name (the least, should
+	// several have been stored at once), storing candidate first when
+	// there is none; with candidate "" it only reads ("" when none).
+	SharedKey(ctx context.Context, name, candidate string) (string, error)
 }
 
 // SessionRecord is a session as a SessionStore keeps it.
@@ -94,6 +98,86 @@ func passwordMark(hash string) string {
 	}
 	sum := sha256.Sum256([]byte("malbild session\x00" + hash))
 	return hex.EncodeToString(sum[:12])
+}
+
+// headerKeyName is the SharedKey of the CSRF tokens of trusted-header
+// users, so that a form one replica rendered posts to another.
+const headerKeyName = "csrf-header"
+
+// headerKeyRefresh is how often a replica reads the shared key again:
+// two replicas that started at the same moment on an empty store may
+// each have stored a key of their own, and agree on the least within
+// this time.
+const headerKeyRefresh = time.Minute
+
+// csrfKey returns the HMAC key of the CSRF tokens of header users.
+func (a *Authenticator) csrfKey() []byte {
+	a.keyMu.Lock()
+	defer a.keyMu.Unlock()
+	if a.opts.Store != nil && a.opts.Now().Sub(a.keyRead) >= headerKeyRefresh {
+		k, err := a.opts.Store.SharedKey(context.Background(), headerKeyName, "")
+		switch {
+		case err != nil:
+			a.opts.Logger.Warn("auth: reading the shared CSRF key; keeping the one read before", "err", err)
+		case k != "":
+			a.key = []byte(k)
+		}
+		a.keyRead = a.opts.Now()
+	}
+	return a.key
+}
+
+// flowKey is the id hash an OpenID Connect sign-in in progress is kept
+// under in a SessionStore: never that of a session token (a cookie
+// cannot hold the NUL).
+func flowKey(state string) string { return TokenHash("oidc-flow\x00" + state) }
+
+// flowJSON is an oidcFlow as stored.
+type flowJSON struct {
+	Verifier string `json:"verifier"`
+	Nonce    string `json:"nonce"`
+	Next     string `json:"next"`
+}
+
+// addFlow remembers a sign-in in progress: in the store, so that the
+// provider may send the browser back to any replica, or in memory.
+func (a *Authenticator) addFlow(ctx context.Context, state string, f *oidcFlow) error {
+	if a.opts.Store == nil {
+		a.oidc.addFlow(state, f)
+		return nil
+	}
+	b, _ := json.Marshal(flowJSON{Verifier: f.verifier, Nonce: f.nonce, Next: f.next})
+	rec := SessionRecord{IDHash: flowKey(state), Ext: string(b), Created: a.oidc.now(), Expires: f.expires}
+	if err := a.opts.Store.SaveSession(ctx, rec); err != nil {
+		return fmt.Errorf("auth: remembering a sign-in through the identity provider: %w", err)
+	}
+	return nil
+}
+
+// takeFlow removes and returns the live sign-in in progress of state
+// (each state is good for one callback), or nil.
+func (a *Authenticator) takeFlow(ctx context.Context, state string) *oidcFlow {
+	if a.opts.Store == nil {
+		return a.oidc.takeFlow(state)
+	}
+	rec, ok, err := a.opts.Store.Session(ctx, flowKey(state))
+	if err != nil {
+		a.opts.Logger.Warn("auth: reading a sign-in through the identity provider", "err", err)
+		return nil
+	}
+	if !ok || rec.Revoked || rec.Ext == "" || !a.oidc.now().Before(rec.Expires) {
+		return nil
+	}
+	rec.Revoked = true
+	if err := a.opts.Store.SaveSession(ctx, rec); err != nil {
+		a.opts.Logger.Warn("auth: using up a sign-in through the identity provider", "err", err)
+		return nil
+	}
+	var f flowJSON
+	if err := json.Unmarshal([]byte(rec.Ext), &f); err != nil {
+		return nil
+	}
+	return &oidcFlow{verifier: f.Verifier, nonce: f.Nonce, next: f.Next, expires: rec.Expires}
 }
 
 // sessionBackend is where an Authenticator keeps its sessions: memory

@@ -102,6 +102,37 @@ func (s *Store) scanAuthSessions(ctx context.Context, q string, args ...any) ([]
 	return out, rows.Err()
 }
 
+var authKeyCols = []string{"tenant", "name", "key", "created"}
+
+// SharedKey returns the key stored under name: the least, should several
+// have been stored at once. When there is none, it stores candidate and
+// reads again; with candidate "" it only reads ("" when there is none).
+func (s *Store) SharedKey(ctx context.Context, name, candidate string) (string, error) {
+	read := func() (string, error) {
+		var k string
+		if err := s.conn.QueryRow(ctx, "SELECT min(key) FROM auth_keys WHERE tenant = '' AND name = ?", name).Scan(&k); err != nil {
+			return "", fmt.Errorf("reading the shared key %s: %w", name, err)
+		}
+		return k, nil
+	}
+	k, err := read()
+	if err != nil || k != "" || candidate == "" {
+		return k, err
+	}
+	type K struct{ name, key string }
+	rows := []K{{name, candidate}}
+	err = s.insert(ctx, "auth_keys", authKeyCols, 1, func(w *blockWriter, lo, hi int) {
+		constStrCol(w, 0, 1, "")
+		strCol(w, 1, rows, func(k *K) string { return k.name })
+		strCol(w, 2, rows, func(k *K) string { return k.key })
+		timeCol(w, 3, rows, func(*K) time.Time { return time.Now() })
+	})
+	if err != nil {
+		return "", fmt.Errorf("storing the shared key %s: %w", name, err)
+	}
+	return read()
+}
+
 var loginFailureCols = []string{"tenant", "key", "at", "at_ns", "cleared"}
 
 type loginFailure struct {

@@ -89,3 +89,35 @@ func TestLoginFailures(t *testing.T) {
 		t.Fatalf("k1 since the start: %v, want %v (after the clearing)", got["k1"], want)
 	}
 }
+
+// TestSharedKey: the first key stored under a name is everybody's; a
+// read-only call stores nothing.
+func TestSharedKey(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	if k, err := s.SharedKey(ctx, "x", ""); err != nil || k != "" {
+		t.Fatalf("read-only before any key: %q, %v", k, err)
+	}
+	if k, err := s.SharedKey(ctx, "x", "bbb"); err != nil || k != "bbb" {
+		t.Fatalf("first key: %q, %v", k, err)
+	}
+	if k, err := s.SharedKey(ctx, "x", "aaa"); err != nil || k != "bbb" {
+		t.Fatalf("a second process's candidate: %q, %v; want the stored bbb", k, err)
+	}
+	if k, err := s.SharedKey(ctx, "y", ""); err != nil || k != "" {
+		t.Fatalf("another name: %q, %v", k, err)
+	}
+	// Two processes that stored at once agree on the least.
+	err := s.insert(ctx, "auth_keys", authKeyCols, 1, func(w *blockWriter, lo, hi int) {
+		constStrCol(w, 0, 1, "")
+		constStrCol(w, 1, 1, "x")
+		constStrCol(w, 2, 1, "abc")
+		timeCol(w, 3, []int{0}, func(*int) time.Time { return time.Now() })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := s.SharedKey(ctx, "x", ""); err != nil || k != "abc" {
+		t.Fatalf("after a concurrent store: %q, %v; want the least, abc", k, err)
+	}
+}

@@ -48,6 +48,10 @@ func (c sessionStore) ClearLoginFailures(ctx context.Context, key string, at tim
 	return c.s.ClearLoginFailures(ctx, key, at)
 }
 
+func (c sessionStore) SharedKey(ctx context.Context, name, candidate string) (string, error) {
+	return c.s.SharedKey(ctx, name, candidate)
+}
+
 func (c sessionStore) LoginFailures(ctx context.Context, keys []string, since time.Time) (map[string][]time.Time, error) {
 	return c.s.LoginFailures(ctx, keys, since)
 }
