@@ -179,3 +179,31 @@ func TestReplicaHeaderCSRF(t *testing.T) {
 		t.Error("B refuses the token of A's form")
 	}
 }
+
+// TestReplicaPasswordChange: a replica that reloads the users file and
+// finds a password changed ends the user's sessions on every replica,
+// also on one that has not read the new file yet.
+func TestReplicaPasswordChange(t *testing.T) {
+	store := newMemStore()
+	a, _, _, path := newTestAuth(t, func(o *Options) { o.Store = store })
+	b, err := New(a.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := login(t, a, "anna", annaPW, "192.0.2.1:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := request("GET", "/", "192.0.2.1:5000")
+	r.AddCookie(c)
+	if b.Identify(r) == nil {
+		t.Fatal("B does not know A's session")
+	}
+	writeUsers(t, path, User{Name: "anna", Role: Admin, PasswordHash: testHash(t, "ett-nytt-lösenord-2")})
+	if err := a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b.Identify(r) != nil {
+		t.Fatal("B, with the old users file, still takes the session of a changed password")
+	}
+}
