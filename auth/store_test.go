@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 // a test as ClickHouse is by serve replicas.
 type memStore struct {
 	mu       sync.Mutex
+	down     bool // Session fails, as a store that does not answer
 	versions map[string][]SessionRecord
 	failures map[string][]failureRow
 	keys     map[string][]string
@@ -40,6 +42,9 @@ func (m *memStore) SaveSession(_ context.Context, r SessionRecord) error {
 func (m *memStore) Session(_ context.Context, h string) (SessionRecord, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.down {
+		return SessionRecord{}, false, errors.New("store down")
+	}
 	vs := m.versions[h]
 	if len(vs) == 0 {
 		return SessionRecord{}, false, nil
@@ -205,5 +210,35 @@ func TestReplicaPasswordChange(t *testing.T) {
 	}
 	if b.Identify(r) != nil {
 		t.Fatal("B, with the old users file, still takes the session of a changed password")
+	}
+}
+
+// TestReplicaStoreDown: while the store does not answer, a session this
+// replica has seen may still read pages, but not write; another
+// replica, which never saw it, refuses it.
+func TestReplicaStoreDown(t *testing.T) {
+	store := newMemStore()
+	a, _, _, _ := newTestAuth(t, func(o *Options) { o.Store = store })
+	b, err := New(a.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := login(t, a, "anna", annaPW, "192.0.2.1:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.mu.Lock()
+	store.down = true
+	store.mu.Unlock()
+	for _, tc := range []struct {
+		a      *Authenticator
+		method string
+		want   bool
+	}{{a, "GET", true}, {a, "POST", false}, {b, "GET", false}} {
+		r := request(tc.method, "/", "192.0.2.1:5000")
+		r.AddCookie(c)
+		if got := tc.a.Identify(r) != nil; got != tc.want {
+			t.Errorf("%s on %s with the store down: signed in %v, want %v", tc.method, map[bool]string{true: "A", false: "B"}[tc.a == a], got, tc.want)
+		}
 	}
 }
