@@ -33,14 +33,14 @@ func TestInvalid(t *testing.T) {
 		// enumerations
 		{"unknown-unit", `14: unknown unit "procent" (want one of percent, count, days, hours, minutes, index, SEK, tkr, MSEK, Mbit/s, ms)`},
 		{"unknown-direction", `15: unknown direction "up" (want increase or decrease)`},
-		{"unknown-rhythm", `5: unknown rhythm "monthly" (want quarter or tertial)`},
+		{"unknown-rhythm", `5: unknown rhythm "monthly" (want tertial, quarter, half_year or month)`},
 		{"unknown-goal-kind", `11: unknown goal kind "numeric" (want measured, milestone or qualitative)`},
 		{"unknown-level", `19: unknown level "klart" (want met, partly, not_met or not_assessed)`},
 		// required fields
 		{"missing-title", `9: title is required`},
 		{"missing-unit", `12: unit is required`},
 		{"missing-direction", `12: direction is required (increase or decrease)`},
-		{"milestone-without-due", `11: milestone goal "goal" needs a due date (due)`},
+		{"milestone-without-due", `11: milestone goal "goal" needs a due date (due) or a horizon text (horizon)`},
 		{"measured-without-indicators", `9: measured goal "goal" has no indicators (add indicators or set kind: qualitative)`},
 		{"due-on-measured", `12: due is only for milestone goals (kind: milestone)`},
 		// targets and baselines
@@ -110,8 +110,8 @@ func TestCollectsAllProblems(t *testing.T) {
 	_, err := Load("testdata/invalid-many.yaml")
 	want := []string{
 		`testdata/invalid-many.yaml:1: municipality code "12345" is not a kommunkod (want four digits as a string, e.g. "0120")`,
-		`testdata/invalid-many.yaml:5: unknown rhythm "weekly" (want quarter or tertial)`,
-		`testdata/invalid-many.yaml:12: milestone goal "goal" needs a due date (due)`,
+		`testdata/invalid-many.yaml:5: unknown rhythm "weekly" (want tertial, quarter, half_year or month)`,
+		`testdata/invalid-many.yaml:12: milestone goal "goal" needs a due date (due) or a horizon text (horizon)`,
 		`testdata/invalid-many.yaml:16: duplicate id "goal" (first used at line 10)`,
 		`testdata/invalid-many.yaml:19: unknown direction "sideways" (want increase or decrease)`,
 		`testdata/invalid-many.yaml:20: relative target "-20%" needs a baseline`,
@@ -459,7 +459,7 @@ programmes:
 	if s.Indicator("a2").Series() != "" || s.Indicator("a1").Series() != "" {
 		t.Errorf("measure and Kolada indicators have no series")
 	}
-	if p := s.Programmes[0]; p.Budget != 14.5 || len(p.Projects) != 2 || p.Projects[0].ProgrammeID != "prog" {
+	if p := s.Programmes[0]; p.Budget == nil || *p.Budget != 14.5 || len(p.Projects) != 2 || p.Projects[0].ProgrammeID != "prog" {
 		t.Errorf("programme = %+v", p)
 	}
 	if got := s.ProjectsFor("third"); len(got) != 2 {
@@ -668,18 +668,18 @@ func TestExampleNorrtalje(t *testing.T) {
 	var total float64
 	projects := 0
 	for _, p := range s.Programmes {
-		if budgets[p.ID] != p.Budget {
+		if p.Budget == nil || budgets[p.ID] != *p.Budget {
 			t.Errorf("programme %s budget %v", p.ID, p.Budget)
 		}
 		var sum float64
 		for _, pr := range p.Projects {
-			sum += pr.Budget
+			sum += *pr.Budget
 			projects++
 		}
-		if sum != p.Budget {
+		if sum != *p.Budget {
 			t.Errorf("programme %s: projects add up to %v, budget %v", p.ID, sum, p.Budget)
 		}
-		total += p.Budget
+		total += *p.Budget
 	}
 	if len(s.Programmes) != 4 || projects != 22 || total != 23500 {
 		t.Errorf("%d programmes, %d projects, %v tkr", len(s.Programmes), projects, total)
