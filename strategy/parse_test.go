@@ -20,7 +20,7 @@ func TestInvalid(t *testing.T) {
 		// unknown keys
 		{"unknown-key", `10: unknown key "titel" (did you mean "title"?)`},
 		{"text-key", `10: unknown key "de" in text (want sv and en)`},
-		{"wrong-type", `11: cannot unmarshal !!seq into bool`},
+		{"wrong-type", `11: public: want true or false, found a list`},
 		// ids
 		{"duplicate-id", `9: duplicate id "area" (first used at line 6)`},
 		{"duplicate-project-id", `23: duplicate id "proj" (first used at line 22)`},
@@ -125,7 +125,7 @@ func TestSyntaxAndFormErrors(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"empty", "", "f.yaml: file is empty"},
 		{"syntax", "id: [a\n", "f.yaml:"},
-		{"scalar document", "hello\n", "f.yaml:1: cannot unmarshal"},
+		{"scalar document", "hello\n", `f.yaml:1: want a mapping (key: value lines), found "hello"`},
 		{"two documents", "id: a\n---\nid: b\n", "f.yaml:2: more than one YAML document"},
 		{"duplicate key", "id: a\nid: b\n", `f.yaml:2: mapping key "id" already defined at line 1`},
 		{"unknown keys everywhere", "idd: a\nareas:\n  - id: x\n    goalz: []\n", "f.yaml:1: unknown key \"idd\" (did you mean \"id\"?)\nf.yaml:4: unknown key \"goalz\" (did you mean \"goals\"?)"},
