@@ -526,7 +526,7 @@ func (b *builder) goal(r *yGoal, n *yaml.Node, a *GoalArea, parent *Goal) *Goal 
 	}
 	indNodes := items(n, "indicators")
 	if parent != nil && len(r.Indicators) > 0 {
-		b.errorf(lineOf(n, "indicators"), "sub-goal %q cannot have indicators of its own: put them on the goal %q", r.ID, parent.ID)
+		b.errorf(keyLine(n, "indicators"), "sub-goal %q cannot have indicators of its own: put them on the goal %q", r.ID, parent.ID)
 		r.Indicators = nil
 	}
 	for i := range r.Indicators {

@@ -299,7 +299,7 @@ func (b *builder) goalExtras(r *yGoal, n *yaml.Node, a *GoalArea, parent *Goal, 
 	}
 	subNodes := items(n, "subgoals")
 	if parent != nil && len(r.SubGoals) > 0 {
-		b.errorf(lineOf(n, "subgoals"), "sub-goal %q cannot have sub-goals of its own: one level of delmål is supported", r.ID)
+		b.errorf(keyLine(n, "subgoals"), "sub-goal %q cannot have sub-goals of its own: one level of delmål is supported", r.ID)
 	} else {
 		for i := range r.SubGoals {
 			sg := &r.SubGoals[i]
@@ -404,4 +404,18 @@ func (b *builder) programmeExtras(r *yProgramme, n *yaml.Node, p *Programme) {
 		p.Years = append(p.Years, py)
 	}
 	slices.SortFunc(p.Years, func(a, c ProgrammeYear) int { return a.Year - c.Year })
+}
+
+// keyLine is the line of key in mapping m (where a list under it starts
+// to be written), or m's own line when key is absent.
+func keyLine(m *yaml.Node, key string) int {
+	m = deref(m)
+	if m != nil && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i].Line
+			}
+		}
+	}
+	return nodeLine(m, nil)
 }
