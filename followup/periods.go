@@ -66,12 +66,13 @@ func (s *Service) duePeriod(st *strategy.Strategy) strategy.Period {
 // begun reports whether p is one of st's report periods and has begun as
 // a report period: the one in progress (OpenReportPeriod) or an earlier
 // one. The full-year report begins after the last tertial or quarter
-// report period, in September or October. A period outside the
-// strategy's period, or one it does not report, is none of its report
-// periods.
+// report period, in September or October. A period the strategy does not
+// report (Strategy.Reports) is none of its report periods. A period
+// outside the strategy's own period still counts (reportPeriods does not
+// list it): values and assessments written for it before stay reachable.
 func (s *Service) begun(st *strategy.Strategy, p strategy.Period) bool {
 	open := progress.OpenReportPeriod(st.Rhythm, s.opts.Now())
-	return progress.IsReportPeriod(st.Rhythm, p) && !p.End().After(open.End()) && st.InPeriod(p) && st.Reported(p)
+	return progress.IsReportPeriod(st.Rhythm, p) && !p.End().After(open.End()) && st.Reported(p)
 }
 
 // parseReportPeriod reads a report period from a URL: one of the

@@ -227,3 +227,31 @@ func TestStrategyLifecycle(t *testing.T) {
 		t.Errorf("a strategy without an end never ends")
 	}
 }
+
+// TestExampleILS: the ILS-style set — the committee plans read the city
+// council's goals from ils-kf.yaml, and the IT plan's shared goal has a
+// committee and a company as responsible bodies.
+func TestExampleILS(t *testing.T) {
+	s := loadExample(t, "ils-it-plan.yaml")
+	if len(s.UpperGoals) != 8 || s.UpperGoal("kf-digitala-tjanster").Parent != "kf-enkel-service" {
+		t.Errorf("upper goals = %d", len(s.UpperGoals))
+	}
+	g := s.Goal("it-inloggning")
+	if len(g.Bodies) != 2 || g.Bodies[0].Kind != BodyCommittee || g.Bodies[1].Kind != BodyCompany {
+		t.Errorf("bodies = %+v", g.Bodies)
+	}
+	if len(g.SubGoals) != 2 || len(g.Criteria) != 2 || len(g.Activities) != 2 || len(s.AreasOf(g)) != 2 {
+		t.Errorf("shared goal: %d sub-goals, %d criteria, %d activities, %d areas", len(g.SubGoals), len(g.Criteria), len(g.Activities), len(s.AreasOf(g)))
+	}
+	if len(s.Contributors("kf-enkel-service")) != 2 {
+		t.Errorf("contributors to kf-enkel-service = %d", len(s.Contributors("kf-enkel-service")))
+	}
+	u := loadExample(t, "ils-utbildningsnamnden.yaml")
+	if len(u.Contributors("kf-likvardig-skola")) != 2 || u.DecidedBy != BodyCommittee {
+		t.Errorf("education plan: %d contributors", len(u.Contributors("kf-likvardig-skola")))
+	}
+	q := loadExample(t, "grastorp-e-strategi.yaml")
+	if len(q.Goals()) != 16 || len(q.Areas) != 4 || len(q.Indicators()) != 0 || q.AdoptedOn.String() != "2012" {
+		t.Errorf("qualitative e-strategy: %d goals in %d areas", len(q.Goals()), len(q.Areas))
+	}
+}
