@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -254,4 +255,33 @@ func TestExampleILS(t *testing.T) {
 	if len(q.Goals()) != 16 || len(q.Areas) != 4 || len(q.Indicators()) != 0 || q.AdoptedOn.String() != "2012" {
 		t.Errorf("qualitative e-strategy: %d goals in %d areas", len(q.Goals()), len(q.Areas))
 	}
+}
+
+// TestDocCoversEveryKey: docs/strategy-format.md names every key of the
+// file format (as `key`).
+func TestDocCoversEveryKey(t *testing.T) {
+	doc, err := os.ReadFile("../docs/strategy-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(ty reflect.Type) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice || ty.Kind() == reflect.Map {
+			ty = ty.Elem()
+		}
+		if ty.Kind() != reflect.Struct || seen[ty] || ty.PkgPath() != reflect.TypeOf(yStrategy{}).PkgPath() {
+			return
+		}
+		seen[ty] = true
+		for i := 0; i < ty.NumField(); i++ {
+			f := ty.Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if key != "" && !strings.Contains(string(doc), "`"+key+"`") {
+				t.Errorf("docs/strategy-format.md does not name the key `%s` (%s.%s)", key, ty.Name(), f.Name)
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeOf(yStrategy{}))
 }
