@@ -1,6 +1,8 @@
 package dashboards
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,4 +147,22 @@ func TestProgrammePagesAreInternal(t *testing.T) {
 	}
 	_, _, body := e.get("/")
 	mustNotContain(t, "public nav", body, `href="/program"`, `href="/kf-mal"`)
+}
+
+// TestAPIStrategyUnknownIsNull: in /api/v1/strategy an unknown adoption
+// day, budget or outcome is null (or the year alone), never 0 or year 1.
+func TestAPIStrategyUnknownIsNull(t *testing.T) {
+	e := newEnv(t, []*strategy.Strategy{hierarchyStrategy(t)}, openInternal)
+	code, _, body := e.get("/api/v1/strategy")
+	if code != http.StatusOK {
+		t.Fatalf("/api/v1/strategy = %d", code)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	body = buf.String()
+	mustContain(t, "strategy API", body, `"adopted":"2012"`, `"decided_by":"kommunfullmäktige"`, `"budget":null`, `"outcome":null`,
+		`"upper_goals":[`, `"refs":["arkiv"]`, `{"year":2023,"budget":1000,"outcome":1200}`)
+	mustNotContain(t, "strategy API", body, "0001-01-01")
 }
