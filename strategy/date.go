@@ -193,3 +193,18 @@ func (s Strategy) MarshalJSON() ([]byte, error) {
 		Adopted PartialDate `json:"adopted"`
 	}{plain(s), s.AdoptionDate()})
 }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Strategy) UnmarshalJSON(b []byte) error {
+	type plain Strategy
+	v := struct {
+		*plain
+		Adopted PartialDate `json:"adopted"`
+	}{plain: (*plain)(s)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	s.AdoptedOn = v.Adopted
+	s.Adopted, _ = v.Adopted.Time()
+	return nil
+}

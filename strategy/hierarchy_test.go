@@ -148,6 +148,18 @@ func TestGoalHierarchyFormat(t *testing.T) {
 		t.Errorf("JSON has the zero date: %s", js)
 	}
 
+	// The JSON reads back.
+	var fromJSON Strategy
+	if err := json.Unmarshal(js, &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if fromJSON.AdoptedOn.String() != "2012" || fromJSON.Programme("prog").Year(2025).Outcome == nil {
+		t.Errorf("from JSON: adopted %q", fromJSON.AdoptedOn)
+	}
+	if again, _ := json.Marshal(&fromJSON); string(again) != string(js) {
+		t.Errorf("JSON round trip changed the strategy\nbefore: %s\nafter:  %s", js, again)
+	}
+
 	// Format writes it all back.
 	out, err := Format(s)
 	if err != nil {
