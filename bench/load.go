@@ -82,7 +82,7 @@ func loadStrategy(name string) (*strategy.Strategy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strategy %q: neither a file nor an example (%v)", name, examples.Strategies())
 	}
-	return strategy.Parse(file, data)
+	return strategy.ParseWith(file, data, strategy.Options{ReadFile: examples.ReadFile})
 }
 
 func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *dataset) error {

@@ -110,7 +110,7 @@ func TestSurveyOptions(t *testing.T) {
 	wantOptionsError(t, "name: a\nkind: survey_csv\npath: a.csv\nscale_min: 5\nscale_max: 5\n", "5", "scale_max 5: want more than scale_min (5) and at most 100")
 	wantOptionsError(t, "name: a\nkind: survey_csv\npath: a.csv\nscale_max: 1000\n", "4", "scale_max 1000")
 	wantOptionsError(t, "name: a\nkind: survey_csv\npath: a.csv\nscale_min: -1\n", "4", "scale_min -1: want 0–100")
-	wantOptionsError(t, "name: a\nkind: survey_csv\npath: a.csv\nscale_min: one\n", "4", "cannot unmarshal")
+	wantOptionsError(t, "name: a\nkind: survey_csv\npath: a.csv\nscale_min: one\n", "4", `scale_min: want a number, found "one"`)
 	c, err := New(instanceFrom(t, "/etc/malbild/malbild.yaml", "name: a\nkind: survey_csv\npath: a.csv\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -16,11 +16,11 @@ var templateFS embed.FS
 
 // pageNames are the page templates; each is parsed together with the
 // layout and the shared partials.
-var pageNames = []string{"public", "leadership", "indicator", "followup", "accessibility", "tenants", "error"}
+var pageNames = []string{"public", "leadership", "indicator", "followup", "accessibility", "tenants", "error", "programme", "uppergoal"}
 
 // parseTemplates parses every page once, at start-up.
 func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, error) {
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/strategy_partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("dashboards: parsing layout: %w", err)
 	}
@@ -43,6 +43,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"t":     tr,
 		"tf":    trf,
 		"asset": s.assets.url,
+		"rich":  richText, // strategy texts: the safe Markdown subset
 		// args builds a map for passing several values to a sub-template.
 		"args": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
@@ -148,6 +149,12 @@ func (s *Server) newPage(r *http.Request, title, current string) *page {
 	if s.internal(r) {
 		add("/ledning", "nav_leader", "leadership")
 		add("/uppfoljning", "nav_follow", "followup")
+		if len(q.strat.Programmes) > 0 {
+			add("/program", "nav_programmes", "programmes")
+		}
+		if len(q.strat.UpperGoals) > 0 {
+			add("/kf-mal", "nav_upper", "upper")
+		}
 	}
 	p.Menu = append(p.Menu, menuItem{Href: link(q.base, "/", q.lang, nil) + "#data", Label: tr(q.lang, "nav_data")})
 	if s.opts.SignedIn != nil && s.opts.SignedIn(r) == "" {

@@ -27,6 +27,13 @@ func Strategy(name string) (data []byte, file string, err error) {
 	return data, file, err
 }
 
+// ReadFile reads an example strategy that another one names (with
+// upper_goals_from), by its base name; for strategy.Options.ReadFile, so
+// that the embedded examples parse from any directory.
+func ReadFile(name string) ([]byte, error) {
+	return strategies.ReadFile("strategies/" + path.Base(strings.ReplaceAll(name, "\\", "/")))
+}
+
 // Strategies lists the embedded example strategies by name.
 func Strategies() []string {
 	entries, _ := fs.ReadDir(strategies, "strategies")

@@ -40,7 +40,7 @@ func (s *Service) servePeriods(w http.ResponseWriter, r *http.Request, q *req) {
 		return
 	}
 	now := s.opts.Now()
-	due := progress.ClosedReportPeriod(q.st.Rhythm, now)
+	due := s.duePeriod(q.st)
 	v := &periodsView{chrome: s.chrome(q, "periods")}
 	for _, p := range s.reportPeriods(q.st) {
 		rp := s.buildReport(rep, states, q.st, q.who, p)

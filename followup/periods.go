@@ -17,18 +17,20 @@ const periodYears = 3
 
 // reportPeriods lists the report periods that have begun (see begun),
 // newest first: from the strategy's first year (at most periodYears years
-// back) to the one in progress.
+// back) to the one in progress. For a strategy whose period has ended the
+// list stops at its last full-year report (its follow-up after the end),
+// and reaches back from there; report periods the strategy does not
+// report (Strategy.Reports) are left out.
 func (s *Service) reportPeriods(st *strategy.Strategy) []strategy.Period {
-	now := s.opts.Now()
-	open := progress.OpenReportPeriod(st.Rhythm, now)
-	first := open.Year - periodYears + 1
+	last := s.lastReportPeriod(st)
+	first := last.Year - periodYears + 1
 	if !st.Start.IsZero() {
 		first = max(first, st.Start.In(strategy.Stockholm).Year())
 	}
 	var out []strategy.Period
-	for y := first; y <= open.Year; y++ {
+	for y := first; y <= last.Year; y++ {
 		for _, p := range progress.ReportPeriods(st.Rhythm, y) {
-			if !p.End().After(open.End()) {
+			if !p.End().After(last.End()) && st.InPeriod(p) && st.Reported(p) {
 				out = append(out, p)
 			}
 		}
@@ -37,13 +39,40 @@ func (s *Service) reportPeriods(st *strategy.Strategy) []strategy.Period {
 	return out
 }
 
+// lastReportPeriod is the latest report period of st that has begun: the
+// one in progress, or, once the strategy's period has ended, the full
+// year of its last year.
+func (s *Service) lastReportPeriod(st *strategy.Strategy) strategy.Period {
+	open := progress.OpenReportPeriod(st.Rhythm, s.opts.Now())
+	if y := st.LastYear(); y != 0 {
+		if end := (strategy.Period{Kind: strategy.Year, Year: y}); end.End().Before(open.End()) {
+			return end
+		}
+	}
+	return open
+}
+
+// duePeriod is the report period whose report is due: the latest that
+// has ended (progress.ClosedReportPeriod), but not past the strategy's
+// last one.
+func (s *Service) duePeriod(st *strategy.Strategy) strategy.Period {
+	due := progress.ClosedReportPeriod(st.Rhythm, s.opts.Now())
+	if y := st.LastYear(); y != 0 && due.Year > y {
+		return strategy.Period{Kind: strategy.Year, Year: y}
+	}
+	return due
+}
+
 // begun reports whether p is one of st's report periods and has begun as
 // a report period: the one in progress (OpenReportPeriod) or an earlier
 // one. The full-year report begins after the last tertial or quarter
-// report period, in September or October.
+// report period, in September or October. A period the strategy does not
+// report (Strategy.Reports) is none of its report periods. A period
+// outside the strategy's own period still counts (reportPeriods does not
+// list it): values and assessments written for it before stay reachable.
 func (s *Service) begun(st *strategy.Strategy, p strategy.Period) bool {
 	open := progress.OpenReportPeriod(st.Rhythm, s.opts.Now())
-	return progress.IsReportPeriod(st.Rhythm, p) && !p.End().After(open.End())
+	return progress.IsReportPeriod(st.Rhythm, p) && !p.End().After(open.End()) && st.Reported(p)
 }
 
 // parseReportPeriod reads a report period from a URL: one of the

@@ -283,7 +283,7 @@ func rollUpReason(levels []strategy.Level, rule string, result strategy.Level) s
 // goal's milestone, with the level used — a confirmed assessment for the
 // period when there is one (Confirmed), else the engine's proposal.
 type GoalItem struct {
-	Kind      string         `json:"kind"` // "indicator" or "milestone"
+	Kind      string         `json:"kind"` // "indicator", "milestone", "subgoal" or "criterion"
 	ID        string         `json:"id,omitempty"`
 	Level     strategy.Level `json:"level"`
 	Forecast  strategy.Level `json:"forecast,omitempty"`
@@ -320,8 +320,19 @@ func ProposeGoal(g *strategy.Goal, items []GoalItem, rule string, p strategy.Per
 		gp.Items = nil
 		return gp
 	case g.Kind == strategy.GoalQualitative:
-		gp.Reason = strategy.Text{SV: "Kvalitativt mål: bedöms av ansvarig.", EN: "Qualitative goal: assessed by its owner."}
-		return gp
+		// A qualitative goal is assessed by its owner; its sub-goals and
+		// criteria, when it has any, give the proposal.
+		var parts []GoalItem
+		for _, it := range items {
+			if it.Kind == "subgoal" || it.Kind == "criterion" {
+				parts = append(parts, it)
+			}
+		}
+		if len(parts) == 0 {
+			gp.Reason = strategy.Text{SV: "Kvalitativt mål: bedöms av ansvarig.", EN: "Qualitative goal: assessed by its owner."}
+			return gp
+		}
+		items, gp.Items = parts, parts
 	}
 	levels := make([]strategy.Level, 0, 2*len(items))
 	for _, it := range items {

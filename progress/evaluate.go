@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"slices"
 	"time"
 
 	"github.com/malbild/malbild/strategy"
@@ -61,6 +62,9 @@ type GoalResult struct {
 	Area       *strategy.GoalArea `json:"-"`
 	Indicators []*IndicatorResult `json:"-"`
 	Dropped    bool               `json:"dropped,omitempty"`
+	// SubGoals are the results of the goal's sub-goals (delmål), whose
+	// levels roll up into the goal's proposal with its criteria.
+	SubGoals []*GoalResult `json:"-"`
 	// Rollup summarises the goal's indicators.
 	Rollup Rollup       `json:"rollup"`
 	Closed GoalProposal `json:"closed"`
@@ -69,10 +73,14 @@ type GoalResult struct {
 
 // AreaResult is what the engine says about one goal area.
 type AreaResult struct {
-	ID     string             `json:"id"`
-	Area   *strategy.GoalArea `json:"-"`
-	Goals  []*GoalResult      `json:"-"`
-	Rollup Rollup             `json:"rollup"`
+	ID    string             `json:"id"`
+	Area  *strategy.GoalArea `json:"-"`
+	Goals []*GoalResult      `json:"-"`
+	// Referenced are the goals defined under another area that this area
+	// references (GoalArea.Refs): in this area's Rollup, but counted once
+	// in the strategy's.
+	Referenced []*GoalResult `json:"-"`
+	Rollup     Rollup        `json:"rollup"`
 }
 
 type assessKey struct {
@@ -144,6 +152,14 @@ func Evaluate(s *strategy.Strategy, obs map[string][]strategy.Observation, asses
 				r.byIndicator[ind.ID] = ir
 				in = append(in, maturityInput{ind, ir.Path, ir.Series})
 			}
+			for _, sg := range g.SubGoals {
+				sgr := &GoalResult{ID: sg.ID, Goal: sg, Area: a, Dropped: gr.Dropped || (sg.Dropped != nil && sg.Dropped.Date.Before(now))}
+				sgr.Rollup = Summarize(nil, nil)
+				sgr.Closed = r.proposeGoal(&fi, sgr, r.Closed)
+				sgr.Open = r.proposeGoal(&fi, sgr, r.Open)
+				gr.SubGoals = append(gr.SubGoals, sgr)
+				r.byGoal[sg.ID] = sgr
+			}
 			gr.Rollup = Summarize(gr.Indicators, nil)
 			gr.Closed = r.proposeGoal(&fi, gr, r.Closed)
 			gr.Open = r.proposeGoal(&fi, gr, r.Open)
@@ -159,6 +175,24 @@ func Evaluate(s *strategy.Strategy, obs map[string][]strategy.Observation, asses
 		ar.Rollup = Summarize(areaInds, liveGoals(ar.Goals))
 		r.Areas = append(r.Areas, ar)
 		r.byArea[a.ID] = ar
+	}
+	// A goal under a second area counts in that area's roll-up too, and
+	// once in the strategy's (allGoals holds it once).
+	for _, ar := range r.Areas {
+		if len(ar.Area.Refs) == 0 {
+			continue
+		}
+		for _, id := range ar.Area.Refs {
+			if gr := r.byGoal[id]; gr != nil {
+				ar.Referenced = append(ar.Referenced, gr)
+			}
+		}
+		goals := liveGoals(append(slices.Clone(ar.Goals), ar.Referenced...))
+		var inds []*IndicatorResult
+		for _, gr := range goals {
+			inds = append(inds, gr.Indicators...)
+		}
+		ar.Rollup = Summarize(inds, goals)
 	}
 	r.Overall = Summarize(allInds, allGoals)
 	r.Maturity = maturity(s, in, func(name string) Series { return SeriesOf(obs[name]).KnownAt(now) }, now)
@@ -241,6 +275,35 @@ func (r *Report) proposeGoal(fi *fitter, gr *GoalResult, p strategy.Period) Goal
 		it := GoalItem{Kind: "indicator", ID: ir.ID, Level: pr.Level, Forecast: pr.Forecast, Reason: pr.Reason}
 		if c := r.Confirmed(strategy.SubjectIndicator, ir.ID, p); c != nil {
 			it.Level, it.Forecast, it.Confirmed = c.Level, c.Forecast, true
+			it.Reason = strategy.Text{SV: "Bekräftad bedömning.", EN: "Confirmed assessment."}
+		}
+		items = append(items, it)
+	}
+	for _, sgr := range gr.SubGoals {
+		if sgr.Dropped {
+			continue
+		}
+		var sp GoalProposal
+		switch {
+		case p == r.Closed:
+			sp = sgr.Closed
+		case p == r.Open:
+			sp = sgr.Open
+		default:
+			sp = r.proposeGoal(fi, sgr, p)
+		}
+		it := GoalItem{Kind: "subgoal", ID: sgr.ID, Level: sp.Level, Forecast: sp.Forecast, Reason: sp.Reason}
+		if c := r.Confirmed(strategy.SubjectGoal, sgr.ID, p); c != nil {
+			it.Level, it.Forecast, it.Confirmed = c.Level, c.Forecast, true
+			it.Reason = strategy.Text{SV: "Bekräftad bedömning.", EN: "Confirmed assessment."}
+		}
+		items = append(items, it)
+	}
+	for _, c := range g.Criteria {
+		it := GoalItem{Kind: "criterion", ID: c.ID, Level: strategy.LevelNotAssessed,
+			Reason: strategy.Text{SV: "Inte bedömt.", EN: "Not assessed."}}
+		if a := r.Confirmed(strategy.SubjectGoal, c.ID, p); a != nil {
+			it.Level, it.Forecast, it.Confirmed = a.Level, a.Forecast, true
 			it.Reason = strategy.Text{SV: "Bekräftad bedömning.", EN: "Confirmed assessment."}
 		}
 		items = append(items, it)

@@ -10,10 +10,16 @@ import (
 
 // ReportKind is the period kind a follow-up rhythm reports in: tertials for
 // strategy.RhythmTertial (and for an unset rhythm), quarters for
-// strategy.RhythmQuarter.
+// strategy.RhythmQuarter, half years for strategy.RhythmHalfYear (delår
+// and helår), months for strategy.RhythmMonth.
 func ReportKind(r strategy.Rhythm) strategy.PeriodKind {
-	if r == strategy.RhythmQuarter {
+	switch r {
+	case strategy.RhythmQuarter:
 		return strategy.Quarter
+	case strategy.RhythmHalfYear:
+		return strategy.HalfYear
+	case strategy.RhythmMonth:
+		return strategy.Month
 	}
 	return strategy.Tertial
 }
@@ -27,6 +33,8 @@ func perYear(k strategy.PeriodKind) int {
 		return 4
 	case strategy.Tertial:
 		return 3
+	case strategy.HalfYear:
+		return 2
 	case strategy.Year:
 		return 1
 	}

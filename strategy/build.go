@@ -61,7 +61,12 @@ type builder struct {
 	s         *Strategy
 	ids       map[string]int // areas, goals, indicators: id → line
 	investIDs map[string]int // programmes and projects: id → line
+	actIDs    map[string]int // activities: id → line
+	upperIDs  map[string]int // upper goals: id → line
 	dims      map[string]bool
+	readFile  func(name string) ([]byte, error)
+	nested    bool // parsing the file named by upper_goals_from
+	refs      []goalRef
 }
 
 func (b *builder) errorf(line int, format string, args ...any) {
@@ -263,7 +268,10 @@ func (b *builder) strategy(r *yStrategy, root *yaml.Node) *Strategy {
 	s.Title = b.title(&r.Title, root)
 	s.Vision = b.text(&r.Vision)
 	s.Description = b.text(&r.Description)
-	s.Adopted, _ = b.date(r.Adopted, lineOf(root, "adopted"), "adopted")
+	s.AdoptedOn = b.partialDate(r.Adopted, lineOf(root, "adopted"), "adopted")
+	s.Adopted, _ = s.AdoptedOn.Time()
+	s.DecidedBy = b.decidedBy(r.DecidedBy, lineOf(root, "decided_by"))
+	s.Owner = strings.TrimSpace(r.Owner)
 	var ok bool
 	s.Start, ok = b.date(r.Start, lineOf(root, "start"), "start")
 	if !ok && strings.TrimSpace(r.Start) == "" {
@@ -278,11 +286,13 @@ func (b *builder) strategy(r *yStrategy, root *yaml.Node) *Strategy {
 	switch Rhythm(r.Rhythm) {
 	case "":
 		s.Rhythm = RhythmTertial
-	case RhythmQuarter, RhythmTertial:
+	case RhythmQuarter, RhythmTertial, RhythmHalfYear, RhythmMonth:
 		s.Rhythm = Rhythm(r.Rhythm)
 	default:
-		b.errorf(lineOf(root, "rhythm"), "unknown rhythm %q (want quarter or tertial)", r.Rhythm)
+		b.errorf(lineOf(root, "rhythm"), "unknown rhythm %q (want tertial, quarter, half_year or month)", r.Rhythm)
 	}
+	s.Reports = b.reports(r.Reports, root)
+	b.upperGoals(r, root)
 	s.RollUp = DefaultRollUp
 	if r.RollUp != "" {
 		if _, ok := RollUpRules[r.RollUp]; ok {
@@ -303,6 +313,7 @@ func (b *builder) strategy(r *yStrategy, root *yaml.Node) *Strategy {
 			s.Areas = append(s.Areas, a)
 		}
 	}
+	b.resolveRefs()
 	progNodes := items(root, "programmes")
 	for i := range r.Programmes {
 		if p := b.programme(&r.Programmes[i], at(progNodes, i, root)); p != nil {
@@ -411,6 +422,7 @@ func (b *builder) maturity(r *yMaturity, n *yaml.Node) *MaturityModel {
 func (b *builder) area(r *yArea, n *yaml.Node) *GoalArea {
 	okID := b.id(r.ID, n, b.ids)
 	a := &GoalArea{ID: r.ID, Title: b.title(&r.Title, n), Description: b.text(&r.Description), Dimension: r.Dimension, Line: n.Line}
+	a.ContributesTo = b.contributes(r.Contributes, n)
 	switch {
 	case r.Dimension != "" && b.s.Maturity == nil:
 		b.errorf(lineOf(n, "dimension"), "dimension %q needs a maturity model", r.Dimension)
@@ -421,7 +433,11 @@ func (b *builder) area(r *yArea, n *yaml.Node) *GoalArea {
 	}
 	goalNodes := items(n, "goals")
 	for i := range r.Goals {
-		if g := b.goal(&r.Goals[i], at(goalNodes, i, n), a); g != nil {
+		if r.Goals[i].Ref != "" {
+			b.goalRef(&r.Goals[i], at(goalNodes, i, n), a)
+			continue
+		}
+		if g := b.goal(&r.Goals[i], at(goalNodes, i, n), a, nil); g != nil {
 			a.Goals = append(a.Goals, g)
 		}
 	}
@@ -431,18 +447,30 @@ func (b *builder) area(r *yArea, n *yaml.Node) *GoalArea {
 	return a
 }
 
-func (b *builder) goal(r *yGoal, n *yaml.Node, a *GoalArea) *Goal {
+func (b *builder) goal(r *yGoal, n *yaml.Node, a *GoalArea, parent *Goal) *Goal {
 	okID := b.id(r.ID, n, b.ids)
 	g := &Goal{
 		ID: r.ID, Title: b.title(&r.Title, n), Description: b.text(&r.Description),
-		Owner: r.Owner, Horizon: r.Horizon, AreaID: a.ID, Line: n.Line,
+		Owner: r.Owner, Horizon: strings.TrimSpace(r.Horizon), AreaID: a.ID, Line: n.Line,
 	}
 	if r.Public != nil {
 		g.Public = *r.Public
 	}
+	if parent != nil {
+		g.ParentID = parent.ID
+		if r.Public == nil {
+			g.Public = parent.Public
+		}
+		if r.Owner == "" {
+			g.Owner = parent.Owner
+		}
+	}
 	switch GoalKind(r.Kind) {
 	case "":
 		g.Kind = GoalMeasured
+		if parent != nil && len(r.Indicators) == 0 {
+			g.Kind = GoalQualitative
+		}
 		if r.Due != "" {
 			g.Kind = GoalMilestone
 		}
@@ -452,11 +480,11 @@ func (b *builder) goal(r *yGoal, n *yaml.Node, a *GoalArea) *Goal {
 		b.errorf(lineOf(n, "kind"), "unknown goal kind %q (want measured, milestone or qualitative)", r.Kind)
 	}
 	if g.Kind == GoalMilestone {
-		due, ok := b.date(r.Due, lineOf(n, "due"), "due")
-		if !ok && strings.TrimSpace(r.Due) == "" {
-			b.errorf(lineOf(n, "kind"), "milestone goal %q needs a due date (due)", r.ID)
+		dueAs := b.partialDate(r.Due, lineOf(n, "due"), "due")
+		if !dueAs.Known() && g.Horizon == "" && !b.bad(r.Due) {
+			b.errorf(lineOf(n, "kind"), "milestone goal %q needs a due date (due) or a horizon text (horizon)", r.ID)
 		}
-		g.Milestone = &Milestone{Due: due}
+		g.Milestone = &Milestone{Due: dueAs.Last(), DueAs: dueAs}
 		if done, ok := b.date(r.Done, lineOf(n, "done"), "done"); ok {
 			g.Milestone.Done = &done
 		}
@@ -497,11 +525,16 @@ func (b *builder) goal(r *yGoal, n *yaml.Node, a *GoalArea) *Goal {
 		}
 	}
 	indNodes := items(n, "indicators")
+	if parent != nil && len(r.Indicators) > 0 {
+		b.errorf(keyLine(n, "indicators"), "sub-goal %q cannot have indicators of its own: put them on the goal %q", r.ID, parent.ID)
+		r.Indicators = nil
+	}
 	for i := range r.Indicators {
 		if ind := b.indicator(&r.Indicators[i], at(indNodes, i, n), g); ind != nil {
 			g.Indicators = append(g.Indicators, ind)
 		}
 	}
+	b.goalExtras(r, n, a, parent, g)
 	if !okID {
 		return nil
 	}
@@ -672,10 +705,16 @@ func (b *builder) param(measure, key string, v *yaml.Node) {
 }
 
 func (b *builder) baseline(r *yBaseline, n *yaml.Node, ind *Indicator) *Baseline {
-	bl := &Baseline{Source: strings.TrimSpace(r.Source)}
-	v, okV := b.number(r.Value, lineOf(n, "value"), "baseline value")
-	if !okV && strings.TrimSpace(r.Value) == "" {
-		b.errorf(lineOf(n, "value"), "baseline needs a value")
+	bl := &Baseline{Source: strings.TrimSpace(r.Source), Text: strings.TrimSpace(r.Text)}
+	value, approx := cutApprox(r.Value)
+	bl.Approx = approx
+	v, okV := b.number(value, lineOf(n, "value"), "baseline value")
+	if !okV && strings.TrimSpace(value) == "" {
+		if bl.Text != "" {
+			b.errorf(lineOf(n, "value"), "baseline needs a value: write the number the text means, e.g. value: ~50 for %q", bl.Text)
+		} else {
+			b.errorf(lineOf(n, "value"), "baseline needs a value")
+		}
 	}
 	d, okD := b.date(r.Date, lineOf(n, "date"), "baseline date")
 	if !okD && strings.TrimSpace(r.Date) == "" {
@@ -844,7 +883,14 @@ func (b *builder) target(rt rawTarget, ind *Indicator) (Target, bool) {
 		b.errorf(rt.line, "%v", err)
 		return Target{}, false
 	}
-	t := Target{Date: rt.date, Spec: spec.text, Kind: rt.kind, Label: rt.label, Years: rt.years, Decided: rt.decided}
+	t := Target{Date: rt.date, Spec: spec.text, Kind: rt.kind, Label: rt.label, Years: rt.years, Decided: rt.decided, Op: spec.op}
+	if spec.op != "" && ind.Direction != "" {
+		up := spec.op[0] == '>'
+		if up != (ind.Direction == Increase) {
+			b.errorf(rt.line, "threshold target %q points against the indicator's direction (%s)", spec.text, ind.Direction)
+			return Target{}, false
+		}
+	}
 	switch {
 	case t.Label != "":
 	case t.Kind == TargetYearly:
@@ -902,23 +948,25 @@ func defaultTolerance(ind *Indicator) float64 {
 
 func (b *builder) programme(r *yProgramme, n *yaml.Node) *Programme {
 	okID := b.id(r.ID, n, b.investIDs)
-	p := &Programme{ID: r.ID, Title: b.title(&r.Title, n), Description: b.text(&r.Description), Line: n.Line}
-	budget, hasBudget := b.number(r.Budget, lineOf(n, "budget"), "budget")
-	if hasBudget && budget < 0 {
-		b.errorf(lineOf(n, "budget"), "budget %s is negative", formatNumber(budget))
+	p := &Programme{ID: r.ID, Title: b.title(&r.Title, n), Description: b.text(&r.Description), Owner: strings.TrimSpace(r.Owner), Line: n.Line}
+	budgetP := b.money(r.Budget, lineOf(n, "budget"), "budget")
+	budget, hasBudget := 0.0, budgetP != nil
+	if hasBudget {
+		budget = *budgetP
 	}
+	b.programmeExtras(r, n, p)
 	var sum float64
+	allKnown := len(r.Projects) > 0
 	projNodes := items(n, "projects")
 	for i := range r.Projects {
 		pr, pn := &r.Projects[i], at(projNodes, i, n)
 		okP := b.id(pr.ID, pn, b.investIDs)
 		proj := &Project{ID: pr.ID, Title: b.title(&pr.Title, pn), Description: b.text(&pr.Description), ProgrammeID: r.ID, Line: pn.Line}
-		if v, ok := b.number(pr.Budget, lineOf(pn, "budget"), "budget"); ok {
-			if v < 0 {
-				b.errorf(lineOf(pn, "budget"), "budget %s is negative", formatNumber(v))
-			}
+		if v := b.money(pr.Budget, lineOf(pn, "budget"), "budget"); v != nil {
 			proj.Budget = v
-			sum += v
+			sum += *v
+		} else {
+			allKnown = false
 		}
 		goalNodes := items(pn, "goals")
 		for j, gid := range pr.Goals {
@@ -934,13 +982,14 @@ func (b *builder) programme(r *yProgramme, n *yaml.Node) *Programme {
 		}
 	}
 	switch {
+	case !hasBudget && allKnown:
+		p.Budget = &sum
 	case !hasBudget:
-		p.Budget = sum
 	case sum > budget+1e-9:
 		b.errorf(lineOf(n, "budget"), "projects add up to %s tkr, more than the programme budget %s tkr", formatNumber(sum), formatNumber(budget))
-		p.Budget = budget
+		p.Budget = budgetP
 	default:
-		p.Budget = budget
+		p.Budget = budgetP
 	}
 	if !okID {
 		return nil

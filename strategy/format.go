@@ -19,11 +19,30 @@ func Format(s *Strategy) ([]byte, error) {
 		Title:        textNode(s.Title),
 		Vision:       textNode(s.Vision),
 		Description:  textNode(s.Description),
-		Adopted:      dateString(s.Adopted),
+		Adopted:      s.AdoptionDate().String(),
+		DecidedBy:    s.DecidedBy,
+		Owner:        s.Owner,
+		UpperFrom:    s.UpperFrom,
 		Start:        dateString(s.Start),
 		End:          dateString(s.End),
 		Rhythm:       string(s.Rhythm),
 		RollUp:       s.RollUp,
+	}
+	if s.Adopted.IsZero() && !s.AdoptedOn.Known() {
+		r.Adopted = ""
+	}
+	letter, _ := reportLetter(s.Rhythm)
+	for _, n := range s.Reports {
+		if n == 0 {
+			r.Reports = append(r.Reports, "year")
+		} else {
+			r.Reports = append(r.Reports, letter+strconv.Itoa(n))
+		}
+	}
+	for _, u := range s.UpperGoals {
+		if u.From == "" {
+			r.UpperGoals = append(r.UpperGoals, yUpperGoal{ID: u.ID, Level: string(u.Level), Title: textNode(u.Title), Description: textNode(u.Description), Parent: u.Parent})
+		}
 	}
 	if m := s.Maturity; m != nil {
 		ym := &yMaturity{Name: textNode(m.Name), Description: textNode(m.Description)}
@@ -37,18 +56,28 @@ func Format(s *Strategy) ([]byte, error) {
 		r.Maturity = ym
 	}
 	for _, a := range s.Areas {
-		ya := yArea{ID: a.ID, Title: textNode(a.Title), Description: textNode(a.Description), Dimension: a.Dimension}
+		ya := yArea{ID: a.ID, Title: textNode(a.Title), Description: textNode(a.Description), Dimension: a.Dimension, Contributes: a.ContributesTo}
 		for _, g := range a.Goals {
 			ya.Goals = append(ya.Goals, formatGoal(g))
+		}
+		for _, id := range a.Refs {
+			ya.Goals = append(ya.Goals, yGoal{Ref: id})
 		}
 		r.Areas = append(r.Areas, ya)
 	}
 	for _, p := range s.Programmes {
-		yp := yProgramme{ID: p.ID, Title: textNode(p.Title), Description: textNode(p.Description), Budget: formatNumber(p.Budget)}
+		yp := yProgramme{ID: p.ID, Title: textNode(p.Title), Description: textNode(p.Description), Budget: formatMoney(p.Budget),
+			Areas: p.Areas, Owner: p.Owner}
+		for _, y := range p.Years {
+			if yp.Years == nil {
+				yp.Years = map[string]yProgYear{}
+			}
+			yp.Years[strconv.Itoa(y.Year)] = yProgYear{Budget: formatMoney(y.Budget), Outcome: formatMoney(y.Outcome)}
+		}
 		for _, pr := range p.Projects {
 			yp.Projects = append(yp.Projects, yProject{
 				ID: pr.ID, Title: textNode(pr.Title), Description: textNode(pr.Description),
-				Budget: formatNumber(pr.Budget), Goals: pr.Goals,
+				Budget: formatMoney(pr.Budget), Goals: pr.Goals,
 			})
 		}
 		r.Programmes = append(r.Programmes, yp)
@@ -72,7 +101,10 @@ func formatGoal(g *Goal) yGoal {
 		Public: &public, Owner: g.Owner, Horizon: g.Horizon,
 	}
 	if m := g.Milestone; m != nil {
-		yg.Due = dateString(m.Due)
+		yg.Due = m.DueAs.String()
+		if !m.DueAs.Known() {
+			yg.Due = dateString(m.Due)
+		}
 		if m.Done != nil {
 			yg.Done = dateString(*m.Done)
 		}
@@ -86,6 +118,21 @@ func formatGoal(g *Goal) yGoal {
 	for _, ind := range g.Indicators {
 		yg.Indicators = append(yg.Indicators, formatIndicator(ind))
 	}
+	yg.Contributes = g.ContributesTo
+	for _, b := range g.Bodies {
+		yg.Bodies = append(yg.Bodies, yBody{ID: b.ID, Name: b.Name, Kind: b.Kind})
+	}
+	for _, sg := range g.SubGoals {
+		ys := formatGoal(sg)
+		yg.SubGoals = append(yg.SubGoals, ys)
+	}
+	for _, c := range g.Criteria {
+		yg.Criteria = append(yg.Criteria, yCriterion{ID: c.ID, Title: textNode(c.Title)})
+	}
+	for _, a := range g.Activities {
+		yg.Activities = append(yg.Activities, yActivity{ID: a.ID, Title: textNode(a.Title), Responsible: a.Responsible,
+			Start: a.Start.String(), Due: a.Due.String(), Status: string(a.Status), Budget: formatMoney(a.Budget), Outcome: formatMoney(a.Outcome)})
+	}
 	return yg
 }
 
@@ -98,7 +145,10 @@ func formatIndicator(ind *Indicator) yIndicator {
 		Public: &public, Owner: ind.Owner, Weight: formatNumber(ind.Weight),
 	}
 	if b := ind.Baseline; b != nil {
-		yi.Baseline = &yBaseline{Value: formatNumber(b.Value), Date: dateString(b.Date), Source: b.Source}
+		yi.Baseline = &yBaseline{Value: formatNumber(b.Value), Date: dateString(b.Date), Source: b.Source, Text: b.Text}
+		if b.Approx {
+			yi.Baseline.Value = "~" + yi.Baseline.Value
+		}
 	}
 	for _, t := range ind.Targets {
 		yt := yTarget{Date: dateString(t.Date), Value: t.Spec, Kind: string(t.Kind), Label: t.Label, Decided: dateString(t.Decided)}
@@ -134,4 +184,11 @@ func dateString(t time.Time) string {
 		return ""
 	}
 	return t.Format("2006-01-02")
+}
+
+func formatMoney(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return formatNumber(*v)
 }

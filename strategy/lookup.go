@@ -27,12 +27,17 @@ func (s *Strategy) Goals() []*Goal {
 	return out
 }
 
-// Goal returns the goal with id, or nil.
+// Goal returns the goal or sub-goal with id, or nil.
 func (s *Strategy) Goal(id string) *Goal {
 	for _, a := range s.Areas {
 		for _, g := range a.Goals {
 			if g.ID == id {
 				return g
+			}
+			for _, sg := range g.SubGoals {
+				if sg.ID == id {
+					return sg
+				}
 			}
 		}
 	}
@@ -92,7 +97,7 @@ func (s *Strategy) GoalOf(ind *Indicator) *Goal {
 	return s.Goal(ind.GoalID)
 }
 
-// AreaOf returns the goal area g belongs to, or nil.
+// AreaOf returns the goal area g belongs to (where it is defined), or nil.
 func (s *Strategy) AreaOf(g *Goal) *GoalArea {
 	if g == nil {
 		return nil

@@ -41,6 +41,23 @@ func Load(path string) (*Strategy, error) {
 // Dates in the file are calendar dates and are held as midnight UTC, so
 // they read as the same day in UTC and in Europe/Stockholm.
 func Parse(file string, data []byte) (*Strategy, error) {
+	return ParseWith(file, data, Options{})
+}
+
+// Options changes how ParseWith reads a strategy file.
+type Options struct {
+	// ReadFile reads the file named by upper_goals_from, resolved against
+	// the directory of the file being parsed. Default: os.ReadFile. Give
+	// one reading an fs.FS to parse embedded files.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// ParseWith is Parse with options.
+func ParseWith(file string, data []byte, opts Options) (*Strategy, error) {
+	return parse(file, data, opts, false)
+}
+
+func parse(file string, data []byte, opts Options, nested bool) (*Strategy, error) {
 	root, err := strictyaml.Parse(file, data)
 	if err != nil {
 		return nil, asErrors(err)
@@ -49,7 +66,12 @@ func Parse(file string, data []byte) (*Strategy, error) {
 	if err := strictyaml.Decode(file, root, &raw); err != nil {
 		return nil, asErrors(err)
 	}
-	b := &builder{file: file, ids: map[string]int{}, investIDs: map[string]int{}}
+	read := opts.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	b := &builder{file: file, ids: map[string]int{}, investIDs: map[string]int{}, actIDs: map[string]int{},
+		upperIDs: map[string]int{}, readFile: read, nested: nested}
 	s := b.strategy(&raw, root)
 	if err := b.errs.Err(); err != nil {
 		b.sort()
@@ -83,6 +105,11 @@ type yStrategy struct {
 	Vision       yaml.Node      `yaml:"vision,omitempty"`
 	Description  yaml.Node      `yaml:"description,omitempty"`
 	Adopted      string         `yaml:"adopted,omitempty"`
+	DecidedBy    string         `yaml:"decided_by,omitempty"`
+	Owner        string         `yaml:"owner,omitempty"`
+	Reports      []string       `yaml:"reports,omitempty"`
+	UpperGoals   []yUpperGoal   `yaml:"upper_goals,omitempty"`
+	UpperFrom    string         `yaml:"upper_goals_from,omitempty"`
 	Start        string         `yaml:"start,omitempty"`
 	End          string         `yaml:"end,omitempty"`
 	Rhythm       string         `yaml:"rhythm,omitempty"`
@@ -116,7 +143,38 @@ type yArea struct {
 	Title       yaml.Node `yaml:"title,omitempty"`
 	Description yaml.Node `yaml:"description,omitempty"`
 	Dimension   string    `yaml:"dimension,omitempty"`
+	Contributes []string  `yaml:"contributes_to,omitempty"`
 	Goals       []yGoal   `yaml:"goals,omitempty"`
+}
+
+type yUpperGoal struct {
+	ID          string    `yaml:"id,omitempty"`
+	Level       string    `yaml:"level,omitempty"`
+	Title       yaml.Node `yaml:"title,omitempty"`
+	Description yaml.Node `yaml:"description,omitempty"`
+	Parent      string    `yaml:"parent,omitempty"`
+}
+
+type yBody struct {
+	ID   string `yaml:"id,omitempty"`
+	Name string `yaml:"name,omitempty"`
+	Kind string `yaml:"kind,omitempty"`
+}
+
+type yCriterion struct {
+	ID    string    `yaml:"id,omitempty"`
+	Title yaml.Node `yaml:"title,omitempty"`
+}
+
+type yActivity struct {
+	ID          string    `yaml:"id,omitempty"`
+	Title       yaml.Node `yaml:"title,omitempty"`
+	Responsible string    `yaml:"responsible,omitempty"`
+	Start       string    `yaml:"start,omitempty"`
+	Due         string    `yaml:"due,omitempty"`
+	Status      string    `yaml:"status,omitempty"`
+	Budget      string    `yaml:"budget,omitempty"`
+	Outcome     string    `yaml:"outcome,omitempty"`
 }
 
 type yGoal struct {
@@ -132,6 +190,12 @@ type yGoal struct {
 	History     []yHistory   `yaml:"history,omitempty"`
 	Dropped     *yDecision   `yaml:"dropped,omitempty"`
 	Indicators  []yIndicator `yaml:"indicators,omitempty"`
+	Ref         string       `yaml:"ref,omitempty"`
+	Contributes []string     `yaml:"contributes_to,omitempty"`
+	Bodies      []yBody      `yaml:"bodies,omitempty"`
+	SubGoals    []yGoal      `yaml:"subgoals,omitempty"`
+	Criteria    []yCriterion `yaml:"criteria,omitempty"`
+	Activities  []yActivity  `yaml:"activities,omitempty"`
 }
 
 type yHistory struct {
@@ -169,6 +233,7 @@ type yBaseline struct {
 	Value  string `yaml:"value,omitempty"`
 	Date   string `yaml:"date,omitempty"`
 	Source string `yaml:"source,omitempty"`
+	Text   string `yaml:"text,omitempty"`
 }
 
 type yTarget struct {
@@ -189,11 +254,19 @@ type ySource struct {
 }
 
 type yProgramme struct {
-	ID          string     `yaml:"id,omitempty"`
-	Title       yaml.Node  `yaml:"title,omitempty"`
-	Description yaml.Node  `yaml:"description,omitempty"`
-	Budget      string     `yaml:"budget,omitempty"`
-	Projects    []yProject `yaml:"projects,omitempty"`
+	ID          string               `yaml:"id,omitempty"`
+	Title       yaml.Node            `yaml:"title,omitempty"`
+	Description yaml.Node            `yaml:"description,omitempty"`
+	Budget      string               `yaml:"budget,omitempty"`
+	Areas       []string             `yaml:"areas,omitempty"`
+	Owner       string               `yaml:"owner,omitempty"`
+	Years       map[string]yProgYear `yaml:"years,omitempty"`
+	Projects    []yProject           `yaml:"projects,omitempty"`
+}
+
+type yProgYear struct {
+	Budget  string `yaml:"budget,omitempty"`
+	Outcome string `yaml:"outcome,omitempty"`
 }
 
 type yProject struct {

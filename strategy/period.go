@@ -23,10 +23,11 @@ func mustLoad(name string) *time.Location {
 type PeriodKind string
 
 const (
-	Month   PeriodKind = "month"
-	Quarter PeriodKind = "quarter"
-	Tertial PeriodKind = "tertial" // T1 Jan–Apr, T2 May–Aug, T3 Sep–Dec
-	Year    PeriodKind = "year"
+	Month    PeriodKind = "month"
+	Quarter  PeriodKind = "quarter"
+	HalfYear PeriodKind = "half_year" // H1 Jan–Jun (delår), H2 Jul–Dec
+	Tertial  PeriodKind = "tertial"   // T1 Jan–Apr, T2 May–Aug, T3 Sep–Dec
+	Year     PeriodKind = "year"
 )
 
 // months returns the length of a period of kind k in months.
@@ -38,6 +39,8 @@ func (k PeriodKind) months() int {
 		return 3
 	case Tertial:
 		return 4
+	case HalfYear:
+		return 6
 	case Year:
 		return 12
 	}
@@ -48,7 +51,8 @@ func (k PeriodKind) months() int {
 func (k PeriodKind) Valid() bool { return k.months() > 0 }
 
 // Period is a calendar period in Europe/Stockholm time. N is the month
-// (1–12), quarter (1–4) or tertial (1–3) within Year; 0 for a whole year.
+// (1–12), quarter (1–4), tertial (1–3) or half year (1–2) within Year; 0
+// for a whole year.
 type Period struct {
 	Kind PeriodKind `json:"kind"`
 	Year int        `json:"year"`
@@ -107,7 +111,8 @@ func (p Period) Valid() bool {
 	return p.N >= 1 && p.N <= 12/p.Kind.months()
 }
 
-// String is the machine form used in CSV and URLs: 2025, 2025-T2, 2025-Q3, 2025-03.
+// String is the machine form used in CSV and URLs: 2025, 2025-T2, 2025-Q3,
+// 2025-H1, 2025-03.
 func (p Period) String() string {
 	switch p.Kind {
 	case Year:
@@ -116,6 +121,8 @@ func (p Period) String() string {
 		return fmt.Sprintf("%d-Q%d", p.Year, p.N)
 	case Tertial:
 		return fmt.Sprintf("%d-T%d", p.Year, p.N)
+	case HalfYear:
+		return fmt.Sprintf("%d-H%d", p.Year, p.N)
 	case Month:
 		return fmt.Sprintf("%d-%02d", p.Year, p.N)
 	}
@@ -125,7 +132,8 @@ func (p Period) String() string {
 var monthsSV = [...]string{"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"}
 
 // Label is the human label in lang: "T2 2025", "Kv 3 2025" / "Q3 2025",
-// "Helår 2025" / "Full year 2025", "mars 2025" / "March 2025".
+// "Helår 2025" / "Full year 2025", "Halvår 1 2025" / "H1 2025", "mars 2025"
+// / "March 2025".
 func (p Period) Label(lang string) string {
 	en := lang == "en"
 	switch p.Kind {
@@ -141,6 +149,11 @@ func (p Period) Label(lang string) string {
 		return fmt.Sprintf("Kv %d %d", p.N, p.Year)
 	case Tertial:
 		return fmt.Sprintf("T%d %d", p.N, p.Year)
+	case HalfYear:
+		if en {
+			return fmt.Sprintf("H%d %d", p.N, p.Year)
+		}
+		return fmt.Sprintf("Halvår %d %d", p.N, p.Year)
 	case Month:
 		if en {
 			return fmt.Sprintf("%s %d", time.Month(p.N), p.Year)
@@ -181,6 +194,17 @@ func ParsePeriod(s string) (Period, error) {
 			return fail()
 		}
 		p = Period{Kind: Year, Year: y}
+	case strings.HasPrefix(lower, "halvår "):
+		f := strings.Fields(s)
+		if len(f) != 3 {
+			return fail()
+		}
+		n, err1 := strconv.Atoi(f[1])
+		y, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil {
+			return fail()
+		}
+		p = Period{Kind: HalfYear, Year: y, N: n}
 	case strings.HasPrefix(lower, "kv "):
 		f := strings.Fields(s)
 		if len(f) != 3 {
@@ -192,7 +216,7 @@ func ParsePeriod(s string) (Period, error) {
 			return fail()
 		}
 		p = Period{Kind: Quarter, Year: y, N: n}
-	case len(lower) > 3 && (lower[0] == 't' || lower[0] == 'q') && strings.Contains(lower, " "):
+	case len(lower) > 3 && (lower[0] == 't' || lower[0] == 'q' || lower[0] == 'h') && strings.Contains(lower, " "):
 		f := strings.Fields(s)
 		if len(f) != 2 || len(f[0]) != 2 {
 			return fail()
@@ -203,8 +227,11 @@ func ParsePeriod(s string) (Period, error) {
 			return fail()
 		}
 		p = Period{Kind: Tertial, Year: y, N: n}
-		if lower[0] == 'q' {
+		switch lower[0] {
+		case 'q':
 			p.Kind = Quarter
+		case 'h':
+			p.Kind = HalfYear
 		}
 	default:
 		ys, rest, found := strings.Cut(s, "-")
@@ -222,6 +249,9 @@ func ParsePeriod(s string) (Period, error) {
 			rest = rest[1:]
 		case len(rest) == 2 && (rest[0] == 'Q' || rest[0] == 'q'):
 			p.Kind = Quarter
+			rest = rest[1:]
+		case len(rest) == 2 && (rest[0] == 'H' || rest[0] == 'h'):
+			p.Kind = HalfYear
 			rest = rest[1:]
 		case len(rest) == 2:
 			p.Kind = Month

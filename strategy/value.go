@@ -44,6 +44,7 @@ const (
 
 // targetSpec is a parsed target value.
 type targetSpec struct {
+	op   string // threshold: ">", ">=", "<" or "<="; "" otherwise
 	kind specKind
 	n    float64 // the number written (with its sign for percent and delta)
 	text string  // canonical spelling, kept in Target.Spec
@@ -55,8 +56,25 @@ func (t targetSpec) relative() bool { return t.kind != specAbsolute }
 // (relative to the baseline, in percent), "+30" / "-5" (a change in the
 // indicator's unit), "halve" or "double". A leading sign always means a
 // change: an absolute target is written without one.
+//
+// A threshold target ("> 50", "≥ 80", ">= 80", "< 5", "≤ 2") is an absolute
+// value with a comparison in front.
 func parseTargetSpec(s string) (targetSpec, error) {
 	t := normalizeMinus(strings.TrimSpace(s))
+	for _, op := range []struct{ written, op, canon string }{
+		{">=", ">=", "≥"}, {"≥", ">=", "≥"}, {"<=", "<=", "≤"}, {"≤", "<=", "≤"}, {">", ">", ">"}, {"<", "<", "<"},
+	} {
+		body, ok := strings.CutPrefix(t, op.written)
+		if !ok {
+			continue
+		}
+		body = strings.TrimSpace(body)
+		n, err := ParseNumber(body)
+		if err != nil || body[0] == '+' || body[0] == '-' {
+			return targetSpec{}, fmt.Errorf("invalid threshold target %q (want a comparison and a number, e.g. > 50 or ≥ 80)", s)
+		}
+		return targetSpec{op: op.op, kind: specAbsolute, n: n, text: op.canon + " " + formatNumber(n)}, nil
+	}
 	switch strings.ToLower(t) {
 	case "":
 		return targetSpec{}, fmt.Errorf("empty target value")
@@ -109,4 +127,17 @@ func formatSigned(v float64) string {
 		return "+" + formatNumber(v)
 	}
 	return formatNumber(v)
+}
+
+// cutApprox strips a marker of an approximate value ("~50", "≈ 50",
+// "ca 50", "ca. 50", "cirka 50", "about 50") and reports whether there was one.
+func cutApprox(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	lower := strings.ToLower(t)
+	for _, p := range []string{"~", "≈", "ca.", "ca ", "cirka ", "about ", "approx. ", "approximately "} {
+		if strings.HasPrefix(lower, p) {
+			return strings.TrimSpace(t[len(p):]), true
+		}
+	}
+	return s, false
 }

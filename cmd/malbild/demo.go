@@ -124,5 +124,5 @@ func demoStrategy(name string) (*strategy.Strategy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strategy %q: no such file and no example of that name (examples: %v)", name, examples.Strategies())
 	}
-	return strategy.Parse(file, data)
+	return strategy.ParseWith(file, data, strategy.Options{ReadFile: examples.ReadFile})
 }

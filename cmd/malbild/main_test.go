@@ -25,8 +25,8 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestCheckAcceptsTheExamples(t *testing.T) {
 	files, _ := filepath.Glob("../../examples/strategies/*.yaml")
-	if len(files) != 3 {
-		t.Fatalf("want the three example strategies, found %v", files)
+	if len(files) != 7 {
+		t.Fatalf("want the seven example strategies, found %v", files)
 	}
 	code, out, errs := runCmd(t, append([]string{"check", "../../examples/malbild.yaml", "../../examples/users.yaml"}, files...)...)
 	if code != 0 {

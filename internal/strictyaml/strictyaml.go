@@ -67,7 +67,7 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Msg: "file is empty"}
 		}
-		return nil, convert(file, err)
+		return nil, convert(file, nil, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Msg: "file is empty"}
@@ -137,7 +137,7 @@ func Decode(file string, n *yaml.Node, out any) error {
 		return errs
 	}
 	if err := n.Decode(out); err != nil {
-		return convert(file, err)
+		return convert(file, n, err)
 	}
 	return nil
 }
@@ -271,8 +271,10 @@ func distance(a, b string) int {
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-// convert turns a yaml.v3 error into file:line errors.
-func convert(file string, err error) error {
+// convert turns a yaml.v3 error into file:line errors, with the decoder's
+// type errors ("cannot unmarshal !!seq into string") said in plain words
+// and the key they are about when root holds it.
+func convert(file string, root *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	var msgs []string
 	if errors.As(err, &te) {
@@ -285,10 +287,79 @@ func convert(file string, err error) error {
 		m = strings.TrimSpace(m)
 		if sm := lineRE.FindStringSubmatch(m); sm != nil {
 			line, _ := strconv.Atoi(sm[1])
-			errs = append(errs, &Error{File: file, Line: line, Msg: sm[2]})
+			errs = append(errs, &Error{File: file, Line: line, Msg: plain(sm[2], root, line)})
 			continue
 		}
 		errs = append(errs, &Error{File: file, Msg: strings.TrimPrefix(m, "yaml: ")})
 	}
 	return errs
+}
+
+var typeErrRE = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+
+// plain says a decoder type error in plain words: "public: want true or
+// false, found a list". Other messages are returned as they are.
+func plain(msg string, root *yaml.Node, line int) string {
+	m := typeErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	key := keyAt(root, line, "!!"+m[1])
+	var found string
+	switch m[1] {
+	case "seq":
+		found = "a list"
+	case "map":
+		found = "a mapping (key: value lines)"
+	case "null":
+		found = "nothing"
+	case "bool":
+		found = "true or false"
+	case "int", "float":
+		found = "the number " + m[2]
+	default:
+		found = strconv.Quote(m[2])
+	}
+	var want string
+	switch into := m[3]; {
+	case into == "bool":
+		want = "true or false"
+	case into == "string":
+		want = "a single value (text, a number or a date)"
+	case strings.HasPrefix(into, "int"), strings.HasPrefix(into, "uint"), strings.HasPrefix(into, "float"):
+		want = "a number"
+	case strings.HasPrefix(into, "[]"):
+		want = "a list (one \"- \" line per item, or [a, b])"
+	default: // a map or a struct
+		want = "a mapping (key: value lines)"
+	}
+	if key != "" {
+		return fmt.Sprintf("%s: want %s, found %s", key, want, found)
+	}
+	return fmt.Sprintf("want %s, found %s", want, found)
+}
+
+// keyAt is the key of the first mapping entry in n whose value starts on
+// line and has tag, or "".
+func keyAt(n *yaml.Node, line int, tag string) string {
+	var walk func(n *yaml.Node, depth int) string
+	walk = func(n *yaml.Node, depth int) string {
+		if n == nil || depth > 1000 || n.Kind == yaml.AliasNode {
+			return ""
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if v := n.Content[i+1]; v.Line == line && v.Kind != yaml.AliasNode && v.ShortTag() == tag {
+					return n.Content[i].Value
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if k := walk(c, depth+1); k != "" {
+				return k
+			}
+		}
+		return ""
+	}
+	return walk(n, 0)
 }
