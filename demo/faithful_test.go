@@ -30,7 +30,7 @@ func faithfulStrategies(t *testing.T) map[string]*strategy.Strategy {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out[name], err = strategy.Parse(file, data); err != nil {
+		if out[name], err = strategy.ParseWith(file, data, strategy.Options{ReadFile: examples.ReadFile}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,11 @@ func strategyWindow(s *strategy.Strategy) (from, end time.Time) {
 	}
 	from = monthStart(from.Year(), from.Month())
 	end = s.End.In(strategy.Stockholm).AddDate(0, 0, 1)
-	return from, time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, strategy.Stockholm)
+	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, strategy.Stockholm)
+	if end.After(faithfulNow) { // still running: the data ends today
+		end = faithfulNow
+	}
+	return from, end
 }
 
 // TestDemoFaithfulToStrategy: for every example strategy (and a purely
@@ -221,7 +225,7 @@ func TestDemoFaithfulToStrategy(t *testing.T) {
 				if a.Period.End().After(last.End()) || last == (strategy.Period{}) {
 					last = a.Period
 				}
-				if !a.Confirmed {
+				if !a.Confirmed && end.Before(faithfulNow) {
 					t.Errorf("%s %s: not confirmed, though the strategy ended years ago", a.SubjectID, a.Period.Label("sv"))
 				}
 				if a.Created.After(faithfulNow) || a.Created.Before(a.Period.End()) {
