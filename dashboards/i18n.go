@@ -88,6 +88,7 @@ var messages = map[string][2]string{
 	"chart_baseline":    {"Utgångsvärde", "Baseline"},
 	"chart_forecast":    {"Prognos", "Forecast"},
 	"chart_band":        {"Prognosintervall", "Forecast range"},
+	"unit_count":        {"antal", "number"},
 	"chart_label":       {"Diagram: %s. Samma uppgifter finns i tabellen.", "Chart: %s. The same figures are in the table."},
 	"period":            {"Period", "Period"},
 	"table_empty":       {"Inga uppgifter.", "No figures."},

@@ -271,10 +271,22 @@ func progressData(ir *progress.IndicatorResult, now time.Time, lang string) (pro
 		d.BandLow = append(d.BandLow, lo)
 		d.BandHigh = append(d.BandHigh, hi)
 	}
-	if !hasAny(d.Forecast) || !ir.Forecast.OK {
+	// A forecast is more than the latest value it starts from: without a
+	// forecast point after it, there is no forecast (and no legend entry).
+	if countOK(d.Forecast) < 2 || !ir.Forecast.OK {
 		d.Forecast, d.BandLow, d.BandHigh = nil, nil, nil
 	}
 	return d, periods
+}
+
+func countOK(ps []point) int {
+	n := 0
+	for _, p := range ps {
+		if p.OK {
+			n++
+		}
+	}
+	return n
 }
 
 // progressTable is the table behind a progress chart: one row per period
