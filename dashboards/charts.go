@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -77,6 +78,12 @@ func newChartPatched(id, class, label string, options map[string]any, patch func
 	if err == nil {
 		if patch != nil {
 			patch(o)
+		}
+		if tt, ok := o["tooltip"].(map[string]any); ok {
+			// Drawn by echarts in the chart's SVG, not as HTML with
+			// inline styles (which the pages' CSP blocks), and kept
+			// inside the chart.
+			tt["renderMode"], tt["confine"] = "richText", true
 		}
 		var b []byte
 		if b, err = json.Marshal(o); err == nil {
@@ -442,9 +449,9 @@ func radarChart(id, class, label string, dims []string, series []namedValues, la
 		// The dimension names break onto lines of their own and the
 		// polygon leaves them room, so no name is cut at the edge.
 		if rd := axisOf(o, "radar"); rd != nil {
-			rd["radius"] = "58%"
+			rd["radius"], rd["axisNameGap"] = "50%", 8
 			if an, ok := rd["axisName"].(map[string]any); ok {
-				an["width"], an["overflow"], an["lineHeight"] = 120, "break", 16
+				an["width"], an["overflow"], an["lineHeight"], an["fontSize"] = 100, "break", 15, 12
 			}
 		}
 		srs, _ := o["series"].([]any)
@@ -622,12 +629,36 @@ func axisOf(o map[string]any, name string) map[string]any {
 }
 
 // categoryAxis keeps a category axis' first and last labels inside the
-// chart (centred under their ticks they were cut: "ecember 2009") and
-// drops the labels that would overlap.
+// chart (centred under their ticks at the edge they were cut: "ecember
+// 2009") and drops the labels that would overlap.
 func categoryAxis(o map[string]any, name string) {
 	ax := axisOf(o, name)
 	if ax == nil {
 		return
+	}
+	if name == "xAxis" {
+		// The last label shown is not always the axis' last (labels
+		// are thinned), so the grid leaves room for half the longest
+		// one: about 3.6 px per character at echarts' 12 px.
+		longest := 0
+		cats, _ := ax["data"].([]any)
+		for _, c := range cats {
+			if s, ok := c.(string); ok {
+				longest = max(longest, utf8.RuneCountInString(s))
+			}
+		}
+		// On the left the y labels (at least about 16 px) take part
+		// of it. Aligning the first and last labels to the edges
+		// instead makes them overlap their neighbours, and the first
+		// was then hidden.
+		half := int(math.Ceil(float64(longest) * 3.6))
+		g, _ := o["grid"].(map[string]any)
+		if gs, ok := o["grid"].([]any); ok && len(gs) > 0 {
+			g, _ = gs[0].(map[string]any)
+		}
+		if g != nil {
+			g["left"], g["right"] = max(8, half-16), max(16, half)
+		}
 	}
 	l, _ := ax["axisLabel"].(map[string]any)
 	if l == nil {
@@ -635,9 +666,6 @@ func categoryAxis(o map[string]any, name string) {
 		ax["axisLabel"] = l
 	}
 	l["hideOverlap"] = true
-	if name == "xAxis" {
-		l["alignMinLabel"], l["alignMaxLabel"] = "left", "right"
-	}
 }
 
 // scrollLegend puts the legend below the chart on one line that scrolls
