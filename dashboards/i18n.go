@@ -231,6 +231,11 @@ var messages = map[string][2]string{
 	"a11y_assessed_title":    {"Hur vi har testat webbplatsen", "How we tested the website"},
 	"a11y_assessed_auto":     {"Webbplatsen testas automatiskt vid varje ny version av Målbild: axe-core (WCAG 2.1 A och AA) och en genomgång med enbart tangentbord.", "The website is tested automatically on every new version of Målbild: axe-core (WCAG 2.1 A and AA) and a keyboard-only walk-through."},
 	"a11y_assessed_date":     {"Webbplatsen granskades senast %s. Den testas också automatiskt vid varje ny version av Målbild.", "The website was last reviewed on %s. It is also tested automatically on every new version of Målbild."},
+
+	// Chart units and table resolution (issue 13 items 4 and 5)
+	"table_by_month":       {"Visa alla månader i tabellen (%d värden)", "Show every month in the table (%d values)"},
+	"table_by_year":        {"Visa tabellen per år", "Show the table by year"},
+	"table_progress_years": {"%s: utfall och målbana vid varje års sista månad med värde, och vid varje mål", "%s: actual and target path at the last month with a value of each year, and at each target"},
 }
 
 // tr returns the message key in lang. A missing key shows as ⟦key⟧, which

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -13,6 +14,14 @@ import (
 )
 
 type fact struct{ Term, Value string }
+
+// The indicator page's table resolution: ?upplosning=manad lists every
+// month of a monthly series; the default (or =ar) the end of each year.
+const (
+	resolutionParam = "upplosning"
+	resolutionMonth = "manad"
+	resolutionYear  = "ar"
+)
 
 type breakdownView struct {
 	Title string
@@ -34,9 +43,15 @@ type indicatorPage struct {
 	Targets          []targetView
 	Chart            *chart
 	Table            table
-	Breakdowns       []breakdownView
-	About            []fact
-	History          table
+	// A monthly table shows the end of each year (and every target)
+	// unless ?upplosning=manad asks for every month: ByMonth. Switch
+	// links to the other resolution; "" when the series is not monthly.
+	ByMonth    bool
+	Switch     string
+	SwitchText string
+	Breakdowns []breakdownView
+	About      []fact
+	History    table
 }
 
 // serveIndicator answers /indikator/{id}: the large chart, the data
@@ -53,8 +68,21 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 		s.serveNotFound(w, r)
 		return
 	}
+	var byMonth bool
+	switch r.URL.Query().Get(resolutionParam) {
+	case "", resolutionYear:
+	case resolutionMonth:
+		byMonth = true
+	default:
+		s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
+		return
+	}
 	snap := s.data(r.Context(), q.strat)
-	s.serveCached(w, r, snap, "indicator|"+id, func() (cached, error) {
+	key := "indicator|" + id
+	if byMonth {
+		key += "|" + resolutionMonth
+	}
+	s.serveCached(w, r, snap, key, func() (cached, error) {
 		lang := q.lang
 		rep := snap.eval.report(internal)
 		ir := rep.Indicator(id)
@@ -93,7 +121,23 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 			}
 			v.Chart = c
 		}
-		v.Table = progressTable(ir, d, lang)
+		var only map[int]bool
+		if rows := yearRows(periods, d); rows != nil {
+			self := "/indikator/" + ind.ID
+			if byMonth {
+				v.ByMonth = true
+				v.Switch, v.SwitchText = link(q.base, self, lang, nil)+"#utveckling", tr(lang, "table_by_year")
+				p.keepQuery(url.Values{resolutionParam: {resolutionMonth}})
+			} else {
+				only = rows
+				v.Switch = link(q.base, self, lang, url.Values{resolutionParam: {resolutionMonth}}) + "#utveckling"
+				v.SwitchText = trf(lang, "table_by_month", countOK(d.Actual))
+			}
+		}
+		v.Table = progressTable(ir, d, only, lang)
+		if only != nil {
+			v.Table.Caption = trf(lang, "table_progress_years", ind.Title.In(lang))
+		}
 		var err error
 		if v.Breakdowns, err = breakdowns(ind, snap.raw.obs[id], lang); err != nil {
 			return cached{}, err

@@ -570,7 +570,7 @@ func TestIndicatorPage(t *testing.T) {
 		"Utgångsvärde", "40 % (2022-12-31)", "Fördelning", "Per ärendetyp, Helår 2024", "Förskoleplats", "91 %",
 		"Om indikatorn", "Metod", "Ansökningar via e-tjänst delat med alla ansökningar.", "Källa", "Högre är bättre",
 		"Bedömningar", "Årsmålet för 2024 nåddes.", "Uppfyllt", "<caption>Andel ansökningar som görs digitalt: utfall och målbana</caption>",
-		"<th scope=\"row\">Helår 2024</th><td class=\"num\">63 %</td>")
+		"<th scope=\"row\">Helår 2024</th><td class=\"num\" data-label=\"Utfall\">63 %</td>")
 	mustNotContain(t, "public indicator page", body, "Anna Andersson", "Fastställd")
 	_, _, body = e.get("/indikator/handlaggningstid")
 	mustContain(t, "forecast", body, "Prognos", "Prognosintervall", "Lägre är bättre")
