@@ -13,7 +13,19 @@ import (
 	"github.com/malbild/malbild/strategy"
 )
 
-type fact struct{ Term, Value string }
+// fact is a term and its value; Lang is set when the value is in
+// another language than the page (a strategy text not translated).
+type fact struct{ Term, Value, Lang string }
+
+// fallbackLang is the language of t as shown on a page in lang when that
+// differs from lang: "sv" for a strategy text without an English
+// version on an English page, else "".
+func fallbackLang(t strategy.Text, lang string) string {
+	if lang == "en" && t.EN == "" && t.SV != "" {
+		return "sv"
+	}
+	return ""
+}
 
 // The indicator page's table resolution: ?upplosning=manad lists every
 // month of a monthly series; the default (or =ar) the end of each year.
@@ -52,6 +64,10 @@ type indicatorPage struct {
 	Breakdowns []breakdownView
 	About      []fact
 	History    table
+
+	// The language of Area, Goal, Title and Description where it is not
+	// the page's (see fallbackLang).
+	AreaLang, GoalLang, TitleLang, DescriptionLang string
 }
 
 // serveIndicator answers /indikator/{id}: the large chart, the data
@@ -101,6 +117,11 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 			Status:      indicatorStatus(ir.Status.Status, lang),
 			Reason:      ir.Status.Reason.In(lang),
 			Targets:     targetViews(ir, lang),
+
+			AreaLang:        fallbackLang(ir.Area.Title, lang),
+			GoalLang:        fallbackLang(ir.Goal.Title, lang),
+			TitleLang:       fallbackLang(ind.Title, lang),
+			DescriptionLang: fallbackLang(ind.Description, lang),
 		}
 		if l := ir.Progress.Latest; l != nil {
 			v.HasValue, v.Latest, v.LatestPeriod = true, progress.FormatValue(l.Value, ind.Unit, lang), l.Period.Label(lang)
@@ -254,11 +275,16 @@ func aboutFacts(ind *strategy.Indicator, lang string) []fact {
 	var out []fact
 	add := func(key, v string) {
 		if v != "" {
-			out = append(out, fact{tr(lang, key), v})
+			out = append(out, fact{Term: tr(lang, key), Value: v})
 		}
 	}
-	add("definition", ind.Description.In(lang))
-	add("method", ind.Method.In(lang))
+	addText := func(key string, t strategy.Text) {
+		if v := t.In(lang); v != "" {
+			out = append(out, fact{Term: tr(lang, key), Value: v, Lang: fallbackLang(t, lang)})
+		}
+	}
+	addText("definition", ind.Description)
+	addText("method", ind.Method)
 	unit := strings.TrimSpace(progress.FormatValue(2, ind.Unit, lang)[1:])
 	if unit == "" {
 		unit = string(ind.Unit)
