@@ -125,8 +125,18 @@ const tallEmptyRowsJS = `Array.from(document.querySelectorAll("tr")).filter(tr =
   return empty * 2 >= tr.cells.length;
 }).map(tr => Math.round(tr.getBoundingClientRect().height) + " px: " + tr.textContent.trim().replace(/\s+/g, " ").slice(0, 60))`
 
+// captionsCutJS lists the table captions that reach past their scroll
+// box's right edge (cut) or are squeezed into less than 80 % of its width
+// (a word a line).
+const captionsCutJS = `Array.from(document.querySelectorAll(".table-scroll")).filter(box => {
+  const c = box.querySelector("caption"), b = box.getBoundingClientRect();
+  if (!c) return false;
+  const r = c.getBoundingClientRect(), t = box.querySelector("table").getBoundingClientRect();
+  return r.right > b.right + 1 || r.width < Math.min(0.8 * b.width, t.width) - 1;
+}).map(box => Math.round(box.querySelector("caption").getBoundingClientRect().width) + " of " + Math.round(box.getBoundingClientRect().width) + " px: " + box.querySelector("caption").textContent)`
+
 // TestTablesInBrowser: on a 390 px phone no table has tall, mostly empty
-// rows; printed on A4 (182 mm between the margins: 688 CSS px) every
+// rows and no caption is cut or squeezed; printed on A4 (182 mm between the margins: 688 CSS px) every
 // table fits the page width.
 func TestTablesInBrowser(t *testing.T) {
 	needECharts(t)
@@ -138,6 +148,9 @@ func TestTablesInBrowser(t *testing.T) {
 		browsertest.Navigate(t, ctx, e.http.URL+p)
 		for _, r := range browsertest.Eval[[]string](t, ctx, tallEmptyRowsJS) {
 			t.Errorf("%s at 390 px: a tall, mostly empty table row: %s", p, r)
+		}
+		for _, c := range browsertest.Eval[[]string](t, ctx, captionsCutJS) {
+			t.Errorf("%s at 390 px: a table caption cut or squeezed: %s", p, c)
 		}
 	}
 	const a4 = 688
