@@ -65,6 +65,17 @@ func TestIndicatorTableByYear(t *testing.T) {
 		`href="/indikator/andel-ansokningar-e-tjanst?upplosning=manad#utveckling">Visa alla månader i tabellen (126 värden)</a>`,
 		"vid varje års sista månad med värde, och vid varje mål")
 	mustNotContain(t, "by year", body, `<th scope="row">januari 2020</th>`)
+	// Its targets are all past: there is no forecast, so the chart has no
+	// forecast series and no legend entry for one (it had "Prognos" and
+	// "Prognosintervall", from a forecast of the latest value alone).
+	const script = `<script type="application/json" id="diagram-andel-ansokningar-e-tjanst-data">`
+	i := strings.Index(body, script)
+	if i < 0 {
+		t.Fatalf("%s: no chart options", path)
+	}
+	options := body[i : i+strings.Index(body[i:], "</script>")]
+	mustNotContain(t, "chart without a forecast", options, "Prognos")
+	mustContain(t, "chart without a forecast", options, "Utfall", "Målbana")
 
 	code, _, body = e.get(path + "?upplosning=manad")
 	if code != http.StatusOK {
