@@ -187,3 +187,30 @@ func emulateMedia(media string) chromedp.Action[chromedp.Void] {
 		return err
 	})
 }
+
+// TestTransposed: the maturity table by year has a row per dimension and
+// a column per year.
+func TestTransposed(t *testing.T) {
+	tt := newTable("sv", "Mognadsindex år för år", "År", "Mognadsindex", "Enklare vardag för privatpersoner och företag")
+	tt.Num[1], tt.Num[2] = true, true
+	tt.add(txt("2024"), txt("60"), txt("55"))
+	tt.add(txt("2025 (preliminärt)"), txt("62"))
+	got := tt.Transposed("Område")
+	if fmt.Sprint(got.Head) != "[Område 2024 2025 (preliminärt)]" || fmt.Sprint(got.Num) != "[false true true]" {
+		t.Errorf("head %q num %v", got.Head, got.Num)
+	}
+	var rows []string
+	for _, r := range got.Rows {
+		var cs []string
+		for _, c := range r.Cells {
+			cs = append(cs, c.Text)
+		}
+		rows = append(rows, strings.Join(cs, "|"))
+	}
+	if want := "[Mognadsindex|60|62 Enklare vardag för privatpersoner och företag|55|–]"; fmt.Sprint(rows) != want {
+		t.Errorf("rows %v, want %s", rows, want)
+	}
+	if got.Caption != tt.Caption || got.Stacks() {
+		t.Errorf("caption %q, stacks %v", got.Caption, got.Stacks())
+	}
+}

@@ -80,6 +80,43 @@ func newTable(lang, caption string, head ...string) table {
 
 func (t *table) add(cells ...cell) { t.Rows = append(t.Rows, row{Cells: cells}) }
 
+// Transposed turns the table's columns into rows: the column names
+// (but the first) become row names under corner, the row names column
+// names. A year-by-year table with a column per long dimension name reads
+// better with a row per dimension and a column per year. The values stay
+// numeric when all of them were.
+func (t table) Transposed(corner string) table {
+	out := table{Caption: t.Caption, Empty: t.Empty, Head: []string{corner}}
+	numeric := true
+	for i := 1; i < len(t.Head); i++ {
+		numeric = numeric && i < len(t.Num) && t.Num[i]
+	}
+	for _, r := range t.Rows {
+		if len(r.Cells) > 0 {
+			out.Head = append(out.Head, r.Cells[0].Text)
+		}
+	}
+	out.Num = make([]bool, len(out.Head))
+	for i := 1; i < len(out.Num); i++ {
+		out.Num[i] = numeric
+	}
+	for j := 1; j < len(t.Head); j++ {
+		cells := []cell{txt(t.Head[j])}
+		for _, r := range t.Rows {
+			if len(r.Cells) == 0 {
+				continue
+			}
+			c := cell{Text: "–"}
+			if j < len(r.Cells) {
+				c = r.Cells[j]
+			}
+			cells = append(cells, c)
+		}
+		out.add(cells...)
+	}
+	return out
+}
+
 // Stacks says whether the table turns into one block per row on a phone
 // (each cell on a line of its own after its column's name): tables with
 // a text column, whose narrow wrapped cells made rows tall and mostly
