@@ -88,6 +88,7 @@ var messages = map[string][2]string{
 	"chart_baseline":    {"Utgångsvärde", "Baseline"},
 	"chart_forecast":    {"Prognos", "Forecast"},
 	"chart_band":        {"Prognosintervall", "Forecast range"},
+	"unit_count":        {"antal", "number"},
 	"chart_label":       {"Diagram: %s. Samma uppgifter finns i tabellen.", "Chart: %s. The same figures are in the table."},
 	"period":            {"Period", "Period"},
 	"table_empty":       {"Inga uppgifter.", "No figures."},
@@ -212,7 +213,7 @@ var messages = map[string][2]string{
 	"a11y_title":             {"Tillgänglighetsredogörelse", "Accessibility statement"},
 	"a11y_intro":             {"%s står bakom den här webbplatsen. Vi vill att så många som möjligt ska kunna använda den. Här beskriver vi hur webbplatsen uppfyller lagen om tillgänglighet till digital offentlig service (DOS-lagen), kända brister och hur du kan rapportera problem.", "%s is behind this website. We want as many people as possible to be able to use it. Here we describe how the website meets the Swedish act on accessibility to digital public services (DOS), known shortcomings, and how to report problems."},
 	"a11y_status_title":      {"Hur tillgänglig är webbplatsen?", "How accessible is the website?"},
-	"a11y_status":            {"Webbplatsen är byggd för att uppfylla nivå AA i WCAG 2.1 (EN 301 549). Den testas automatiskt med axe-core och med tangentbord vid varje ändring av programvaran.", "The website is built to meet level AA of WCAG 2.1 (EN 301 549). It is tested automatically with axe-core and with the keyboard on every change of the software."},
+	"a11y_status":            {"Webbplatsen är delvis förenlig med lagen om tillgänglighet till digital offentlig service, på grund av de brister som beskrivs nedan. Den är byggd för att uppfylla nivå AA i WCAG 2.1 (EN 301 549) och testas automatiskt med axe-core och med tangentbord vid varje ändring av programvaran, men automatiska tester hittar inte alla problem.", "The website is partially compliant with the Swedish act on accessibility to digital public services, due to the shortcomings described below. It is built to meet level AA of WCAG 2.1 (EN 301 549) and tested automatically with axe-core and with the keyboard on every change of the software, but automatic tests do not find every problem."},
 	"a11y_how_title":         {"Så är webbplatsen byggd", "How the website is built"},
 	"a11y_how_keyboard":      {"Allt går att nå med tangentbordet, och det syns tydligt var du är.", "Everything can be reached with the keyboard, and it is clearly visible where you are."},
 	"a11y_how_tables":        {"Varje diagram har en tabell med samma uppgifter.", "Every chart has a table with the same figures."},
@@ -220,7 +221,6 @@ var messages = map[string][2]string{
 	"a11y_how_nojs":          {"Sidorna går att läsa utan JavaScript.", "The pages can be read without JavaScript."},
 	"a11y_how_zoom":          {"Sidorna fungerar i mobilen och när du förstorar texten.", "The pages work on phones and when you enlarge the text."},
 	"a11y_issues_title":      {"Kända brister", "Known shortcomings"},
-	"a11y_no_issues":         {"Vi känner inte till några brister just nu. Hör gärna av dig om du hittar något.", "We know of no shortcomings right now. Please tell us if you find any."},
 	"a11y_report_title":      {"Rapportera problem", "Report a problem"},
 	"a11y_report":            {"Om du inte kan använda någon del av webbplatsen, eller vill ha uppgifterna i ett annat format, kontakta oss. Vi svarar så snart vi kan.", "If you cannot use any part of the website, or want the figures in another format, contact us. We answer as soon as we can."},
 	"a11y_no_contact":        {"Kontakta kommunens växel eller kontaktcenter.", "Contact the municipality's switchboard or contact centre."},
@@ -230,6 +230,20 @@ var messages = map[string][2]string{
 	"a11y_assessed_title":    {"Hur vi har testat webbplatsen", "How we tested the website"},
 	"a11y_assessed_auto":     {"Webbplatsen testas automatiskt vid varje ny version av Målbild: axe-core (WCAG 2.1 A och AA) och en genomgång med enbart tangentbord.", "The website is tested automatically on every new version of Målbild: axe-core (WCAG 2.1 A and AA) and a keyboard-only walk-through."},
 	"a11y_assessed_date":     {"Webbplatsen granskades senast %s. Den testas också automatiskt vid varje ny version av Målbild.", "The website was last reviewed on %s. It is also tested automatically on every new version of Målbild."},
+
+	// Chart units and table resolution (issue 13 items 4 and 5)
+	"table_by_month":       {"Visa alla månader i tabellen (%d värden)", "Show every month in the table (%d values)"},
+	"table_by_year":        {"Visa tabellen per år", "Show the table by year"},
+	"table_progress_years": {"%s: utfall och målbana vid varje års sista månad med värde, och vid varje mål", "%s: actual and target path at the last month with a value of each year, and at each target"},
+
+	// The accessibility statement's known gaps (issue 13 item 7)
+	"a11y_gap_charts":   {"Diagrammen går inte att utforska med tangentbord eller skärmläsare: varje diagram har en kort beskrivning, och samma uppgifter finns i en tabell bredvid diagrammet eller på indikatorns sida. Värdena i diagrammens rutor med detaljer visas bara när du pekar med mus eller finger.", "The charts cannot be explored with the keyboard or a screen reader: each chart has a short description, and the same figures are in a table next to it or on the indicator's page. The values in the charts' detail boxes show only when you point with a mouse or finger."},
+	"a11y_gap_band":     {"Prognosintervallet i diagrammen är ett ljust fält med låg kontrast mot bakgrunden. Intervallets värden finns i tabellen.", "The forecast range in the charts is a light area with low contrast against the background. Its values are in the table."},
+	"a11y_gap_print":    {"Utskrivna diagram är bilder utan textalternativ; tabellerna i utskriften har samma uppgifter.", "Printed charts are images without a text alternative; the tables in the printout have the same figures."},
+	"a11y_gap_lang":     {"Texter i strategin som inte har översatts visas på svenska på de engelska sidorna. De är märkta som svenska så att skärmläsare läser dem rätt, men i diagrammens beskrivningar och tabellrubriker kan svensk och engelsk text blandas.", "Strategy texts that have not been translated are shown in Swedish on the English pages. They are marked as Swedish so that screen readers read them correctly, but chart descriptions and table captions may mix Swedish and English."},
+	"a11y_gap_sources":  {"Namn från datakällor, till exempel ärendetyper och e-tjänster, visas som källan levererar dem och kan vara otydliga eller på ett annat språk.", "Names from data sources, such as case types and e-services, are shown as the source delivers them and may be unclear or in another language."},
+	"a11y_gap_tables":   {"Breda tabeller med siffror måste rullas i sidled på små skärmar.", "Wide tables of figures must be scrolled sideways on small screens."},
+	"a11y_gap_reviewed": {"Webbplatsen har inte granskats manuellt av någon utanför projektet.", "The website has not been reviewed manually by anyone outside the project."},
 }
 
 // tr returns the message key in lang. A missing key shows as ⟦key⟧, which

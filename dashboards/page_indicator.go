@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -12,7 +13,27 @@ import (
 	"github.com/malbild/malbild/strategy"
 )
 
-type fact struct{ Term, Value string }
+// fact is a term and its value; Lang is set when the value is in
+// another language than the page (a strategy text not translated).
+type fact struct{ Term, Value, Lang string }
+
+// fallbackLang is the language of t as shown on a page in lang when that
+// differs from lang: "sv" for a strategy text without an English
+// version on an English page, else "".
+func fallbackLang(t strategy.Text, lang string) string {
+	if lang == "en" && t.EN == "" && t.SV != "" {
+		return "sv"
+	}
+	return ""
+}
+
+// The indicator page's table resolution: ?upplosning=manad lists every
+// month of a monthly series; the default (or =ar) the end of each year.
+const (
+	resolutionParam = "upplosning"
+	resolutionMonth = "manad"
+	resolutionYear  = "ar"
+)
 
 type breakdownView struct {
 	Title string
@@ -34,9 +55,19 @@ type indicatorPage struct {
 	Targets          []targetView
 	Chart            *chart
 	Table            table
-	Breakdowns       []breakdownView
-	About            []fact
-	History          table
+	// A monthly table shows the end of each year (and every target)
+	// unless ?upplosning=manad asks for every month: ByMonth. Switch
+	// links to the other resolution; "" when the series is not monthly.
+	ByMonth    bool
+	Switch     string
+	SwitchText string
+	Breakdowns []breakdownView
+	About      []fact
+	History    table
+
+	// The language of Area, Goal, Title and Description where it is not
+	// the page's (see fallbackLang).
+	AreaLang, GoalLang, TitleLang, DescriptionLang string
 }
 
 // serveIndicator answers /indikator/{id}: the large chart, the data
@@ -53,8 +84,21 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 		s.serveNotFound(w, r)
 		return
 	}
+	var byMonth bool
+	switch r.URL.Query().Get(resolutionParam) {
+	case "", resolutionYear:
+	case resolutionMonth:
+		byMonth = true
+	default:
+		s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
+		return
+	}
 	snap := s.data(r.Context(), q.strat)
-	s.serveCached(w, r, snap, "indicator|"+id, func() (cached, error) {
+	key := "indicator|" + id
+	if byMonth {
+		key += "|" + resolutionMonth
+	}
+	s.serveCached(w, r, snap, key, func() (cached, error) {
 		lang := q.lang
 		rep := snap.eval.report(internal)
 		ir := rep.Indicator(id)
@@ -73,6 +117,11 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 			Status:      indicatorStatus(ir.Status.Status, lang),
 			Reason:      ir.Status.Reason.In(lang),
 			Targets:     targetViews(ir, lang),
+
+			AreaLang:        fallbackLang(ir.Area.Title, lang),
+			GoalLang:        fallbackLang(ir.Goal.Title, lang),
+			TitleLang:       fallbackLang(ind.Title, lang),
+			DescriptionLang: fallbackLang(ind.Description, lang),
 		}
 		if l := ir.Progress.Latest; l != nil {
 			v.HasValue, v.Latest, v.LatestPeriod = true, progress.FormatValue(l.Value, ind.Unit, lang), l.Period.Label(lang)
@@ -93,7 +142,23 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 			}
 			v.Chart = c
 		}
-		v.Table = progressTable(ir, d, lang)
+		var only map[int]bool
+		if rows := yearRows(periods, d); rows != nil {
+			self := "/indikator/" + ind.ID
+			if byMonth {
+				v.ByMonth = true
+				v.Switch, v.SwitchText = link(q.base, self, lang, nil)+"#utveckling", tr(lang, "table_by_year")
+				p.keepQuery(url.Values{resolutionParam: {resolutionMonth}})
+			} else {
+				only = rows
+				v.Switch = link(q.base, self, lang, url.Values{resolutionParam: {resolutionMonth}}) + "#utveckling"
+				v.SwitchText = trf(lang, "table_by_month", countOK(d.Actual))
+			}
+		}
+		v.Table = progressTable(ir, d, only, lang)
+		if only != nil {
+			v.Table.Caption = trf(lang, "table_progress_years", ind.Title.In(lang))
+		}
 		var err error
 		if v.Breakdowns, err = breakdowns(ind, snap.raw.obs[id], lang); err != nil {
 			return cached{}, err
@@ -210,11 +275,16 @@ func aboutFacts(ind *strategy.Indicator, lang string) []fact {
 	var out []fact
 	add := func(key, v string) {
 		if v != "" {
-			out = append(out, fact{tr(lang, key), v})
+			out = append(out, fact{Term: tr(lang, key), Value: v})
 		}
 	}
-	add("definition", ind.Description.In(lang))
-	add("method", ind.Method.In(lang))
+	addText := func(key string, t strategy.Text) {
+		if v := t.In(lang); v != "" {
+			out = append(out, fact{Term: tr(lang, key), Value: v, Lang: fallbackLang(t, lang)})
+		}
+	}
+	addText("definition", ind.Description)
+	addText("method", ind.Method)
 	unit := strings.TrimSpace(progress.FormatValue(2, ind.Unit, lang)[1:])
 	if unit == "" {
 		unit = string(ind.Unit)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/internal/municipalities"
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
 )
@@ -430,16 +431,18 @@ func benchmarkViews(st *strategy.Strategy, rep *progress.Report, values []facts.
 		t.Num[1] = true
 		var labels []string
 		var vals []point
+		var ours []bool
 		for _, b := range rows {
 			name := municipalityName(st, b.Municipality, lang)
 			labels = append(labels, name)
 			vals = append(vals, some(*b.Value))
+			ours = append(ours, b.Municipality == st.Municipality.Code)
 			r := row{Cells: []cell{txt(name), txt(progress.FormatValue(*b.Value, ir.Indicator.Unit, lang))}}
 			r.Mark = b.Municipality == st.Municipality.Code
 			t.Rows = append(t.Rows, r)
 		}
 		c, err := barChart("jamforelse-"+ir.ID, "small", trf(lang, "chart_label", title), labels,
-			[]namedValues{{Name: fmt.Sprint(ownYear), Values: vals}}, ir.Indicator.Unit, lang)
+			[]namedValues{{Name: fmt.Sprint(ownYear), Values: vals, Mark: ours}}, ir.Indicator.Unit, lang)
 		if err != nil {
 			return nil, err
 		}
@@ -452,6 +455,9 @@ func benchmarkViews(st *strategy.Strategy, rep *progress.Report, values []facts.
 func municipalityName(st *strategy.Strategy, code, lang string) string {
 	if code == st.Municipality.Code {
 		return trf(lang, "this_municipality", st.Municipality.Name)
+	}
+	if name := municipalities.Name(code); name != "" {
+		return name
 	}
 	return trf(lang, "municipality_code", code)
 }

@@ -5,11 +5,16 @@ import (
 )
 
 type accessibilityView struct {
-	Owner     string
-	Issues    []string
-	Contact   Contact
-	NoContact bool
-	Assessed  string
+	Owner string
+	// Gaps are the shortcomings known in Målbild itself, in the page's
+	// language; Issues those the site lists in its configuration (in
+	// Swedish: IssuesLang is "sv" on the English page).
+	Gaps       []string
+	Issues     []string
+	IssuesLang string
+	Contact    Contact
+	NoContact  bool
+	Assessed   string
 }
 
 // serveAccessibility answers the accessibility statement required by the
@@ -28,6 +33,15 @@ func (s *Server) serveAccessibility(w http.ResponseWriter, r *http.Request) {
 	c := s.siteNow().contact
 	v := &accessibilityView{Owner: owner, Issues: s.opts.Accessibility.KnownIssues, Contact: c,
 		NoContact: c.Email == "" && c.Phone == "" && c.URL == ""}
+	for _, k := range []string{"a11y_gap_charts", "a11y_gap_band", "a11y_gap_print", "a11y_gap_lang", "a11y_gap_sources", "a11y_gap_tables"} {
+		v.Gaps = append(v.Gaps, tr(lang, k))
+	}
+	if lang == "en" {
+		v.IssuesLang = "sv"
+	}
+	if s.opts.Accessibility.Assessed.IsZero() {
+		v.Gaps = append(v.Gaps, tr(lang, "a11y_gap_reviewed"))
+	}
 	if a := s.opts.Accessibility.Assessed; !a.IsZero() {
 		v.Assessed = trf(lang, "a11y_assessed_date", formatDate(a))
 	} else {

@@ -534,8 +534,10 @@ func TestLeadershipPage(t *testing.T) {
 	mustContain(t, "leadership", body, "Ledningsöversikt", "Läget vid T2 2025",
 		`<option value="2025-T2" selected>T2 2025</option>`, `<option value="2024">Helår 2024</option>`,
 		"Avvikelser", "Målområden och status", "Indikatorer och prognos", "Mål 3 år", "Prognos 5 år",
-		"I nuvarande takt nås målet först", "Jämförelse med andra kommuner", "Kommun 0120", "Exempelstads kommun (vår kommun)",
+		"I nuvarande takt nås målet först", "Jämförelse med andra kommuner", `<th scope="row">Värmdö</th>`, `<th scope="row">Mölndal</th>`, "Exempelstads kommun (vår kommun)",
 		"Källa: Kolada", "Digital mognad", secretIndicator, `data-print hidden`)
+	// Peers by name from the municipality register, not "Kommun 0120".
+	mustNotContain(t, "peer names", body, "Kommun 0120", "Kommun 1481")
 	// Exception first: deviations come before the overview, worst first.
 	iDev, iOver := strings.Index(body, "Avvikelser"), strings.Index(body, "Målområden och status")
 	if iDev < 0 || iOver < iDev {
@@ -689,7 +691,15 @@ func TestAccessibilityStatement(t *testing.T) {
 	}
 	mustContain(t, "statement", body, "Tillgänglighetsredogörelse", "Exempelstads kommun står bakom", "DOS-lagen", "WCAG 2.1",
 		"Rapportera problem", `href="mailto:kontakt@exempelstad.se"`, `href="tel:0812345600"`, "Digg",
-		"Diagrammen saknar mönster för utskrift i svartvitt.")
+		"Diagrammen saknar mönster för utskrift i svartvitt.",
+		"delvis förenlig", "Diagrammen går inte att utforska med tangentbord eller skärmläsare", "Prognosintervallet",
+		"har inte granskats manuellt")
+	// The statement lists the known gaps honestly: never "no known problems".
+	mustNotContain(t, "statement", body, "Vi känner inte till några brister")
+	_, _, body = e.get("/tillganglighet?lang=en")
+	mustContain(t, "English statement", body, "partially compliant", "The charts cannot be explored",
+		`<li lang="sv">Diagrammen saknar mönster för utskrift i svartvitt.</li>`)
+	mustNotContain(t, "English statement", body, "We know of no shortcomings")
 }
 
 func TestNewNeedsStoreAndStrategies(t *testing.T) {

@@ -80,6 +80,56 @@ func newTable(lang, caption string, head ...string) table {
 
 func (t *table) add(cells ...cell) { t.Rows = append(t.Rows, row{Cells: cells}) }
 
+// Transposed turns the table's columns into rows: the column names
+// (but the first) become row names under corner, the row names column
+// names. A year-by-year table with a column per long dimension name reads
+// better with a row per dimension and a column per year. The values stay
+// numeric when all of them were.
+func (t table) Transposed(corner string) table {
+	out := table{Caption: t.Caption, Empty: t.Empty, Head: []string{corner}}
+	numeric := true
+	for i := 1; i < len(t.Head); i++ {
+		numeric = numeric && i < len(t.Num) && t.Num[i]
+	}
+	for _, r := range t.Rows {
+		if len(r.Cells) > 0 {
+			out.Head = append(out.Head, r.Cells[0].Text)
+		}
+	}
+	out.Num = make([]bool, len(out.Head))
+	for i := 1; i < len(out.Num); i++ {
+		out.Num[i] = numeric
+	}
+	for j := 1; j < len(t.Head); j++ {
+		cells := []cell{txt(t.Head[j])}
+		for _, r := range t.Rows {
+			if len(r.Cells) == 0 {
+				continue
+			}
+			c := cell{Text: "–"}
+			if j < len(r.Cells) {
+				c = r.Cells[j]
+			}
+			cells = append(cells, c)
+		}
+		out.add(cells...)
+	}
+	return out
+}
+
+// Stacks says whether the table turns into one block per row on a phone
+// (each cell on a line of its own after its column's name): tables with
+// a text column, whose narrow wrapped cells made rows tall and mostly
+// empty. Tables of numbers only keep their columns and scroll sideways.
+func (t table) Stacks() bool {
+	for i := 1; i < len(t.Head); i++ {
+		if i >= len(t.Num) || !t.Num[i] {
+			return true
+		}
+	}
+	return false
+}
+
 func txt(s string) cell { return cell{Text: s} }
 
 // value formats v in unit u, "–" when missing.
@@ -271,15 +321,58 @@ func progressData(ir *progress.IndicatorResult, now time.Time, lang string) (pro
 		d.BandLow = append(d.BandLow, lo)
 		d.BandHigh = append(d.BandHigh, hi)
 	}
-	if !hasAny(d.Forecast) || !ir.Forecast.OK {
+	// A forecast is more than the latest value it starts from: without a
+	// forecast point after it, there is no forecast (and no legend entry).
+	if countOK(d.Forecast) < 2 || !ir.Forecast.OK {
 		d.Forecast, d.BandLow, d.BandHigh = nil, nil, nil
 	}
 	return d, periods
 }
 
+func countOK(ps []point) int {
+	n := 0
+	for _, p := range ps {
+		if p.OK {
+			n++
+		}
+	}
+	return n
+}
+
+// yearRows picks the rows of a table by year out of periods (aligned with
+// a progressSeries): the last period of each year with a value, and every
+// period with a target or the baseline, so no target is lost (and, past
+// the latest value, the last forecast month of each year). nil unless the
+// periods are months.
+func yearRows(periods []strategy.Period, d progressSeries) map[int]bool {
+	if len(periods) == 0 || periods[0].Kind != strategy.Month {
+		return nil
+	}
+	keep := map[int]bool{}
+	lastActual, lastForecast := map[int]int{}, map[int]int{}
+	ok := func(ps []point, i int) bool { return i < len(ps) && ps[i].OK }
+	for i, p := range periods {
+		switch {
+		case ok(d.Actual, i):
+			lastActual[p.Year] = i
+		case ok(d.Forecast, i):
+			lastForecast[p.Year] = i
+		}
+		if ok(d.Targets, i) || ok(d.Baseline, i) {
+			keep[i] = true
+		}
+	}
+	for _, m := range []map[int]int{lastActual, lastForecast} {
+		for _, i := range m {
+			keep[i] = true
+		}
+	}
+	return keep
+}
+
 // progressTable is the table behind a progress chart: one row per period
-// with anything to show.
-func progressTable(ir *progress.IndicatorResult, d progressSeries, lang string) table {
+// with anything to show, or, when only is set, the rows it names.
+func progressTable(ir *progress.IndicatorResult, d progressSeries, only map[int]bool, lang string) table {
 	u := ir.Indicator.Unit
 	t := newTable(lang, trf(lang, "table_progress", ir.Indicator.Title.In(lang)),
 		tr(lang, "period"), tr(lang, "chart_actual"), tr(lang, "chart_target_path"), tr(lang, "chart_targets"))
@@ -296,6 +389,9 @@ func progressTable(ir *progress.IndicatorResult, d progressSeries, lang string) 
 	}
 	for i, per := range d.Periods {
 		show := d.Actual[i].OK || d.Targets[i].OK || d.Baseline[i].OK || (withForecast && d.Forecast[i].OK && !d.Actual[i].OK)
+		if only != nil && !only[i] {
+			show = false
+		}
 		if !show {
 			continue
 		}

@@ -30,7 +30,7 @@ func TestEChartsBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := string(raw)
-	for _, want := range []string{`series.line`, `registerPainter("svg"`} {
+	for _, want := range []string{`series.line`, `registerPainter("svg"`, `"legend.scroll"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("the echarts bundle lacks %q, which the charts need", want)
 		}

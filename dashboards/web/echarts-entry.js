@@ -3,8 +3,12 @@
 // modules. The chart options come from dashboards/charts.go (go-echarts):
 // line series (progress and trend charts; stacked lines for the forecast
 // band), bar series (peer and dimension bars) and radar series (maturity),
-// in a grid or a radar coordinate system, with a tooltip and a legend,
-// drawn as SVG (assets/charts.js asks for renderer "svg"). Title and
+// in a grid or a radar coordinate system, with a tooltip (rendered as
+// rich text inside the SVG: the HTML tooltip's inline styles break the
+// pages' CSP) and a legend (the scrolling kind, which LegendComponent
+// includes), drawn as SVG (assets/charts.js asks for renderer "svg").
+// Number formats are data in the options that assets/charts.js turns
+// into formatters; no option is code. Title and
 // toolbox are always switched off, so they are left out; an option for a
 // component that is not registered is ignored.
 //
