@@ -41,13 +41,29 @@ var finalRE = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)\s+FINAL\b`)
 // mutationRE matches a mutation: it has to run on the local tables.
 var mutationRE = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+(DELETE|UPDATE)\b`)
 
+// inSubqueryRE matches an IN over a subquery.
+var inSubqueryRE = regexp.MustCompile(`(?i)\b(GLOBAL\s+)?(NOT\s+)?IN\s*\(\s*SELECT\b`)
+
 // clusterSQL is query in its cluster form: FINAL reads go to the tables'
-// _final Distributed views, mutations to the local tables ON CLUSTER.
+// _final Distributed views, mutations to the local tables ON CLUSTER, and
+// an IN over a subquery becomes GLOBAL IN. A subquery over a Distributed
+// table inside a query of one is refused otherwise ("Double-distributed
+// IN/JOIN subqueries is denied"); GLOBAL runs it once, on the server the
+// client reached, and sends its result to the shards, so it is exact
+// whatever it reads. (The setting distributed_product_mode = 'global'
+// would do the same, but clickhouse-go cannot send a string setting to
+// 18.16, and a server profile is easy to get wrong.)
 func clusterSQL(query, cluster, db string) string {
 	if m := mutationRE.FindStringSubmatchIndex(query); m != nil {
 		table := query[m[2]:m[3]]
 		query = query[:m[2]] + db + "." + table + "_local ON CLUSTER " + cluster + query[m[3]:]
 	}
+	query = inSubqueryRE.ReplaceAllStringFunc(query, func(in string) string {
+		if strings.HasPrefix(strings.ToUpper(in), "GLOBAL") {
+			return in
+		}
+		return "GLOBAL " + in
+	})
 	return finalRE.ReplaceAllString(query, "${1}_final")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,5 +106,97 @@ func TestClusterMigrateTwiceConcurrently(t *testing.T) {
 		if got := strings.TrimSpace(c.Exec(t, i, "SELECT count() FROM "+db+".schema_migrations")); got != want {
 			t.Errorf("server %d: after the second run schema_migrations has %s rows, want %s", i, got, want)
 		}
+	}
+}
+
+// clusterRun makes the package's store helpers (mStore, openTestStore)
+// open cluster-mode stores: TestClusterStoreSuite runs the single-server
+// tests with it, so the same assertions hold on both.
+var clusterRun bool
+
+// testDSN is the DSN the store helpers open: a fresh database on the
+// shared single server, or in a cluster run the cluster's suite database,
+// emptied when the test ends.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	if !clusterRun {
+		return chtest.DSN(t)
+	}
+	c := chtest.Cluster(t)
+	suiteOnce.Do(func() {
+		suiteDB = c.DSN("suite_" + strconv.Itoa(os.Getpid()))
+		s, err := Open(context.Background(), suiteDB)
+		if err != nil {
+			suiteErr = err
+			return
+		}
+		defer s.Close()
+		_, suiteErr = s.Migrate(context.Background())
+	})
+	if suiteErr != nil {
+		t.Fatalf("migrating the cluster suite's database: %v", suiteErr)
+	}
+	t.Cleanup(func() { truncateCluster(t, c, suiteName()) })
+	return suiteDB
+}
+
+var (
+	suiteOnce sync.Once
+	suiteDB   string
+	suiteErr  error
+)
+
+func suiteName() string { return "suite_" + strconv.Itoa(os.Getpid()) }
+
+// truncateCluster empties db's local tables on every shard (through the
+// leader replica of each, which 18.16 requires; replication empties the
+// other) for the next test.
+func truncateCluster(t *testing.T, c *chtest.TestCluster, db string) {
+	t.Helper()
+	for i := range c.Servers {
+		names := c.Exec(t, i, "SELECT table FROM system.replicas WHERE database = '"+db+"' AND is_leader AND table != 'schema_migrations'")
+		for _, n := range strings.Fields(names) {
+			c.Exec(t, i, "TRUNCATE TABLE "+db+".`"+n+"`")
+		}
+	}
+	for i := range c.Servers {
+		names := c.Exec(t, i, "SELECT name FROM system.tables WHERE database = '"+db+"' AND engine LIKE 'Replicated%'")
+		for _, n := range strings.Fields(names) {
+			c.Exec(t, i, "SYSTEM SYNC REPLICA "+db+".`"+n+"`")
+		}
+	}
+}
+
+// TestClusterStoreSuite runs the store's tests on the cluster: writes,
+// reads and measures give what they give on a single server.
+func TestClusterStoreSuite(t *testing.T) {
+	clusterRun = true
+	defer func() { clusterRun = false }()
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"MeasureEServicesActive", TestMeasureEServicesActive},
+		{"MeasureEServicesShares", TestMeasureEServicesShares},
+		{"MeasureEServicesAddedRetired", TestMeasureEServicesAddedRetired},
+		{"MeasureDigitalShare", TestMeasureDigitalShare},
+		{"MeasureHandlingTime", TestMeasureHandlingTime},
+		{"MeasureSatisfaction", TestMeasureSatisfaction},
+		{"MeasureAvailability", TestMeasureAvailability},
+		{"MeasureMaintenanceForEveryService", TestMeasureMaintenanceForEveryService},
+		{"MeasureTenantsApart", TestMeasureTenantsApart},
+		{"ServiceStatusLatestPerService", TestServiceStatusLatestPerService},
+		{"ServiceStatusReimportedCheck", TestServiceStatusReimportedCheck},
+		{"CollectorStatus", TestCollectorStatus},
+		{"BenchmarksLatestNotDeleted", TestBenchmarksLatestNotDeleted},
+		{"DataVersionChangesOnWrites", TestDataVersionChangesOnWrites},
+		{"AssessmentsLatestAndConfirmed", TestAssessmentsLatestAndConfirmed},
+		{"PeriodStates", TestPeriodStates},
+		{"WriteBatchTouched", TestWriteBatchTouched},
+		{"MeasureFingerprints", TestMeasureFingerprints},
+		{"MeasureFromToEqualsFull", TestMeasureFromToEqualsFull},
+		{"ProbeDailyEqualsRaw", TestProbeDailyEqualsRaw},
+	} {
+		t.Run(tc.name, tc.fn)
 	}
 }
