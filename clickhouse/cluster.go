@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,23 +69,142 @@ func clusterSQL(query, cluster, db string) string {
 }
 
 // clusterConn sends every statement in its cluster form.
+//
+// A read through a Distributed table asks every shard, so with a whole
+// shard down it fails for every municipality. A read of one municipality
+// (its tenant in the context: tenantContext) then asks whether the
+// municipality's shard answers, and if it does, reads again through skip,
+// a pool whose queries skip unavailable shards: the municipality's rows
+// are all on its shard, so the result is exact. If its shard is down the
+// read fails as it did (IsUnavailable: the dashboards show the last good
+// data with the stale-data notice, the follow-up answers 503). Setting
+// skip_unavailable_shards for every read would instead show a
+// municipality on a down shard an empty dashboard, as if it had no data.
 type clusterConn struct {
 	driver.Conn
+	skip        driver.Conn
 	cluster, db string
+	weight      uint64 // the cluster's total shard weight
 }
 
 func (c *clusterConn) sql(q string) string { return clusterSQL(q, c.cluster, c.db) }
 
+// degraded reports whether a read that failed with err should be run
+// again skipping unavailable shards: it is one municipality's, failed for
+// want of a server, and that municipality's shard answers.
+func (c *clusterConn) degraded(ctx context.Context, err error) bool {
+	tenant, ok := ctx.Value(tenantKey{}).(string)
+	if !ok || !IsUnavailable(err) || ctx.Err() != nil {
+		return false
+	}
+	// shard_slots holds the numbers 0 … weight-1, each on the shard the
+	// Distributed tables send that value of cityHash64(tenant) % weight to.
+	var n uint64
+	if err := c.skip.QueryRow(ctx, "SELECT count() FROM "+c.db+".shard_slots WHERE slot = cityHash64(?) % ?", tenant, c.weight).Scan(&n); err != nil {
+		return false
+	}
+	return n > 0
+}
+
 func (c *clusterConn) Select(ctx context.Context, dest any, query string, args ...any) error {
-	return c.Conn.Select(ctx, dest, c.sql(query), args...)
+	err := c.Conn.Select(ctx, dest, c.sql(query), args...)
+	if err != nil && c.degraded(ctx, err) {
+		return c.skip.Select(ctx, dest, c.sql(query), args...)
+	}
+	return err
 }
 
 func (c *clusterConn) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
-	return c.Conn.Query(ctx, c.sql(query), args...)
+	rows, err := c.Conn.Query(ctx, c.sql(query), args...)
+	if err != nil {
+		if c.degraded(ctx, err) {
+			return c.skip.Query(ctx, c.sql(query), args...)
+		}
+		return nil, err
+	}
+	return &failoverRows{Rows: rows, c: c, ctx: ctx, query: query, args: args}, nil
+}
+
+// failoverRows are the rows of a read whose failure for want of a shard
+// may come with its first block, after Query returned: they switch to
+// the read skipping unavailable shards if no row has been read yet.
+type failoverRows struct {
+	driver.Rows
+	c        *clusterConn
+	ctx      context.Context
+	query    string
+	args     []any
+	seen     bool
+	switched bool
+	err      error
+}
+
+func (r *failoverRows) Next() bool {
+	if r.Rows.Next() {
+		r.seen = true
+		return true
+	}
+	if err := r.Rows.Err(); err != nil && !r.seen && !r.switched && r.c.degraded(r.ctx, err) {
+		r.switched = true
+		rows, err := r.c.skip.Query(r.ctx, r.c.sql(r.query), r.args...)
+		if err != nil {
+			r.err = err
+			return false
+		}
+		r.Rows.Close()
+		r.Rows = rows
+		return r.Next()
+	}
+	return false
+}
+
+func (r *failoverRows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Rows.Err()
 }
 
 func (c *clusterConn) QueryRow(ctx context.Context, query string, args ...any) driver.Row {
-	return c.Conn.QueryRow(ctx, c.sql(query), args...)
+	return &failoverRow{Row: c.Conn.QueryRow(ctx, c.sql(query), args...), c: c, ctx: ctx, query: query, args: args}
+}
+
+// failoverRow is failoverRows for QueryRow.
+type failoverRow struct {
+	driver.Row
+	c     *clusterConn
+	ctx   context.Context
+	query string
+	args  []any
+}
+
+func (r *failoverRow) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if err != nil && r.c.degraded(r.ctx, err) {
+		return r.c.skip.QueryRow(r.ctx, r.c.sql(r.query), r.args...).Scan(dest...)
+	}
+	return err
+}
+
+func (r *failoverRow) ScanStruct(dest any) error {
+	err := r.Row.ScanStruct(dest)
+	if err != nil && r.c.degraded(r.ctx, err) {
+		return r.c.skip.QueryRow(r.ctx, r.c.sql(r.query), r.args...).ScanStruct(dest)
+	}
+	return err
+}
+
+func (c *clusterConn) Close() error {
+	c.skip.Close()
+	return c.Conn.Close()
+}
+
+type tenantKey struct{}
+
+// tenantContext marks ctx as a read of tenant's data only, for the
+// cluster's failover when a shard is down (clusterConn).
+func tenantContext(ctx context.Context, tenant string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, tenant)
 }
 
 func (c *clusterConn) Exec(ctx context.Context, query string, args ...any) error {
@@ -227,6 +347,20 @@ func (s *Store) migrateCluster(ctx context.Context, ms []migration) (applied []s
 ORDER BY version`
 	if err := s.conn.Exec(ctx, createTable); err != nil {
 		return nil, fmt.Errorf("creating schema_migrations on cluster %s: %w", s.cluster, err)
+	}
+	// shard_slots: which shard a municipality's rows are on (clusterConn).
+	for _, st := range []string{
+		"CREATE TABLE IF NOT EXISTS " + s.db + ".shard_slots_local" + on + " (slot UInt64) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/" +
+			s.db + "/shard_slots_local', '{replica}') ORDER BY slot",
+		"CREATE TABLE IF NOT EXISTS " + s.db + ".shard_slots" + on + " AS " + s.db + ".shard_slots_local ENGINE = Distributed(" +
+			s.cluster + ", " + s.db + ", shard_slots_local, slot)",
+	} {
+		if err := s.raw.Exec(ctx, st); err != nil {
+			return nil, fmt.Errorf("creating shard_slots on cluster %s: %w", s.cluster, err)
+		}
+	}
+	if err := s.raw.Exec(ctx, "INSERT INTO "+s.db+".shard_slots (slot) SELECT number FROM system.numbers LIMIT "+strconv.FormatUint(s.weight, 10)); err != nil {
+		return nil, fmt.Errorf("filling shard_slots: %w", err)
 	}
 	release, err := s.migrationLock(ctx)
 	if err != nil {

@@ -38,6 +38,7 @@ type Store struct {
 	// conn sends every statement in its cluster form and raw as it is.
 	cluster string
 	raw     driver.Conn
+	weight  uint64 // the cluster's total shard weight
 }
 
 // dsn is a parsed ClickHouse address.
@@ -196,19 +197,33 @@ func Open(ctx context.Context, rawDSN string) (*Store, error) {
 	}
 	s := &Store{conn: conn, raw: conn, db: d.database, addr: d.addr}
 	if d.cluster != "" {
-		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM system.clusters WHERE cluster = ?", d.cluster).Scan(&n); err != nil {
+		if err := s.openCluster(ctx, d); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("ClickHouse at %s: reading its clusters: %w", d.addr, err)
+			return nil, err
 		}
-		if n == 0 {
-			conn.Close()
-			return nil, fmt.Errorf("ClickHouse at %s has no cluster %q in its remote_servers (system.clusters)", d.addr, d.cluster)
-		}
-		s.cluster = d.cluster
-		s.conn = &clusterConn{Conn: conn, cluster: d.cluster, db: d.database}
 	}
 	return s, nil
+}
+
+// openCluster puts s in cluster mode (cluster.go).
+func (s *Store) openCluster(ctx context.Context, d dsn) error {
+	var weight uint64
+	if err := s.raw.QueryRow(ctx, "SELECT toUInt64(sum(shard_weight)) FROM (SELECT DISTINCT shard_num, shard_weight FROM system.clusters WHERE cluster = ?)",
+		d.cluster).Scan(&weight); err != nil {
+		return fmt.Errorf("ClickHouse at %s: reading its clusters: %w", d.addr, err)
+	}
+	if weight == 0 {
+		return fmt.Errorf("ClickHouse at %s has no cluster %q in its remote_servers (system.clusters)", d.addr, d.cluster)
+	}
+	o := d.options(d.database)
+	o.Settings["skip_unavailable_shards"] = 1
+	skip, err := ch.Open(o)
+	if err != nil {
+		return fmt.Errorf("opening ClickHouse at %s: %w", d.addr, err)
+	}
+	s.cluster, s.weight = d.cluster, weight
+	s.conn = &clusterConn{Conn: s.raw, skip: wrapConn(skip, d.database), cluster: d.cluster, db: d.database, weight: weight}
+	return nil
 }
 
 // Cluster is the cluster's name in cluster mode, else "".
