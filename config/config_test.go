@@ -109,3 +109,20 @@ func TestPasswordFile(t *testing.T) {
 		t.Fatalf("DSN = %q, %v", dsn, err)
 	}
 }
+
+// examples/cluster/malbild.yaml is a valid configuration in cluster mode.
+func TestClusterExampleConfig(t *testing.T) {
+	b, err := os.ReadFile("../examples/cluster/malbild.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("examples/cluster/malbild.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ClickHouse.Password = "pw"
+	dsn, err := c.DSN()
+	if err != nil || !strings.Contains(dsn, "cluster=malbild") || !strings.Contains(dsn, "alt_hosts=") {
+		t.Fatalf("DSN = %q, %v", dsn, err)
+	}
+}
