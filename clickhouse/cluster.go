@@ -109,7 +109,21 @@ func (c *clusterConn) degraded(ctx context.Context, err error) bool {
 func (c *clusterConn) Select(ctx context.Context, dest any, query string, args ...any) error {
 	err := c.Conn.Select(ctx, dest, c.sql(query), args...)
 	if err != nil && c.degraded(ctx, err) {
-		return c.skip.Select(ctx, dest, c.sql(query), args...)
+		return c.skipRead(ctx, func() error { return c.skip.Select(ctx, dest, c.sql(query), args...) })
+	}
+	return err
+}
+
+// skipRead runs read, a read on the skip pool, again (up to three times)
+// while it fails for want of a server and the tenant's shard still
+// answers: the dead shard's servers are asked again in every read, and
+// how a connection attempt to them fails is up to the network.
+func (c *clusterConn) skipRead(ctx context.Context, read func() error) error {
+	var err error
+	for range 3 {
+		if err = read(); err == nil || !c.degraded(ctx, err) {
+			return err
+		}
 	}
 	return err
 }
@@ -118,7 +132,8 @@ func (c *clusterConn) Query(ctx context.Context, query string, args ...any) (dri
 	rows, err := c.Conn.Query(ctx, c.sql(query), args...)
 	if err != nil {
 		if c.degraded(ctx, err) {
-			return c.skip.Query(ctx, c.sql(query), args...)
+			err = c.skipRead(ctx, func() (err error) { rows, err = c.skip.Query(ctx, c.sql(query), args...); return err })
+			return rows, err
 		}
 		return nil, err
 	}
@@ -146,7 +161,8 @@ func (r *failoverRows) Next() bool {
 	}
 	if err := r.Rows.Err(); err != nil && !r.seen && !r.switched && r.c.degraded(r.ctx, err) {
 		r.switched = true
-		rows, err := r.c.skip.Query(r.ctx, r.c.sql(r.query), r.args...)
+		var rows driver.Rows
+		err := r.c.skipRead(r.ctx, func() (err error) { rows, err = r.c.skip.Query(r.ctx, r.c.sql(r.query), r.args...); return err })
 		if err != nil {
 			r.err = err
 			return false
@@ -181,7 +197,7 @@ type failoverRow struct {
 func (r *failoverRow) Scan(dest ...any) error {
 	err := r.Row.Scan(dest...)
 	if err != nil && r.c.degraded(r.ctx, err) {
-		return r.c.skip.QueryRow(r.ctx, r.c.sql(r.query), r.args...).Scan(dest...)
+		return r.c.skipRead(r.ctx, func() error { return r.c.skip.QueryRow(r.ctx, r.c.sql(r.query), r.args...).Scan(dest...) })
 	}
 	return err
 }
@@ -189,7 +205,7 @@ func (r *failoverRow) Scan(dest ...any) error {
 func (r *failoverRow) ScanStruct(dest any) error {
 	err := r.Row.ScanStruct(dest)
 	if err != nil && r.c.degraded(r.ctx, err) {
-		return r.c.skip.QueryRow(r.ctx, r.c.sql(r.query), r.args...).ScanStruct(dest)
+		return r.c.skipRead(r.ctx, func() error { return r.c.skip.QueryRow(r.ctx, r.c.sql(r.query), r.args...).ScanStruct(dest) })
 	}
 	return err
 }
