@@ -199,3 +199,60 @@ func TestClusterStoreSuite(t *testing.T) {
 		t.Run(tc.name, tc.fn)
 	}
 }
+
+// The cluster form of each kind of single-server statement.
+func TestClusterForm(t *testing.T) {
+	got, err := clusterForm(`-- A comment with FINAL in it.
+CREATE TABLE IF NOT EXISTS things (
+    tenant  String,
+    id      String,
+    seen    Nullable(DateTime),
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYear(seen)
+ORDER BY (tenant, id)`, "c", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"CREATE TABLE IF NOT EXISTS db.things_local ON CLUSTER c (\n    tenant  String,\n    id      String,\n    seen    Nullable(DateTime),\n    version UInt64\n) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/db/things_local', '{replica}', version)\nPARTITION BY toYear(seen)\nORDER BY (tenant, id)",
+		"CREATE TABLE IF NOT EXISTS db.things ON CLUSTER c AS db.things_local ENGINE = Distributed(c, db, things_local, cityHash64(tenant))",
+		"CREATE VIEW IF NOT EXISTS db.things_final_local ON CLUSTER c AS SELECT * FROM db.things_local FINAL",
+		"CREATE TABLE IF NOT EXISTS db.things_final ON CLUSTER c AS db.things_local ENGINE = Distributed(c, db, things_final_local)",
+	}
+	if strings.Join(got, "\n;\n") != strings.Join(want, "\n;\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n;\n"), strings.Join(want, "\n;\n"))
+	}
+
+	// No tenant: sharded by the first ORDER BY column; MergeTree: no _final.
+	got, err = clusterForm("CREATE TABLE IF NOT EXISTS sessions (id String, user String) ENGINE = MergeTree ORDER BY id", "c", "db")
+	if err != nil || len(got) != 2 || !strings.Contains(got[0], "ReplicatedMergeTree('/clickhouse/tables/{shard}/db/sessions_local', '{replica}')") ||
+		!strings.HasSuffix(got[1], "cityHash64(id))") {
+		t.Errorf("MergeTree without tenant: %q, %v", got, err)
+	}
+
+	got, err = clusterForm("ALTER TABLE cases ADD COLUMN x UInt8", "c", "db")
+	if err != nil || len(got) != 3 || got[0] != "ALTER TABLE db.cases_local ON CLUSTER c ADD COLUMN x UInt8" || got[1] != "ALTER TABLE db.cases ON CLUSTER c ADD COLUMN x UInt8" {
+		t.Errorf("ALTER: %q, %v", got, err)
+	}
+
+	if _, err := clusterForm("CREATE TABLE IF NOT EXISTS t (tenant String) ENGINE = ReplicatedMergeTree('/p', 'r') ORDER BY tenant", "c", "db"); err == nil ||
+		!strings.Contains(err.Error(), "write the single-server engine") {
+		t.Errorf("a Replicated engine in a migration: %v", err)
+	}
+	if _, err := clusterForm("CREATE DICTIONARY d (k UInt64) PRIMARY KEY k", "c", "db"); err == nil || !strings.Contains(err.Error(), `no cluster form for a statement starting "CREATE DICTIONARY d"`) {
+		t.Errorf("an unknown statement: %v", err)
+	}
+
+	for in, want := range map[string]string{
+		"SELECT a FROM probe_results FINAL WHERE tenant = ?":                           "SELECT a FROM probe_results_final WHERE tenant = ?",
+		"SELECT 1 WHERE (a, b) IN (SELECT x, y FROM t) AND c NOT IN (SELECT z FROM u)": "SELECT 1 WHERE (a, b) GLOBAL IN (SELECT x, y FROM t) AND c GLOBAL NOT IN (SELECT z FROM u)",
+		"SELECT 1 WHERE a GLOBAL IN (SELECT x FROM t)":                                 "SELECT 1 WHERE a GLOBAL IN (SELECT x FROM t)",
+		"ALTER TABLE observations DELETE WHERE tenant = ?":                             "ALTER TABLE db.observations_local ON CLUSTER c DELETE WHERE tenant = ?",
+		"SELECT a FROM t WHERE a IN ?":                                                 "SELECT a FROM t WHERE a IN ?",
+	} {
+		if got := clusterSQL(in, "c", "db"); got != want {
+			t.Errorf("clusterSQL(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+}
