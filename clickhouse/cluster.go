@@ -351,6 +351,11 @@ var (
 // The holder syncs the migrations table from the other replicas before
 // reading it, so it never applies what another process just applied.
 func (s *Store) migrateCluster(ctx context.Context, ms []migration) (applied []string, err error) {
+	// Up to date already (every start after the first): touch nothing, so
+	// that a start with a server down does not wait for ON CLUSTER.
+	if s.clusterUpToDate(ctx, ms) {
+		return nil, nil
+	}
 	on := " ON CLUSTER " + s.cluster
 	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db+on); err != nil {
 		return nil, fmt.Errorf("creating database %s on cluster %s: %w", s.db, s.cluster, err)
@@ -419,6 +424,29 @@ ORDER BY version`
 		applied = append(applied, m.name)
 	}
 	return applied, nil
+}
+
+// clusterUpToDate reports whether the server s is connected to records
+// every migration of ms and has the cluster's own tables.
+func (s *Store) clusterUpToDate(ctx context.Context, ms []migration) bool {
+	var n uint64
+	if err := s.raw.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name IN ('schema_migrations', 'shard_slots', 'shard_slots_local')", s.db).Scan(&n); err != nil || n != 3 {
+		return false
+	}
+	var slots uint64
+	if err := s.raw.QueryRow(ctx, "SELECT count() FROM "+s.db+".shard_slots_local").Scan(&slots); err != nil || slots == 0 {
+		return false
+	}
+	done, err := s.appliedMigrations(ctx)
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if !done[m.version] {
+			return false
+		}
+	}
+	return true
 }
 
 // remakeFinal creates table's _final Distributed table again after an
