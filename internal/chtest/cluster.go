@@ -200,6 +200,9 @@ func startCluster() (c *TestCluster, err error) {
   <uncompressed_cache_size>33554432</uncompressed_cache_size>
   <zookeeper><node><host>127.0.0.1</host><port>%d</port></node><session_timeout_ms>10000</session_timeout_ms></zookeeper>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+  <!-- Tests share a database and empty it between them: a block a test
+       inserts must not be dropped as a repeat of an earlier test's. -->
+  <merge_tree><replicated_deduplication_window>0</replicated_deduplication_window></merge_tree>
   <macros><shard>%02d</shard><replica>r%d</replica></macros>
   <remote_servers><%s>%s</%[5]s></remote_servers>
 </yandex>
