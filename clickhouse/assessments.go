@@ -96,6 +96,7 @@ func (s *Store) WriteAssessment(ctx context.Context, a strategy.Assessment) erro
 // Assessments returns the latest revision of each assessment f selects
 // (per subject and period), sorted by subject kind, subject id and period.
 func (s *Store) Assessments(ctx context.Context, f AssessmentFilter) ([]strategy.Assessment, error) {
+	ctx = tenantContext(ctx, f.Tenant)
 	var (
 		where strings.Builder
 		args  = []any{f.Tenant}
@@ -136,6 +137,7 @@ ORDER BY subject, subject_id, period_start, period_kind`
 // AssessmentHistory returns every revision of the assessments of one goal
 // or indicator, for all periods, newest first.
 func (s *Store) AssessmentHistory(ctx context.Context, tenant string, subject strategy.SubjectKind, id string) ([]strategy.Assessment, error) {
+	ctx = tenantContext(ctx, tenant)
 	q := `SELECT subject, subject_id, period_kind, period_start,
 	level, forecast, proposed, comment, ready, confirmed, author, created, revision
 FROM assessments

@@ -144,6 +144,7 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 		where.WriteString("tenant IN (?, '')")
 	} else {
 		where.WriteString("tenant = ?")
+		ctx = tenantContext(ctx, f.Tenant)
 	}
 	args = append(args, f.Tenant)
 	for _, c := range []struct{ col, v string }{{"actor", f.Actor}, {"action", f.Action}, {"subject", f.Subject},

@@ -68,6 +68,7 @@ func (s *Store) WritePeriodState(ctx context.Context, p PeriodState) error {
 // PeriodStates returns the latest state of every period of tenant that
 // was ever closed or reopened, sorted by period start and kind.
 func (s *Store) PeriodStates(ctx context.Context, tenant string) ([]PeriodState, error) {
+	ctx = tenantContext(ctx, tenant)
 	q := `SELECT period_kind, period_start, argMax(closed, revision), argMax(actor, revision),
 	argMax(reason, revision), argMax(at, revision), max(revision)
 FROM period_closures
@@ -84,6 +85,7 @@ ORDER BY period_start, period_kind`
 // PeriodHistory returns every closing and reopening of one period,
 // newest first.
 func (s *Store) PeriodHistory(ctx context.Context, tenant string, p strategy.Period) ([]PeriodState, error) {
+	ctx = tenantContext(ctx, tenant)
 	q := `SELECT period_kind, period_start, closed, actor, reason, at, revision
 FROM period_closures
 WHERE tenant = ? AND period_kind = ? AND period_start = toDate(?)

@@ -245,6 +245,7 @@ func (s *Store) priorQuery(ctx context.Context, sql string, head []any, keys []s
 // MeasureFingerprints returns, per indicator of tenant, the fingerprint of
 // the parameters its observations were last fully computed with.
 func (s *Store) MeasureFingerprints(ctx context.Context, tenant string) (map[string]string, error) {
+	ctx = tenantContext(ctx, tenant)
 	rows, err := s.conn.Query(ctx, `SELECT indicator, argMax(fingerprint, version) FROM measure_fingerprints
  WHERE tenant = ? GROUP BY indicator`, tenant)
 	if err != nil {

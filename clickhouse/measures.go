@@ -198,6 +198,7 @@ type MeasureRequest struct {
 // recompute of some periods (From/To) with Scope set gives exactly what
 // a full computation gives for them; when it changes, every period may.
 func (s *Store) MeasureScope(ctx context.Context, tenant string, m MeasureRequest) (string, error) {
+	ctx = tenantContext(ctx, tenant)
 	def, ok := LookupMeasure(m.Name)
 	if !ok {
 		return "", fmt.Errorf("unknown measure %q", m.Name)
@@ -217,6 +218,7 @@ func (s *Store) MeasureScope(ctx context.Context, tenant string, m MeasureReques
 // The observations carry Tenant, Period, Dimension and Value, ordered by
 // period, then dimension.
 func (s *Store) ComputeMeasure(ctx context.Context, tenant string, m MeasureRequest) ([]strategy.Observation, error) {
+	ctx = tenantContext(ctx, tenant)
 	def, ok := LookupMeasure(m.Name)
 	if !ok {
 		return nil, fmt.Errorf("unknown measure %q", m.Name)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/facts"
-	"github.com/malbild/malbild/internal/chtest"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -22,7 +21,7 @@ const measureTenant = "0120"
 // measureStore opens a store on a fresh database with the schema applied.
 func mStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), chtest.DSN(t))
+	s, err := Open(context.Background(), testDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

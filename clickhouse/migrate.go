@@ -38,9 +38,33 @@ func (s *Store) migrate(ctx context.Context, files fs.FS) (applied []string, err
 	if err != nil {
 		return nil, err
 	}
+	if s.cluster != "" {
+		return s.migrateCluster(ctx, ms)
+	}
 	if err := s.conn.Exec(ctx, createMigrationsTable); err != nil {
 		return nil, fmt.Errorf("creating schema_migrations: %w", err)
 	}
+	done, err := s.appliedMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if done[m.version] {
+			continue
+		}
+		if err := s.conn.Exec(ctx, m.sql); err != nil {
+			return applied, fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		if err := s.recordMigration(ctx, m); err != nil {
+			return applied, err
+		}
+		applied = append(applied, m.name)
+	}
+	return applied, nil
+}
+
+// appliedMigrations are the versions schema_migrations records.
+func (s *Store) appliedMigrations(ctx context.Context) (map[uint32]bool, error) {
 	done := map[uint32]bool{}
 	rows, err := s.conn.Query(ctx, "SELECT DISTINCT version FROM schema_migrations")
 	if err != nil {
@@ -58,19 +82,7 @@ func (s *Store) migrate(ctx context.Context, files fs.FS) (applied []string, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading schema_migrations: %w", err)
 	}
-	for _, m := range ms {
-		if done[m.version] {
-			continue
-		}
-		if err := s.conn.Exec(ctx, m.sql); err != nil {
-			return applied, fmt.Errorf("applying migration %s: %w", m.name, err)
-		}
-		if err := s.recordMigration(ctx, m); err != nil {
-			return applied, err
-		}
-		applied = append(applied, m.name)
-	}
-	return applied, nil
+	return done, nil
 }
 
 func (s *Store) recordMigration(ctx context.Context, m migration) error {

@@ -122,6 +122,7 @@ func observationFill(obs []strategy.Observation) func(w *blockWriter, lo, hi int
 // sorted by indicator, period start, period kind and dimension (the total
 // first).
 func (s *Store) Observations(ctx context.Context, f ObservationFilter) ([]strategy.Observation, error) {
+	ctx = tenantContext(ctx, f.Tenant)
 	var (
 		where strings.Builder
 		args  = []any{f.Tenant}
@@ -167,6 +168,7 @@ ORDER BY indicator, period_start, period_kind, dim_kind, dim_value`
 // ObservationHistory returns every logged version of the manual values
 // and corrections of one indicator, newest first.
 func (s *Store) ObservationHistory(ctx context.Context, tenant, indicator string) ([]strategy.Observation, error) {
+	ctx = tenantContext(ctx, tenant)
 	// LIMIT 1 BY drops the copies a retried write may have logged twice.
 	q := `SELECT indicator, period_kind, period_start, dim_kind, dim_value,
 	value, source, version, author, comment, recorded

@@ -83,6 +83,7 @@ func (s *Store) RecordRun(ctx context.Context, r Run) error {
 // CollectorStatus returns the status of each collector that has recorded
 // a run for tenant, sorted by collector name.
 func (s *Store) CollectorStatus(ctx context.Context, tenant string) ([]CollectorStatus, error) {
+	ctx = tenantContext(ctx, tenant)
 	// A run's time is when it finished, or when it started if it has not
 	// recorded a finish.
 	const q = `SELECT collector,

@@ -25,6 +25,7 @@ type ServiceStatus struct {
 // ServiceStatus returns the latest probe result per service of tenant,
 // sorted by service.
 func (s *Store) ServiceStatus(ctx context.Context, tenant string) ([]ServiceStatus, error) {
+	ctx = tenantContext(ctx, tenant)
 	// probe_latest is a ReplacingMergeTree(ts) that may not have merged
 	// yet: FINAL keeps one row per service, the latest check — and of a
 	// check imported again (same time), the later import, where argMax
@@ -68,6 +69,7 @@ ORDER BY service`
 // (all KPIs if kpis is empty), leaving out deleted ones, sorted by KPI,
 // municipality, year, gender and source.
 func (s *Store) Benchmarks(ctx context.Context, tenant string, kpis []string) ([]facts.BenchmarkValue, error) {
+	ctx = tenantContext(ctx, tenant)
 	where, args := "tenant = ?", []any{tenant}
 	if len(kpis) > 0 {
 		where += " AND kpi IN ?"
@@ -120,6 +122,7 @@ ORDER BY kpi, municipality, period, gender, source`
 // subquery is wrapped in ifNull: since ClickHouse 21.9 their type is
 // Nullable, and an empty table would give NULL.
 func (s *Store) DataVersion(ctx context.Context, tenant string) (uint64, error) {
+	ctx = tenantContext(ctx, tenant)
 	const q = `SELECT
 	ifNull((SELECT max(version) FROM observations WHERE tenant = ?), 0),
 	ifNull((SELECT count() FROM observations WHERE tenant = ?), 0),

@@ -34,6 +34,11 @@ type Store struct {
 	conn driver.Conn
 	db   string
 	addr string
+	// cluster is the cluster's name in cluster mode (cluster.go), where
+	// conn sends every statement in its cluster form and raw as it is.
+	cluster string
+	raw     driver.Conn
+	weight  uint64 // the cluster's total shard weight
 }
 
 // dsn is a parsed ClickHouse address.
@@ -45,13 +50,17 @@ type dsn struct {
 	dialTimeout time.Duration
 	secure      bool
 	skipVerify  bool
+	altHosts    []string // more servers to fail over to, host:port
+	cluster     string   // cluster mode: the cluster's name
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // parseDSN reads clickhouse://user:pass@host:port/db (or tcp://…). The
 // optional query parameters are dial_timeout (a Go duration), secure and
-// skip_verify (booleans, for TLS).
+// skip_verify (booleans, for TLS), alt_hosts (more servers, host:port,
+// comma-separated: connections fail over to them in order) and cluster
+// (cluster mode, see cluster.go).
 func parseDSN(raw string) (dsn, error) {
 	d := dsn{user: "default", database: "default", dialTimeout: 5 * time.Second}
 	u, err := url.Parse(raw)
@@ -102,8 +111,20 @@ func parseDSN(raw string) (dsn, error) {
 			} else {
 				d.skipVerify = b
 			}
+		case "alt_hosts":
+			for _, h := range strings.Split(v, ",") {
+				if _, p, err := net.SplitHostPort(strings.TrimSpace(h)); err != nil || p == "" {
+					return d, fmt.Errorf("invalid ClickHouse DSN %q: alt_hosts entry %q is not host:port", redact(u), h)
+				}
+				d.altHosts = append(d.altHosts, strings.TrimSpace(h))
+			}
+		case "cluster":
+			if !identRE.MatchString(v) {
+				return d, fmt.Errorf("invalid ClickHouse DSN %q: cluster name %q must be letters, digits and underscores", redact(u), v)
+			}
+			d.cluster = v
 		default:
-			return d, fmt.Errorf("invalid ClickHouse DSN %q: unknown parameter %q (known: dial_timeout, secure, skip_verify)", redact(u), key)
+			return d, fmt.Errorf("invalid ClickHouse DSN %q: unknown parameter %q (known: dial_timeout, secure, skip_verify, alt_hosts, cluster)", redact(u), key)
 		}
 	}
 	return d, nil
@@ -128,7 +149,7 @@ func redact(u *url.URL) string {
 func (d dsn) options(db string) *ch.Options {
 	o := &ch.Options{
 		Protocol: ch.Native,
-		Addr:     []string{d.addr},
+		Addr:     append([]string{d.addr}, d.altHosts...),
 		Auth:     ch.Auth{Database: db, Username: d.user, Password: d.password},
 		ClientInfo: ch.ClientInfo{Products: []struct{ Name, Version string }{
 			{Name: "malbild", Version: "1"},
@@ -141,6 +162,13 @@ func (d dsn) options(db string) *ch.Options {
 		ConnMaxLifetime:  30 * time.Minute,
 		ConnOpenStrategy: ch.ConnOpenInOrder,
 		BlockBufferSize:  10,
+	}
+	if d.cluster != "" {
+		// Known to 18.16 and current releases. A write returns once its
+		// rows are on a replica of their shard, not queued on the server
+		// the client reached: a read that follows sees them, and a write
+		// that failed is known to the caller (who retries or spools it).
+		o.Settings = ch.Settings{"insert_distributed_sync": 1}
 	}
 	if d.secure {
 		o.TLS = &tls.Config{InsecureSkipVerify: d.skipVerify} //nolint:gosec // opt-in via skip_verify
@@ -167,8 +195,39 @@ func Open(ctx context.Context, rawDSN string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{conn: conn, db: d.database, addr: d.addr}, nil
+	s := &Store{conn: conn, raw: conn, db: d.database, addr: d.addr}
+	if d.cluster != "" {
+		if err := s.openCluster(ctx, d); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
+
+// openCluster puts s in cluster mode (cluster.go).
+func (s *Store) openCluster(ctx context.Context, d dsn) error {
+	var weight uint64
+	if err := s.raw.QueryRow(ctx, "SELECT toUInt64(sum(shard_weight)) FROM (SELECT DISTINCT shard_num, shard_weight FROM system.clusters WHERE cluster = ?)",
+		d.cluster).Scan(&weight); err != nil {
+		return fmt.Errorf("ClickHouse at %s: reading its clusters: %w", d.addr, err)
+	}
+	if weight == 0 {
+		return fmt.Errorf("ClickHouse at %s has no cluster %q in its remote_servers (system.clusters)", d.addr, d.cluster)
+	}
+	o := d.options(d.database)
+	o.Settings["skip_unavailable_shards"] = 1
+	skip, err := ch.Open(o)
+	if err != nil {
+		return fmt.Errorf("opening ClickHouse at %s: %w", d.addr, err)
+	}
+	s.cluster, s.weight = d.cluster, weight
+	s.conn = &clusterConn{Conn: s.raw, skip: wrapConn(skip, d.database), cluster: d.cluster, db: d.database, weight: weight}
+	return nil
+}
+
+// Cluster is the cluster's name in cluster mode, else "".
+func (s *Store) Cluster() string { return s.cluster }
 
 // wrapConn lets this package's tests see every statement a store sends
 // (they record them to replay on a current ClickHouse release); it is the

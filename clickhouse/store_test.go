@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { chtest.Main(m) }
 // applies the schema.
 func openTestStore(t *testing.T) (*Store, string) {
 	t.Helper()
-	dsn := chtest.DSN(t)
+	dsn := testDSN(t)
 	s, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -52,6 +52,10 @@ type ClickHouse struct {
 	PasswordFile string `yaml:"password_file"`
 	Password     string `yaml:"-"` // only from MALBILD_CLICKHOUSE_PASSWORD or the file
 	DataDir      string `yaml:"data_dir"`
+	// Cluster names a cluster of the servers' remote_servers: the schema is
+	// then created ON CLUSTER as replicated local tables behind
+	// Distributed tables sharded by tenant (docs/cluster.md). Needs URL.
+	Cluster string `yaml:"cluster"`
 }
 
 // Log configures logging.
@@ -219,6 +223,13 @@ func (c *Config) validate() []problem {
 			ps = append(ps, problem{"clickhouse", err.Error()})
 		}
 	}
+	if cl := c.ClickHouse.Cluster; cl != "" {
+		if !clusterPattern.MatchString(cl) {
+			ps = append(ps, problem{"clickhouse", fmt.Sprintf("clickhouse cluster %q: want the name of a cluster in the servers' remote_servers (letters, digits, underscores)", cl)})
+		} else if c.ClickHouse.URL == "" {
+			ps = append(ps, problem{"clickhouse", "clickhouse cluster " + cl + " needs clickhouse.url: the managed local server is not a cluster"})
+		}
+	}
 	if !logLevels[c.Log.Level] {
 		ps = append(ps, problem{"log", fmt.Sprintf("log level %q: want debug, info, warn or error", c.Log.Level)})
 	}
@@ -291,8 +302,15 @@ func (c *Config) DSN() (string, error) {
 		}
 		u.User = url.UserPassword(user, pass)
 	}
+	if c.ClickHouse.Cluster != "" {
+		q := u.Query()
+		q.Set("cluster", c.ClickHouse.Cluster)
+		u.RawQuery = q.Encode()
+	}
 	return u.String(), nil
 }
+
+var clusterPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 

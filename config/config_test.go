@@ -30,6 +30,8 @@ func TestRejections(t *testing.T) {
 		{"bad listen", "listen: nowhere\n", `c.yaml:1: listen "nowhere": want host:port`},
 		{"password in url", "clickhouse:\n  url: clickhouse://u:secret@h:9000/db\n", `c.yaml:2: clickhouse url "clickhouse://u:xxxxx@h:9000/db": do not put the password in the URL`},
 		{"bad scheme", "clickhouse:\n  url: http://h:8123\n", `c.yaml:2: clickhouse url`},
+		{"bad cluster name", "clickhouse:\n  url: clickhouse://h:9000/db\n  cluster: two shards\n", `c.yaml:2: clickhouse cluster "two shards": want the name of a cluster`},
+		{"cluster without url", "clickhouse:\n  cluster: c2x2\n", `clickhouse cluster c2x2 needs clickhouse.url`},
 		{"bad log level", "log:\n  level: loud\n", `c.yaml:2: log level "loud"`},
 		{"trusted header without proxies", "auth:\n  trusted_header:\n    header: X-User\n", `c.yaml:2: auth.trusted_header needs proxies`},
 		{"bad proxy", "auth:\n  trusted_header:\n    header: X-User\n    proxies: [proxy.example]\n", `auth.trusted_header proxy "proxy.example"`},
@@ -72,6 +74,27 @@ func TestOverridePrecedence(t *testing.T) {
 	dsn, err := c.DSN()
 	if err != nil || dsn != "clickhouse://malbild:s3cret@db:9000/malbild" {
 		t.Errorf("DSN = %q, %v", dsn, err)
+	}
+}
+
+func TestClusterSetting(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("clickhouse:\n  url: clickhouse://malbild@db1:9000/malbild\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"MALBILD_CLICKHOUSE_CLUSTER": "fromenv", PasswordEnv: "pw"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	if err := c.Override(lookup, nil); err != nil {
+		t.Fatal(err)
+	}
+	if dsn, err := c.DSN(); err != nil || dsn != "clickhouse://malbild:pw@db1:9000/malbild?cluster=fromenv" {
+		t.Errorf("DSN = %q, %v", dsn, err)
+	}
+	if err := c.Override(lookup, map[string]string{"clickhouse-cluster": "c2x2"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.ClickHouse.Cluster != "c2x2" {
+		t.Errorf("flag should win over env: cluster = %s", c.ClickHouse.Cluster)
 	}
 }
 
@@ -118,5 +141,22 @@ func TestRunCollectors(t *testing.T) {
 	err = c.Override(env(""), map[string]string{"collectors": "nej"})
 	if err == nil || !strings.Contains(err.Error(), `collectors "nej": want true or false`) {
 		t.Errorf("--collectors=nej: %v", err)
+	}
+}
+
+// examples/cluster/malbild.yaml is a valid configuration in cluster mode.
+func TestClusterExampleConfig(t *testing.T) {
+	b, err := os.ReadFile("../examples/cluster/malbild.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("examples/cluster/malbild.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ClickHouse.Password = "pw"
+	dsn, err := c.DSN()
+	if err != nil || !strings.Contains(dsn, "cluster=malbild") || !strings.Contains(dsn, "alt_hosts=") {
+		t.Fatalf("DSN = %q, %v", dsn, err)
 	}
 }

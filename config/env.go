@@ -23,6 +23,7 @@ var Settings = []Setting{
 	{"clickhouse", "MALBILD_CLICKHOUSE", "ClickHouse URL clickhouse://user@host:9000/db; empty runs a managed local server", func(c *Config, v string) { c.ClickHouse.URL = v }},
 	{"clickhouse-password-file", "MALBILD_CLICKHOUSE_PASSWORD_FILE", "file holding the ClickHouse password", func(c *Config, v string) { c.ClickHouse.PasswordFile = v }},
 	{"clickhouse-data-dir", "MALBILD_CLICKHOUSE_DATA_DIR", "data directory of the managed local ClickHouse (default DATA_DIR/clickhouse)", func(c *Config, v string) { c.ClickHouse.DataDir = v }},
+	{"clickhouse-cluster", "MALBILD_CLICKHOUSE_CLUSTER", "ClickHouse cluster (remote_servers name) to run the schema on: replicated tables behind Distributed ones, sharded by tenant", func(c *Config, v string) { c.ClickHouse.Cluster = v }},
 	{"data-dir", "MALBILD_DATA_DIR", "directory for Målbild's own state", func(c *Config, v string) { c.DataDir = v }},
 	{"spool-dir", "MALBILD_SPOOL_DIR", "where batches wait while ClickHouse is down (default DATA_DIR/spool)", func(c *Config, v string) { c.SpoolDir = v }},
 	{"state-dir", "MALBILD_STATE_DIR", "collector state such as last sync dates (default DATA_DIR/state)", func(c *Config, v string) { c.StateDir = v }},

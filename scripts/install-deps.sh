@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Målbild needs on Debian/Ubuntu that is missing: ClickHouse,
 # Node.js/npm (for the chart library at build time) and, for the tests,
-# Chromium; for benchmarks, wrk. Usage: install-deps.sh [demo|test|bench]
+# Chromium and ZooKeeper; for benchmarks, wrk. Usage: install-deps.sh [demo|test|bench]
 set -euo pipefail
 what=${1:-demo}
 need=()
@@ -11,6 +11,8 @@ have clickhouse-client || need+=(clickhouse-client)
 have npm || need+=(nodejs npm)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   have chromium || need+=(chromium)
+  # The cluster tests' ZooKeeper (internal/chtest/cluster.go runs it directly).
+  [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
 fi
 if [ "$what" = bench ]; then
   have wrk || need+=(wrk)

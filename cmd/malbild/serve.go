@@ -344,6 +344,7 @@ func restartOnly(boot, cfg *config.Config) []string {
 		{"clickhouse.password_file", boot.ClickHouse.PasswordFile, cfg.ClickHouse.PasswordFile},
 		{"clickhouse.password", boot.ClickHouse.Password, cfg.ClickHouse.Password},
 		{"clickhouse.data_dir", boot.ClickHouse.DataDir, cfg.ClickHouse.DataDir},
+		{"clickhouse.cluster", boot.ClickHouse.Cluster, cfg.ClickHouse.Cluster},
 		{"data_dir", boot.DataDir, cfg.DataDir},
 		{"spool_dir", boot.SpoolDir, cfg.SpoolDir},
 		{"log.level", boot.Log.Level, cfg.Log.Level},

@@ -37,6 +37,9 @@ func Main(m *testing.M) {
 		shared.Stop()
 		os.RemoveAll(tmp)
 	}
+	if sharedCluster != nil {
+		sharedCluster.stop()
+	}
 	mu.Unlock()
 	os.Exit(code)
 }
