@@ -279,7 +279,9 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 			v.Overview = overviewTable(rep, lang)
 		}
 		v.GoalOverview = goalOverviewTable(rep, period, lang)
-		m, err := maturityViewOf(rep.Maturity, "", lang)
+		// The maturity index as known now, like on / and in the API
+		// (its trend shows the years); only its scope differs from /'s.
+		m, err := maturityViewOf(snap.eval.full.Maturity, "", lang)
 		if err != nil {
 			return cached{}, err
 		}

@@ -238,3 +238,29 @@ func RunningNote(p strategy.Period, now time.Time, lang string) string {
 }
 
 var monthsSV = [...]string{"jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"}
+
+// Completion states of a subject's assessment for a period in the
+// follow-up (AssessmentState).
+const (
+	StateMissing   = "missing"   // no assessment recorded
+	StateDraft     = "draft"     // the latest revision is not confirmed (a ready flag without confirmation counts for nothing)
+	StateConfirmed = "confirmed" // confirmed (published), not marked ready
+	StateReady     = "ready"     // confirmed and marked ready (klarmarkerad)
+)
+
+// AssessmentState is where the latest revision of an assessment stands:
+// the one rule the follow-up matrix, the period report, its CSV and print
+// all use. Marking ready needs a confirmation (the follow-up's form
+// refuses it otherwise), so an unconfirmed revision is a draft even when
+// it carries the ready flag.
+func AssessmentState(latest *strategy.Assessment) string {
+	switch {
+	case latest == nil:
+		return StateMissing
+	case !latest.Confirmed:
+		return StateDraft
+	case latest.Ready:
+		return StateReady
+	}
+	return StateConfirmed
+}
