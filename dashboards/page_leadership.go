@@ -368,7 +368,11 @@ func summaryOf(rows []statusRow, prev strategy.Period, lang string) *leadershipS
 	}
 	sm := &leadershipSummary{Goals: countGoals(goals, lang), Indicators: countGoals(inds, lang), Legend: legend(lang)}
 	sm.GoalsLine = goalsSummary(goodOf(sm.Goals), len(goals), lang)
-	sm.Changes = trf(lang, "summary_changes", prev.Label(lang), nNew, nWorse, nBetter)
+	news := trf(lang, "new_deviations_n", nNew)
+	if nNew == 1 {
+		news = tr(lang, "new_deviation_1")
+	}
+	sm.Changes = trf(lang, "summary_changes", prev.Label(lang), news, nWorse, nBetter)
 	return sm
 }
 
