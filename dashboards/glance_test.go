@@ -238,27 +238,6 @@ func TestLeadershipChangesAndFilters(t *testing.T) {
 	mustContain(t, "filtered", mustGet(t, e, "/ledning?omrade=intern"), `omrade=intern`, "Visar ")
 }
 
-// TestChangeOf: the change markers of /ledning.
-func TestChangeOf(t *testing.T) {
-	for _, c := range []struct {
-		prev, cur progress.Scale
-		want      progress.Change
-	}{
-		{progress.ScaleOnTrack, progress.ScaleBehind, progress.ChangeNew},
-		{progress.ScaleNotAssessed, progress.ScaleAtRisk, progress.ChangeNew},
-		{progress.ScaleAtRisk, progress.ScaleBehind, progress.ChangeWorse},
-		{progress.ScaleBehind, progress.ScaleAtRisk, progress.ChangeImproved},
-		{progress.ScaleBehind, progress.ScaleMet, progress.ChangeImproved},
-		{progress.ScaleMet, progress.ScaleOnTrack, progress.ChangeNone},
-		{progress.ScaleBehind, progress.ScaleBehind, progress.ChangeNone},
-		{progress.ScaleBehind, progress.ScaleNotAssessed, progress.ChangeNone},
-	} {
-		if got := progress.ChangeOf(c.prev, c.cur); got != c.want {
-			t.Errorf("ChangeOf(%s, %s) = %q, want %q", c.prev, c.cur, got, c.want)
-		}
-	}
-}
-
 // TestForecastAgreesWithStatus: the issue saw "Målet nått" next to
 // "Målet nåddes inte i tid". An indicator that missed its 3-year target
 // at its date but has since reached it, and its final target, says the
