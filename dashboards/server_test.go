@@ -594,7 +594,9 @@ func TestFollowupPage(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("?year=2024 = %d", code)
 	}
-	mustContain(t, "2024", body, "Helår 2024", "T1 2024", "Fastställd")
+	// The seeded assessment of 2024 is confirmed and marked ready: the
+	// period report's "Klarmarkerad" (progress.AssessmentState).
+	mustContain(t, "2024", body, "Helår 2024", "T1 2024", "Klarmarkerad")
 	if code, _, _ := e.get("/uppfoljning?year=1800"); code != http.StatusBadRequest {
 		t.Errorf("?year=1800 = %d", code)
 	}
