@@ -128,10 +128,42 @@ type apiStatus struct {
 	Key    string        `json:"key"`
 	Symbol string        `json:"symbol"`
 	Label  strategy.Text `json:"label"`
+	// Scale is the status on the one scale of goals and indicators
+	// (progress.Scale): met, on-track, at-risk, behind, not-assessed.
+	Scale string `json:"scale"`
 }
 
 func statusOf(st progress.Status) apiStatus {
-	return apiStatus{Key: st.Key(), Symbol: st.Symbol(), Label: strategy.Text{SV: st.Label("sv"), EN: st.Label("en")}}
+	return apiStatus{Key: st.Key(), Symbol: st.Symbol(), Label: strategy.Text{SV: st.Label("sv"), EN: st.Label("en")}, Scale: st.Scale().Key()}
+}
+
+// apiGoalState is a goal's place on the one scale for the assessment
+// period the pages show, and whether a confirmed assessment says so.
+type apiGoalState struct {
+	Scale     string         `json:"scale"`
+	Level     strategy.Level `json:"level"`
+	Confirmed bool           `json:"confirmed"`
+}
+
+// apiMaturity is the maturity index as the pages show it, with its scope:
+// "public" (public indicators) or "all".
+type apiMaturity struct {
+	Scope   string   `json:"scope"`
+	Year    int      `json:"year"`
+	Index   *float64 `json:"index"`
+	Partial bool     `json:"partial,omitempty"`
+}
+
+func apiMaturityOf(m *progress.MaturityIndex, internal bool) *apiMaturity {
+	if m == nil || len(m.Years) == 0 || len(m.Overall) == 0 {
+		return nil
+	}
+	last := len(m.Years) - 1
+	out := &apiMaturity{Scope: "public", Year: m.Years[last], Index: m.Overall[last].Score, Partial: m.Overall[last].Partial}
+	if internal {
+		out.Scope = "all"
+	}
+	return out
 }
 
 type apiIndicator struct {
@@ -329,6 +361,7 @@ type apiGoal struct {
 	Rollup      progress.Rollup          `json:"rollup"`
 	Assessments []apiAssessment          `json:"assessments"`
 	Indicators  map[string]apiStatus     `json:"indicators"`
+	State       apiGoalState             `json:"state"`               // for assessment_period
 	Proposals   []progress.GoalProposal  `json:"proposals,omitempty"` // internal only
 	Latest      map[string]apiAssessment `json:"latest,omitempty"`    // internal only: drafts included
 }
@@ -342,6 +375,13 @@ type apiArea struct {
 func (s *Server) serveAPIStatuses(w http.ResponseWriter, r *http.Request) {
 	s.serveAPI(w, r, "statuses", func(snap *snapshot, internal bool) (any, error) {
 		rep := snap.eval.report(internal)
+		period := assessmentPeriod(snap.strat, rep, snap.raw)
+		// Staff see goals as /ledning shows them for the period: as the
+		// report stood at its end.
+		var atPeriod *progress.Report
+		if internal {
+			atPeriod = s.reportAt(snap, period)
+		}
 		var areas []apiArea
 		for _, ar := range rep.Areas {
 			areas = append(areas, apiArea{ID: ar.ID, Title: ar.Area.Title, Rollup: ar.Rollup})
@@ -364,6 +404,13 @@ func (s *Server) serveAPIStatuses(w http.ResponseWriter, r *http.Request) {
 			for _, ir := range gr.Indicators {
 				ag.Indicators[ir.ID] = statusOf(ir.Status.Status)
 			}
+			gs := publicGoalState(rep, gr, period)
+			if internal {
+				if pg := atPeriod.Goal(gr.ID); pg != nil {
+					gs = internalGoalState(atPeriod, pg, period, "sv")
+				}
+			}
+			ag.State = apiGoalState{Scale: gs.Scale.Key(), Level: gs.Level, Confirmed: gs.Confirmed}
 			if internal {
 				ag.Proposals = []progress.GoalProposal{gr.Closed, gr.Open}
 				ag.Latest = map[string]apiAssessment{}
@@ -378,6 +425,7 @@ func (s *Server) serveAPIStatuses(w http.ResponseWriter, r *http.Request) {
 		return map[string]any{
 			"municipality": snap.strat.Municipality.Code, "evaluated": rep.Now,
 			"closed_period": rep.Closed, "open_period": rep.Open, "rule": rep.Rule,
+			"assessment_period": period, "maturity": apiMaturityOf(rep.Maturity, internal),
 			"overall": rep.Overall, "areas": areas, "goals": goals,
 		}, nil
 	})

@@ -83,11 +83,13 @@ func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, ye
 		if a == nil {
 			return capitalize(tr(lang, "proposal")), levelStatus(proposed, lang)
 		}
+		// The state by the follow-up's own rule, so this matrix and the
+		// period report never disagree (issue 13).
 		st := tr(lang, "state_draft")
-		switch {
-		case a.Confirmed:
+		switch progress.AssessmentState(a) {
+		case progress.StateConfirmed:
 			st = tr(lang, "state_confirmed")
-		case a.Ready:
+		case progress.StateReady:
 			st = tr(lang, "state_ready")
 		}
 		if a.Level != proposed {

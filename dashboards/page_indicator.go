@@ -123,14 +123,10 @@ func (s *Server) serveIndicator(w http.ResponseWriter, r *http.Request) {
 			TitleLang:       fallbackLang(ind.Title, lang),
 			DescriptionLang: fallbackLang(ind.Description, lang),
 		}
-		if l := ir.Progress.Latest; l != nil {
-			v.HasValue, v.Latest, v.LatestPeriod = true, progress.FormatValue(l.Value, ind.Unit, lang), l.Period.Label(lang)
+		if h := headlineOf(ir, rep.Now, lang); h.OK {
+			v.HasValue, v.Latest, v.LatestPeriod = true, h.Value, h.PeriodText()
 		}
-		if ir.Status.Status == progress.StatusMet {
-			v.Forecast = tr(lang, "forecast_met")
-		} else {
-			v.Forecast = forecastText(&ir.Forecast, ir.Forecast.Final, lang)
-		}
+		v.Forecast = indicatorForecast(ir, lang)
 		if b := ind.Baseline; b != nil {
 			v.Baseline = progress.FormatValue(b.Value, ind.Unit, lang) + " (" + formatDate(b.Date) + ")"
 		}

@@ -28,18 +28,126 @@ type benchmarkView struct {
 type leadershipView struct {
 	Strategy    string
 	PeriodLabel string
+	PrevLabel   string
 	Action      string
 	Periods     []option
-	Deviations  table
-	Rest        table // the goals and indicators that follow plan
+	// The filters (area, owner, status), each with "" for all.
+	Areas, Owners, Scales []option
+	Filtered              string // "Visar 12 av 57 rader."
+	Summary               *leadershipSummary
+	Deviations            statusTable
+	Rest                  statusTable // the goals and indicators without deviation
 	// Unassessed says how many goals are not assessed ("N av M mål ej
 	// bedömda"); empty when every goal is.
 	Unassessed   string
 	Overview     table
-	GoalOverview table // goals per area and level
+	GoalOverview table // goals per area on the one scale
 	Maturity     *maturityView
 	Indicators   table
 	Benchmarks   []benchmarkView
+}
+
+// leadershipSummary is the counts at the top of /ledning: goals and
+// indicators on the one scale, and what changed since the previous period.
+type leadershipSummary struct {
+	Goals, Indicators []glanceCount
+	GoalsLine         string // "5 av 8 mål uppfyllda eller enligt plan"
+	Changes           string
+	Legend            []legendItem
+}
+
+// statusTable lists goals and indicators with the previous period's
+// status beside the current one and the change between them.
+type statusTable struct {
+	Caption         string
+	Prev, Cur       string // the periods' names, for the column heads
+	Rows            []statusRow
+	Empty           string
+	WithoutDeviates bool
+}
+
+type statusRow struct {
+	Kind        string // "Mål" / "Indikator"
+	Title, Href string
+	Owner       string
+	Prev, Cur   *statusView
+	Change      *changeView
+	Value       string
+	Why         string
+	Deviation   int
+	area, scale string
+}
+
+type changeView struct {
+	Key, Symbol, Label string
+}
+
+func changeViewOf(c progress.Change, lang string) *changeView {
+	if c == progress.ChangeNone {
+		return nil
+	}
+	return &changeView{Key: string(c), Symbol: c.Symbol(), Label: c.Label(lang)}
+}
+
+// leadershipFilter is what /ledning is narrowed to: ?omrade=, ?ansvarig=,
+// ?status=; "" is all.
+type leadershipFilter struct {
+	Area, Owner, Status string
+}
+
+func (f leadershipFilter) key() string { return f.Area + "|" + f.Owner + "|" + f.Status }
+
+func (f leadershipFilter) values() url.Values {
+	v := url.Values{}
+	if f.Area != "" {
+		v.Set("omrade", f.Area)
+	}
+	if f.Owner != "" {
+		v.Set("ansvarig", f.Owner)
+	}
+	if f.Status != "" {
+		v.Set("status", f.Status)
+	}
+	return v
+}
+
+func (f leadershipFilter) keeps(r statusRow) bool {
+	return (f.Area == "" || r.area == f.Area) && (f.Owner == "" || r.Owner == f.Owner) && (f.Status == "" || r.scale == f.Status)
+}
+
+// owners lists the owners named in st, sorted.
+func owners(st *strategy.Strategy) []string {
+	seen := map[string]bool{}
+	for _, a := range st.Areas {
+		for _, g := range a.Goals {
+			if g.Owner != "" {
+				seen[g.Owner] = true
+			}
+			for _, ind := range g.Indicators {
+				if ind.Owner != "" {
+					seen[ind.Owner] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
+// filterParam reads the filters; ok is false when one names no area,
+// owner or status of the strategy.
+func filterParam(r *http.Request, st *strategy.Strategy) (leadershipFilter, bool) {
+	q := r.URL.Query()
+	f := leadershipFilter{Area: q.Get("omrade"), Owner: q.Get("ansvarig"), Status: q.Get("status")}
+	if f.Area != "" && !slices.ContainsFunc(st.Areas, func(a *strategy.GoalArea) bool { return a.ID == f.Area }) {
+		return f, false
+	}
+	if f.Owner != "" && !slices.Contains(owners(st), f.Owner) {
+		return f, false
+	}
+	if f.Status != "" && !slices.Contains(progress.Scales, progress.Scale(f.Status)) {
+		return f, false
+	}
+	return f, true
 }
 
 // reportPeriods lists the report periods from the strategy's start (or
@@ -97,31 +205,6 @@ func (s *Server) reportAt(snap *snapshot, p strategy.Period) *progress.Report {
 	return progress.Evaluate(snap.strat, snap.raw.obs, all, at)
 }
 
-// severity orders deviations, most serious first; 0 is no deviation.
-func severity(st progress.Status) int {
-	switch st {
-	case progress.StatusOffTrack:
-		return 4
-	case progress.StatusAtRisk:
-		return 3
-	case progress.StatusStale:
-		return 2
-	case progress.StatusNoData:
-		return 1
-	}
-	return 0
-}
-
-func levelSeverity(l strategy.Level) int {
-	switch l {
-	case strategy.LevelNotMet:
-		return 4
-	case strategy.LevelPartly:
-		return 3
-	}
-	return 0
-}
-
 // serveLeadership answers the leadership view: deviations first, the
 // goal areas by status, the maturity index, each indicator's forecast
 // against its 3- and 5-year targets and comparisons with other
@@ -138,29 +221,58 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
 		return
 	}
+	filter, ok := filterParam(r, q.strat)
+	if !ok {
+		s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
+		return
+	}
 	asked := r.URL.Query().Get("period") != ""
 	if !asked {
 		period = leadershipPeriod(snap)
 	}
-	s.serveCached(w, r, snap, "leadership|"+period.String()+"|"+strconv.FormatBool(asked), func() (cached, error) {
+	s.serveCached(w, r, snap, "leadership|"+period.String()+"|"+strconv.FormatBool(asked)+"|"+filter.key(), func() (cached, error) {
 		lang := q.lang
 		st := q.strat
 		rep := s.reportAt(snap, period)
+		prev := progress.PrevReportPeriod(st.Rhythm, period)
+		prevRep := s.reportAt(snap, prev)
 		p := s.newPage(r, tr(lang, "leadership_title"), "leadership")
+		kept := filter.values()
 		if asked {
-			p.keepQuery(url.Values{"period": {period.String()}})
+			kept.Set("period", period.String())
+		}
+		if len(kept) > 0 {
+			p.keepQuery(kept)
 		}
 		p.Charts = true
 		stalePage(p, snap)
 		v := &leadershipView{
 			Strategy:    st.Title.In(lang),
 			PeriodLabel: period.Label(lang),
+			PrevLabel:   prev.Label(lang),
 			Action:      q.base + "/ledning",
 		}
 		for _, rp := range reportPeriods(st, snap.eval.full.Open, snap.raw) {
 			v.Periods = append(v.Periods, option{Value: rp.String(), Label: rp.Label(lang), Selected: rp == period})
 		}
-		v.Deviations, v.Rest = s.deviations(q.base, rep, period, lang)
+		v.Areas = []option{{Value: "", Label: tr(lang, "filter_all")}}
+		for _, a := range st.Areas {
+			v.Areas = append(v.Areas, option{Value: a.ID, Label: a.Title.In(lang), Selected: a.ID == filter.Area})
+		}
+		v.Owners = []option{{Value: "", Label: tr(lang, "filter_all")}}
+		for _, o := range owners(st) {
+			v.Owners = append(v.Owners, option{Value: o, Label: o, Selected: o == filter.Owner})
+		}
+		v.Scales = []option{{Value: "", Label: tr(lang, "filter_all")}}
+		for _, sc := range progress.Scales {
+			v.Scales = append(v.Scales, option{Value: sc.Key(), Label: sc.Symbol() + " " + sc.Label(lang), Selected: sc.Key() == filter.Status})
+		}
+		rows := s.statusRows(q.base, rep, prevRep, period, prev, lang)
+		v.Summary = summaryOf(rows, prev, lang)
+		v.Deviations, v.Rest = splitRows(rows, filter, period, prev, lang)
+		if n := len(v.Deviations.Rows) + len(v.Rest.Rows); n < len(rows) {
+			v.Filtered = trf(lang, "filtered", n, len(rows))
+		}
 		if n, m := unassessedGoals(rep, period); n > 0 {
 			v.Unassessed = trf(lang, "goals_unassessed", n, m)
 		}
@@ -168,9 +280,14 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 			v.Overview = overviewTable(rep, lang)
 		}
 		v.GoalOverview = goalOverviewTable(rep, period, lang)
-		m, err := maturityViewOf(rep.Maturity, "", lang)
+		// The maturity index as known now, like on / and in the API
+		// (its trend shows the years); only its scope differs from /'s.
+		m, err := maturityViewOf(snap.eval.full.Maturity, "", lang)
 		if err != nil {
 			return cached{}, err
+		}
+		if m != nil {
+			m.Scope = trf(lang, "maturity_scope", maturityScope(true, lang))
 		}
 		v.Maturity = m
 		v.Indicators = forecastTable(q.base, rep, lang)
@@ -182,51 +299,112 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// deviations lists the goals and indicators that deviate from plan, most
-// serious first, and then the rest, in strategy order: exception first,
-// but every goal on the page.
-func (s *Server) deviations(base string, rep *progress.Report, period strategy.Period, lang string) (devTable, restTable table) {
-	devTable = newTable(lang, tr(lang, "deviations_caption"),
-		tr(lang, "indicator")+" / "+tr(lang, "goal"), tr(lang, "status"), tr(lang, "actual"), tr(lang, "why"))
-	restTable = newTable(lang, tr(lang, "rest_caption"),
-		tr(lang, "indicator")+" / "+tr(lang, "goal"), tr(lang, "status"), tr(lang, "actual"), tr(lang, "why"))
-	devTable.Num[2], restTable.Num[2] = true, true
-	type dev struct {
-		sev int
-		r   row
-	}
-	var devs []dev
-	add := func(sev int, r row) {
-		if sev > 0 {
-			r.Mark = true
-			devs = append(devs, dev{sev, r})
-			return
-		}
-		restTable.Rows = append(restTable.Rows, r)
-	}
+// statusRows is every goal and indicator (not dropped) with its place on
+// the one scale for period and for the period before, in strategy order.
+func (s *Server) statusRows(base string, rep, prevRep *progress.Report, period, prev strategy.Period, lang string) []statusRow {
+	var rows []statusRow
 	for _, gr := range rep.Goals {
 		if gr.Dropped {
 			continue
 		}
-		level, reason := goalLevel(rep, gr, period, lang)
-		add(levelSeverity(level), row{Cells: []cell{
-			txt(tr(lang, "goal") + ": " + gr.Goal.Title.In(lang)), {Status: levelStatus(level, lang)}, txt("–"), txt(reason)}})
+		cur := internalGoalState(rep, gr, period, lang)
+		before := progress.ScaleNotAssessed
+		if pg := prevRep.Goal(gr.ID); pg != nil {
+			before = internalGoalState(prevRep, pg, prev, lang).Scale
+		}
+		why := cur.Reason
+		if !cur.Confirmed && cur.Level != strategy.LevelNone {
+			why = "(" + tr(lang, "proposal_mark") + ") " + why
+		}
+		rows = append(rows, statusRow{Kind: tr(lang, "kind_goal"), Title: gr.Goal.Title.In(lang), Owner: gr.Goal.Owner,
+			Prev: scaleStatus(before, lang), Cur: scaleStatus(cur.Scale, lang), Change: changeViewOf(progress.ChangeOf(before, cur.Scale), lang),
+			Value: "–", Why: why, Deviation: cur.Scale.Deviation(), area: gr.Area.ID, scale: cur.Scale.Key()})
 	}
 	for _, ir := range rep.Indicators {
 		if ir.Dropped {
 			continue
 		}
-		add(severity(ir.Status.Status), row{Cells: []cell{
-			{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)},
-			{Status: indicatorStatus(ir.Status.Status, lang)},
-			txt(pointValue(ir.Status.Latest, ir.Indicator.Unit, lang)),
-			txt(ir.Status.Reason.In(lang))}})
+		cur := ir.Status.Status
+		before := progress.StatusNoData
+		if pi := prevRep.Indicator(ir.ID); pi != nil {
+			before = pi.Status.Status
+		}
+		h := headlineOf(ir, rep.Now, lang)
+		val := "–"
+		if h.OK {
+			val = h.Value
+			if h.Running != "" {
+				val += " (" + h.Running + ")"
+			}
+		}
+		rows = append(rows, statusRow{Kind: tr(lang, "kind_indicator"), Title: ir.Indicator.Title.In(lang),
+			Href: link(base, "/indikator/"+ir.ID, lang, nil), Owner: ir.Indicator.Owner,
+			Prev: indicatorStatus(before, lang), Cur: indicatorStatus(cur, lang),
+			Change: changeViewOf(progress.ChangeOf(before.Scale(), cur.Scale()), lang),
+			Value:  val, Why: ir.Status.Reason.In(lang), Deviation: cur.Scale().Deviation(), area: ir.Area.ID, scale: cur.Scale().Key()})
 	}
-	slices.SortStableFunc(devs, func(a, b dev) int { return cmp.Compare(b.sev, a.sev) })
-	for _, d := range devs {
-		devTable.Rows = append(devTable.Rows, d.r)
+	return rows
+}
+
+// summaryOf counts goals and indicators on the scale and the changes.
+func summaryOf(rows []statusRow, prev strategy.Period, lang string) *leadershipSummary {
+	var goals, inds []progress.Scale
+	var nNew, nWorse, nBetter int
+	for _, r := range rows {
+		if r.Href == "" {
+			goals = append(goals, progress.Scale(r.scale))
+		} else {
+			inds = append(inds, progress.Scale(r.scale))
+		}
+		if r.Change != nil {
+			switch progress.Change(r.Change.Key) {
+			case progress.ChangeNew:
+				nNew++
+			case progress.ChangeWorse:
+				nWorse++
+			case progress.ChangeImproved:
+				nBetter++
+			}
+		}
 	}
-	return devTable, restTable
+	sm := &leadershipSummary{Goals: countGoals(goals, lang), Indicators: countGoals(inds, lang), Legend: legend(lang)}
+	sm.GoalsLine = goalsSummary(goodOf(sm.Goals), len(goals), lang)
+	news := trf(lang, "new_deviations_n", nNew)
+	if nNew == 1 {
+		news = tr(lang, "new_deviation_1")
+	}
+	sm.Changes = trf(lang, "summary_changes", prev.Label(lang), news, nWorse, nBetter)
+	return sm
+}
+
+// splitRows filters rows and splits them into deviations, most serious
+// first (new ones first among equals), and the rest in strategy order.
+func splitRows(rows []statusRow, f leadershipFilter, period, prev strategy.Period, lang string) (devs, rest statusTable) {
+	devs = statusTable{Caption: tr(lang, "deviations_caption"), Prev: prev.Label(lang), Cur: period.Label(lang), Empty: tr(lang, "table_empty")}
+	rest = statusTable{Caption: tr(lang, "rest_caption"), Prev: prev.Label(lang), Cur: period.Label(lang), Empty: tr(lang, "table_empty")}
+	for _, r := range rows {
+		if !f.keeps(r) {
+			continue
+		}
+		if r.Deviation > 0 {
+			devs.Rows = append(devs.Rows, r)
+		} else {
+			rest.Rows = append(rest.Rows, r)
+		}
+	}
+	isNew := func(r statusRow) int {
+		if r.Change != nil && r.Change.Key == string(progress.ChangeNew) {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(devs.Rows, func(a, b statusRow) int {
+		if c := cmp.Compare(b.Deviation, a.Deviation); c != 0 {
+			return c
+		}
+		return cmp.Compare(isNew(b), isNew(a))
+	})
+	return devs, rest
 }
 
 // goalLevel is the level a goal is shown with for period: its confirmed
@@ -262,100 +440,67 @@ func unassessedGoals(rep *progress.Report, period strategy.Period) (n, m int) {
 	return n, m
 }
 
-// leadershipPeriod is the period the leadership view opens on: the latest
-// report period with a confirmed assessment (recorded in the strategy or
-// in the follow-up), not the one still open; without any, the latest
-// closed report period.
+// leadershipPeriod is the period the leadership view opens on: the one
+// assessment period of the pages (assessmentPeriod) for the whole
+// strategy.
 func leadershipPeriod(snap *snapshot) strategy.Period {
-	rep := snap.eval.full
-	periods := reportPeriods(snap.strat, rep.Open, snap.raw)
-	for _, p := range periods {
-		if p == rep.Open {
-			continue
-		}
-		for _, gr := range rep.Goals {
-			if rep.Confirmed(strategy.SubjectGoal, gr.ID, p) != nil {
-				return p
-			}
-		}
-		for _, ir := range rep.Indicators {
-			if rep.Confirmed(strategy.SubjectIndicator, ir.ID, p) != nil {
-				return p
-			}
-		}
-	}
-	if len(periods) > 1 {
-		return periods[1]
-	}
-	return rep.Open
+	return assessmentPeriod(snap.strat, snap.eval.full, snap.raw)
 }
 
-// goalOverviewTable counts the goals of each area by the level they are
-// shown with for period (measured, milestone and qualitative alike).
+// goalOverviewTable counts the goals of each area on the one scale for
+// period (measured, milestone and qualitative alike).
 func goalOverviewTable(rep *progress.Report, period strategy.Period, lang string) table {
-	levels := []strategy.Level{strategy.LevelMet, strategy.LevelPartly, strategy.LevelNotMet, strategy.LevelNotAssessed}
-	head := []string{tr(lang, "goal_area")}
-	for _, l := range levels {
-		head = append(head, progress.LevelSymbol(l)+" "+progress.LevelLabel(l, lang))
-	}
-	head = append(head, tr(lang, "total"))
-	t := newTable(lang, tr(lang, "goal_overview"), head...)
-	for i := 1; i < len(head); i++ {
-		t.Num[i] = true
-	}
-	total := make([]int, len(levels)+1)
-	add := func(name string, counts []int) {
-		cells := []cell{txt(name)}
-		for _, c := range counts {
-			cells = append(cells, txt(fmt.Sprint(c)))
-		}
-		t.add(cells...)
-	}
-	for _, ar := range rep.Areas {
-		counts := make([]int, len(levels)+1)
+	return scaleTable(rep, tr(lang, "goal_overview"), lang, func(ar *progress.AreaResult) []progress.Scale {
+		var out []progress.Scale
 		for _, gr := range ar.Goals {
-			if gr.Dropped {
-				continue
+			if !gr.Dropped {
+				out = append(out, internalGoalState(rep, gr, period, lang).Scale)
 			}
-			l, _ := goalLevel(rep, gr, period, lang)
-			i := slices.Index(levels, l)
-			if unassessed(l) || i < 0 {
-				i = len(levels) - 1
-			}
-			counts[i]++
-			counts[len(levels)]++
 		}
-		for i, c := range counts {
-			total[i] += c
-		}
-		add(ar.Area.Title.In(lang), counts)
-	}
-	add(tr(lang, "total"), total)
-	return t
+		return out
+	})
 }
 
+// overviewTable counts the indicators of each area on the one scale.
 func overviewTable(rep *progress.Report, lang string) table {
+	return scaleTable(rep, tr(lang, "overview_caption"), lang, func(ar *progress.AreaResult) []progress.Scale {
+		var out []progress.Scale
+		for _, gr := range ar.Goals {
+			for _, ir := range gr.Indicators {
+				if !ir.Dropped {
+					out = append(out, ir.Status.Status.Scale())
+				}
+			}
+		}
+		return out
+	})
+}
+
+// scaleTable counts what of is per area on the one scale, with a total.
+func scaleTable(rep *progress.Report, caption, lang string, of func(*progress.AreaResult) []progress.Scale) table {
 	head := []string{tr(lang, "goal_area")}
-	for _, st := range progress.Statuses {
-		head = append(head, st.Symbol()+" "+st.Label(lang))
+	for _, sc := range progress.Scales {
+		head = append(head, sc.Symbol()+" "+sc.Label(lang))
 	}
 	head = append(head, tr(lang, "total"))
-	t := newTable(lang, tr(lang, "overview_caption"), head...)
+	t := newTable(lang, caption, head...)
 	for i := 1; i < len(head); i++ {
 		t.Num[i] = true
 	}
-	add := func(name string, ru progress.Rollup) {
+	add := func(name string, states []progress.Scale) {
 		cells := []cell{txt(name)}
-		for _, st := range progress.Statuses {
-			cells = append(cells, txt(fmt.Sprint(ru.Counts[st])))
+		for _, c := range countGoals(states, lang) {
+			cells = append(cells, txt(fmt.Sprint(c.N)))
 		}
-		cells = append(cells, txt(fmt.Sprint(ru.Indicators)))
-		t.add(cells...)
+		t.add(append(cells, txt(fmt.Sprint(len(states))))...)
 	}
+	var all []progress.Scale
 	for _, ar := range rep.Areas {
-		add(ar.Area.Title.In(lang), ar.Rollup)
+		states := of(ar)
+		all = append(all, states...)
+		add(ar.Area.Title.In(lang), states)
 	}
-	add(tr(lang, "total"), rep.Overall)
+	add(tr(lang, "total"), all)
 	return t
 }
 
@@ -373,7 +518,7 @@ func forecastTable(base string, rep *progress.Report, lang string) table {
 		if tf == nil {
 			return "–"
 		}
-		if s := forecastText(&ir.Forecast, tf, lang); s != "" {
+		if s := forecastTextFor(ir, tf, lang); s != "" {
 			return s
 		}
 		return "–"
@@ -383,10 +528,10 @@ func forecastTable(base string, rep *progress.Report, lang string) table {
 			continue
 		}
 		f := &ir.Forecast
-		r := row{Mark: severity(ir.Status.Status) > 2, Cells: []cell{
+		r := row{Mark: ir.Status.Status.Scale().Deviation() > 0, Cells: []cell{
 			{Text: ir.Indicator.Title.In(lang), Href: link(base, "/indikator/"+ir.ID, lang, nil)},
 			{Status: indicatorStatus(ir.Status.Status, lang)},
-			txt(pointValue(ir.Progress.Latest, ir.Indicator.Unit, lang)),
+			txt(headlineOf(ir, rep.Now, lang).Value),
 			txt(tgt(ir, f.ThreeYear)), txt(fc(ir, f.ThreeYear)),
 			txt(tgt(ir, f.FiveYear)), txt(fc(ir, f.FiveYear)),
 		}}

@@ -58,6 +58,7 @@ func stalePage(p *page, snap *snapshot) {
 
 type publicView struct {
 	Title, Vision, Description string
+	Glance                     *glanceView
 	Areas                      []*areaView
 	Services                   []serviceView
 	Maturity                   *maturityView
@@ -72,6 +73,7 @@ type areaView struct {
 type goalView struct {
 	ID, Title, Description string
 	Assessment             *assessmentView
+	NoAssessment           string // "Ingen fastställd bedömning för T2 2026."
 	Milestone              string
 	Indicators             []*indicatorView
 }
@@ -101,13 +103,24 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 		p.Charts = true
 		stalePage(p, snap)
 		v := &publicView{Title: st.Title.In(lang), Vision: st.Vision.In(lang), Description: st.Description.In(lang)}
+		// One assessment period for the whole page, named in the glance
+		// and beside every goal (issue 13).
+		period := assessmentPeriod(st, rep, snap.raw)
+		state := func(gr *progress.GoalResult) goalState { return publicGoalState(rep, gr, period) }
+		v.Glance = glanceOf(rep, period, state, lang)
 		for _, ar := range rep.Areas {
 			av := &areaView{ID: ar.ID, Title: ar.Area.Title.In(lang), Description: ar.Area.Description.In(lang)}
 			for _, gr := range ar.Goals {
+				if gr.Dropped {
+					continue
+				}
 				g := gr.Goal
 				gv := &goalView{ID: g.ID, Title: g.Title.In(lang), Description: g.Description.In(lang),
-					Assessment: assessmentOf(latestConfirmed(g, snap.raw.confirmed), lang),
+					Assessment: goalAssessmentView(state(gr), period, lang),
 					Milestone:  milestoneText(g, lang)}
+				if gv.Assessment == nil {
+					gv.NoAssessment = trf(lang, "no_assessment_for", period.Label(lang))
+				}
 				for _, ir := range gr.Indicators {
 					iv, err := s.indicatorView(q.base, ir, rep.Now, snap.raw, lang)
 					if err != nil {
@@ -125,6 +138,9 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 		m, err := maturityViewOf(rep.Maturity, "", lang)
 		if err != nil {
 			return cached{}, err
+		}
+		if m != nil {
+			m.Scope = trf(lang, "maturity_scope", maturityScope(false, lang))
 		}
 		v.Maturity = m
 		api := func(path string) string { return q.base + "/api/v1/" + path }
@@ -203,6 +219,7 @@ func serviceViews(raw *rawData, lang string) []serviceView {
 // trend year by year, both as tables too, and the method in words.
 type maturityView struct {
 	Intro      string
+	Scope      string // which indicators it is calculated from
 	HasIndex   bool
 	Index      string
 	IndexNote  string

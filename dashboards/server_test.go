@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,8 +61,9 @@ func TestPublicPage(t *testing.T) {
 		`<html lang="sv"`, `class="skip-link" href="#main"`, "<header", "<nav", `<main id="main"`, "<footer",
 		"Exempelstads digitaliseringsstrategi 2023–2027", "Exempelstad ska vara enkel att ha att göra med",
 		"Alla ansökningar ska gå att göra digitalt", "Andel ansökningar som görs digitalt",
-		// latest confirmed assessment with symbol, text and comment
-		"Bedömning T1 2025:", "Delvis uppfyllt", "◐", publishedComment,
+		// the confirmed assessment of the page's period on the one scale
+		// (partly met is "Risk"), with its comment
+		"Bedömning T1 2025:", "!</span> Risk", publishedComment,
 		// latest value, 3- and 5-year targets and progress
 		"63 %", "Helår 2024", "Mål 3 år", "80 %", "Mål 5 år", "95 %", "av vägen från utgångsvärdet",
 		// status never by colour alone
@@ -86,7 +88,7 @@ func TestPublicPage(t *testing.T) {
 		t.Fatalf("GET /?lang=en = %d", code)
 	}
 	mustContain(t, "English page", body, `<html lang="en"`, "Skip to content", "Exempelstad digitalisation strategy 2023–2027",
-		"All applications can be made online", "Assessment T1 2025:", "Partly met", "Off track",
+		"All applications can be made online", "Assessment T1 2025:", "At risk", "Behind",
 		`href="/" lang="sv" hreflang="sv">På svenska</a>`, "Service status", "Download the data", `href="/tillganglighet?lang=en"`)
 	mustNotContain(t, "English page", body, secrets...)
 	mustNotContain(t, "English page", body, "⟦")
@@ -543,9 +545,15 @@ func TestLeadershipPage(t *testing.T) {
 	if iDev < 0 || iOver < iDev {
 		t.Error("deviations are not at the top")
 	}
-	dev := body[iDev:iOver]
-	if a, b := strings.Index(dev, "Efter plan"), strings.Index(dev, "Risk"); a < 0 || b < 0 || b < a {
-		t.Error("off-track indicators are not listed before those at risk")
+	// The current period's status is the third cell of a row (the
+	// previous period's is the second).
+	var cur []string
+	for _, m := range regexp.MustCompile(`<tr class="compact[^"]*"><th scope="row">.*?</th><td>.*?</td><td>(.*?)</td>`).FindAllStringSubmatch(body[iDev:iOver], -1) {
+		cur = append(cur, m[1])
+	}
+	if a, b := slices.IndexFunc(cur, func(s string) bool { return strings.Contains(s, "Efter plan") }),
+		slices.IndexFunc(cur, func(s string) bool { return strings.Contains(s, "Risk") }); a < 0 || b < 0 || b < a {
+		t.Errorf("off-track indicators are not listed before those at risk: %q", cur)
 	}
 	code, _, body = e.get("/ledning?period=2024-T2")
 	if code != http.StatusOK {
@@ -588,7 +596,9 @@ func TestFollowupPage(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("?year=2024 = %d", code)
 	}
-	mustContain(t, "2024", body, "Helår 2024", "T1 2024", "Fastställd")
+	// The seeded assessment of 2024 is confirmed and marked ready: the
+	// period report's "Klarmarkerad" (progress.AssessmentState).
+	mustContain(t, "2024", body, "Helår 2024", "T1 2024", "Klarmarkerad")
 	if code, _, _ := e.get("/uppfoljning?year=1800"); code != http.StatusBadRequest {
 		t.Errorf("?year=1800 = %d", code)
 	}

@@ -16,17 +16,14 @@ type statusView struct {
 	Key, Symbol, Label, Class string
 }
 
+// indicatorStatus is an indicator's status on the one scale; not
+// assessed says why ("Ej bedömt (inga data)").
 func indicatorStatus(st progress.Status, lang string) *statusView {
-	class := "none"
-	switch st {
-	case progress.StatusMet, progress.StatusOnTrack:
-		class = "good"
-	case progress.StatusAtRisk:
-		class = "warn"
-	case progress.StatusOffTrack:
-		class = "bad"
+	v := scaleStatus(st.Scale(), lang)
+	if st.Scale() == progress.ScaleNotAssessed {
+		v.Label += " (" + strings.ToLower(st.Label(lang)) + ")"
 	}
-	return &statusView{Key: st.Key(), Symbol: st.Symbol(), Label: st.Label(lang), Class: class}
+	return v
 }
 
 func levelStatus(l strategy.Level, lang string) *statusView {
@@ -183,6 +180,45 @@ func sourceName(ind *strategy.Indicator, lang string) string {
 		return ind.Source.Series
 	}
 	return ind.ID
+}
+
+// indicatorForecast is the forecast line beside an indicator's status,
+// the same on every page.
+func indicatorForecast(ir *progress.IndicatorResult, lang string) string {
+	if ir.Status.Status == progress.StatusMet {
+		return tr(lang, "forecast_met")
+	}
+	return forecastTextFor(ir, ir.Forecast.Final, lang)
+}
+
+// forecastTextFor is forecastText for indicator ir, in agreement with its
+// status: a target the latest value already reaches is "already reached",
+// and one reached after its date is said so, never "not reached in time"
+// beside "met" (issue 13).
+func forecastTextFor(ir *progress.IndicatorResult, tf *progress.TargetForecast, lang string) string {
+	if tf != nil && ir.Progress.Latest != nil && reachesNow(ir, tf.Target.Value) {
+		if tf.Passed && tf.MetAtDate != nil && !*tf.MetAtDate {
+			return tr(lang, "forecast_passed_late")
+		}
+		if !tf.Passed {
+			return tr(lang, "forecast_reached_now")
+		}
+	}
+	return forecastText(&ir.Forecast, tf, lang)
+}
+
+// reachesNow reports whether the latest value of ir reaches target value
+// t, as progress.TargetProgress.Met says.
+func reachesNow(ir *progress.IndicatorResult, t float64) bool {
+	for _, tp := range ir.Progress.Targets {
+		if tp.Target.Value == t {
+			return tp.Met
+		}
+	}
+	if ir.Indicator.Direction == strategy.Decrease {
+		return ir.Progress.Latest.Value <= t
+	}
+	return ir.Progress.Latest.Value >= t
 }
 
 // forecastText says whether target forecast tf is reached at the current
@@ -441,14 +477,10 @@ func (s *Server) indicatorView(base string, ir *progress.IndicatorResult, now ti
 		Source:  sourceText(ind, lang),
 		Updated: formatDate(raw.updated[ind.ID]),
 	}
-	if l := ir.Progress.Latest; l != nil {
-		v.HasValue, v.Latest, v.LatestPeriod = true, progress.FormatValue(l.Value, ind.Unit, lang), l.Period.Label(lang)
+	if h := headlineOf(ir, now, lang); h.OK {
+		v.HasValue, v.Latest, v.LatestPeriod = true, h.Value, h.PeriodText()
 	}
-	if ir.Status.Status == progress.StatusMet {
-		v.Forecast = tr(lang, "forecast_met")
-	} else {
-		v.Forecast = forecastText(&ir.Forecast, ir.Forecast.Final, lang)
-	}
+	v.Forecast = indicatorForecast(ir, lang)
 	d, periods := progressData(ir, now, lang)
 	if len(periods) > 0 {
 		label := trf(lang, "chart_label", ind.Title.In(lang))
@@ -472,40 +504,14 @@ type assessmentView struct {
 	Meta    string
 }
 
-// latestConfirmed is the confirmed assessment of the goal with the latest
-// period (assessments written in the strategy file count as confirmed).
-func latestConfirmed(g *strategy.Goal, confirmed []strategy.Assessment) *strategy.Assessment {
-	var best *strategy.Assessment
-	better := func(a *strategy.Assessment) bool {
-		if best == nil {
-			return true
-		}
-		if a.Period != best.Period {
-			return best.Period.End().Before(a.Period.End()) ||
-				best.Period.End().Equal(a.Period.End()) && a.Period.Kind == strategy.Year
-		}
-		return a.Revision > best.Revision
-	}
-	for i := range confirmed {
-		a := &confirmed[i]
-		if a.Confirmed && a.Subject == strategy.SubjectGoal && a.SubjectID == g.ID && better(a) {
-			best = a
-		}
-	}
-	for _, h := range g.History {
-		a := &strategy.Assessment{Subject: strategy.SubjectGoal, SubjectID: g.ID, Period: h.Period, Level: h.Level, Comment: h.Comment, Confirmed: true}
-		if better(a) {
-			best = a
-		}
-	}
-	return best
-}
-
-func assessmentOf(a *strategy.Assessment, lang string) *assessmentView {
-	if a == nil {
+// goalAssessmentView is a goal's confirmed assessment for period on the
+// one scale; nil when it has none.
+func goalAssessmentView(gs goalState, period strategy.Period, lang string) *assessmentView {
+	a := gs.Assessed
+	if a == nil || !gs.Confirmed {
 		return nil
 	}
-	v := &assessmentView{Period: a.Period.Label(lang), Status: levelStatus(a.Level, lang), Comment: a.Comment}
+	v := &assessmentView{Period: period.Label(lang), Status: scaleStatus(gs.Scale, lang), Comment: a.Comment}
 	if !a.Created.IsZero() {
 		v.Meta = trf(lang, "assessed_by", formatDate(a.Created))
 	}

@@ -177,6 +177,7 @@ func checkPages(t *testing.T, c *client, st *strategy.Strategy, per strategy.Per
 	open := strategy.Period{Kind: per.Kind, Year: per.Year, N: per.N + 1}
 	public, leadership, followup := get("/"), get("/ledning?period="+open.String()), get("/uppfoljning")
 	report := get("/uppfoljning/rapport/" + per.String())
+	checkStatuses(t, c, st, public, leadership, get)
 	for _, ind := range st.Indicators() {
 		g := st.GoalOf(ind)
 		if g != nil && g.Dropped != nil {
@@ -234,6 +235,127 @@ func checkPages(t *testing.T, c *client, st *strategy.Strategy, per strategy.Per
 			}
 		}
 		seen("/api/v1/observations.csv", got)
+	}
+}
+
+// statusLabel is the words of the first status badge in s.
+var statusLabel = `<span class="status [a-z]+"><span class="sym" aria-hidden="true">[^<]*</span> ([^<]*)</span>`
+
+// checkStatuses: each indicator's status, each public goal's state and
+// the maturity index are the same on /, /ledning (the period in
+// progress), the indicator page and /api/v1/statuses, on the one scale
+// (issue 13). The maturity index is compared per scope: / with the
+// public API, /ledning with the API as staff see it.
+func checkStatuses(t *testing.T, c *client, st *strategy.Strategy, public, leadership string, get func(string) string) {
+	t.Helper()
+	type apiStatuses struct {
+		AssessmentPeriod strategy.Period `json:"assessment_period"`
+		Maturity         *struct {
+			Scope string   `json:"scope"`
+			Index *float64 `json:"index"`
+		} `json:"maturity"`
+		Goals []struct {
+			ID    string `json:"id"`
+			State struct {
+				Scale     string `json:"scale"`
+				Confirmed bool   `json:"confirmed"`
+			} `json:"state"`
+			Indicators map[string]struct {
+				Scale string `json:"scale"`
+			} `json:"indicators"`
+		} `json:"goals"`
+	}
+	var staff, anon apiStatuses
+	if err := json.Unmarshal([]byte(get("/api/v1/statuses")), &staff); err != nil {
+		t.Fatal(err)
+	}
+	a := c.e.client("127.0.0.1").get("/api/v1/statuses")
+	if a.code != 200 {
+		t.Fatalf("anonymous /api/v1/statuses: %d", a.code)
+	}
+	if err := json.Unmarshal([]byte(a.body), &anon); err != nil {
+		t.Fatal(err)
+	}
+	scaleLabel := func(key string) string { return progress.Scale(key).Label("sv") }
+	apiInd := map[string]string{}
+	for _, g := range staff.Goals {
+		for id, s := range g.Indicators {
+			apiInd[id] = scaleLabel(s.Scale)
+		}
+	}
+	first := func(got []string) []string {
+		if len(got) > 1 {
+			return got[:1]
+		}
+		return got
+	}
+	same := func(what, id string, got []string, want string) {
+		t.Helper()
+		if len(got) == 0 {
+			t.Errorf("%s: %s shows no status, want %q", id, what, want)
+		}
+		for _, g := range got {
+			// Not assessed says why: "Ej bedömt (inga data)".
+			if g != want && !strings.HasPrefix(g, want+" (") {
+				t.Errorf("%s: %s shows %q, /api/v1/statuses %q", id, what, g, want)
+
+			}
+		}
+	}
+	for _, ind := range st.Indicators() {
+		g := st.GoalOf(ind)
+		if g != nil && g.Dropped != nil {
+			continue
+		}
+		id, want := ind.ID, apiInd[ind.ID]
+		if ind.Public && g != nil && g.Public {
+			same("/", id, first(matches(public, `(?s)<section class="indicator" aria-labelledby="ind-`+regexp.QuoteMeta(id)+`">.*?</section>`, statusLabel)), want)
+		}
+		same("/indikator/"+id, id, first(matches(get("/indikator/"+id), statusLabel)), want)
+		var cur []string
+		for _, cell := range matches(leadership, `<tr class="compact[^"]*"><th scope="row"><span class="meta">[^<]*</span> <a href="/indikator/`+regexp.QuoteMeta(id)+`">.*?</th><td>.*?</td><td>(.*?)</td>`) {
+			cur = append(cur, matches(cell, statusLabel)...)
+		}
+		same("/ledning", id, cur, want)
+	}
+	// Public goals: the state beside each goal on / is the public API's.
+	for _, ag := range anon.Goals {
+		article := `(?s)<article class="goal" aria-labelledby="mal-` + regexp.QuoteMeta(ag.ID) + `">.*?</article>`
+		if !regexp.MustCompile(article).MatchString(public) {
+			continue // a dropped goal is not on the page
+		}
+		got := matches(public, article, `<p><strong>[^<]*</strong> `+statusLabel)
+		want := scaleLabel(ag.State.Scale)
+		switch {
+		case ag.State.Confirmed && (len(got) != 1 || got[0] != want):
+			t.Errorf("goal %s: / shows %q, the public API %q (confirmed)", ag.ID, got, want)
+		case !ag.State.Confirmed && len(got) != 0:
+			t.Errorf("goal %s: / shows %q, the public API has no confirmed assessment for %s", ag.ID, got, anon.AssessmentPeriod)
+		}
+	}
+	// The maturity index, per scope.
+	figure := func(body string) []string {
+		return matches(body, `(?s)<h2 id="mognad">.*?<p class="figure">([^<]*) <small>`)
+	}
+	for _, sc := range []struct {
+		page, scope string
+		body        string
+		api         apiStatuses
+	}{{"/", "public", public, anon}, {"/ledning", "all", leadership, staff}} {
+		shown := figure(sc.body)
+		if sc.api.Maturity == nil || sc.api.Maturity.Index == nil {
+			if len(shown) > 0 {
+				t.Errorf("%s shows the maturity index %q, the API (%s) has none", sc.page, shown, sc.scope)
+			}
+			continue
+		}
+		if sc.api.Maturity.Scope != sc.scope {
+			t.Errorf("%s: the API's maturity scope is %q, want %q", sc.page, sc.api.Maturity.Scope, sc.scope)
+		}
+		want := progress.FormatNumber(*sc.api.Maturity.Index, "sv")
+		if len(shown) != 1 || shown[0] != want {
+			t.Errorf("%s shows the maturity index %q, the API (%s) %s", sc.page, shown, sc.scope, want)
+		}
 	}
 }
 

@@ -68,7 +68,7 @@ func TestQualitativeStrategyPages(t *testing.T) {
 	led := get("/ledning")
 	mustContain(t, "/ledning", led, "Läget vid T1 2026", "16 av 16 mål ej bedömda.", "Antal mål per målområde och bedömning")
 	mustNotContain(t, "/ledning", led, "allt följer plan", "Antal indikatorer per målområde")
-	checkGoalTotals(t, led, "0", "0", "0", "16", "16")
+	checkGoalTotals(t, led, "0", "0", "0", "0", "16", "16")
 
 	// Three goals confirmed for T2 2025: /ledning opens there.
 	for _, id := range []string{"mal-1-1", "mal-2-3", "mal-4-4"} {
@@ -79,13 +79,14 @@ func TestQualitativeStrategyPages(t *testing.T) {
 	led = get("/ledning")
 	mustContain(t, "/ledning", led, "Läget vid T2 2025", "13 av 16 mål ej bedömda.")
 	mustNotContain(t, "/ledning", led, "allt följer plan")
-	checkGoalTotals(t, led, "3", "0", "0", "13", "16")
+	checkGoalTotals(t, led, "3", "0", "0", "0", "13", "16")
 	// The open period can still be picked, and is as unassessed as it is.
 	mustContain(t, "/ledning?period=2026-T2", get("/ledning?period=2026-T2"), "Läget vid T2 2026", "16 av 16 mål ej bedömda.")
 }
 
-// checkGoalTotals checks the total row of the goals-per-area table: met,
-// partly, not met, not assessed, total.
+// checkGoalTotals checks the total row of the goals-per-area table on
+// the one scale: met, on track, at risk (partly met), behind (not met),
+// not assessed, total.
 func checkGoalTotals(t *testing.T, body string, want ...string) {
 	t.Helper()
 	tab := regexp.MustCompile(`(?s)<caption>Antal mål per målområde och bedömning</caption>.*?</table>`).FindString(body)

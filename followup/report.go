@@ -14,10 +14,10 @@ import (
 
 // Completion states of a goal's or indicator's assessment for a period.
 const (
-	StateMissing   = "missing"   // nothing written
-	StateDraft     = "draft"     // the latest revision is not confirmed
-	StateConfirmed = "confirmed" // confirmed (published), not marked ready
-	StateReady     = "ready"     // confirmed and marked ready (klarmarkerad)
+	StateMissing   = progress.StateMissing   // nothing written
+	StateDraft     = progress.StateDraft     // the latest revision is not confirmed
+	StateConfirmed = progress.StateConfirmed // confirmed (published), not marked ready
+	StateReady     = progress.StateReady     // confirmed and marked ready (klarmarkerad)
 )
 
 // Row is one goal or indicator of a period report.
@@ -113,17 +113,9 @@ func (r *Report) Rows() []Row {
 	return out
 }
 
-func stateOf(latest *strategy.Assessment) string {
-	switch {
-	case latest == nil:
-		return StateMissing
-	case !latest.Confirmed:
-		return StateDraft
-	case latest.Ready:
-		return StateReady
-	}
-	return StateConfirmed
-}
+// stateOf is progress.AssessmentState: the dashboards' follow-up matrix
+// uses the same rule.
+func stateOf(latest *strategy.Assessment) string { return progress.AssessmentState(latest) }
 
 // BuildReport builds the report of period p for who (who decides which
 // rows may be edited; nil: none).

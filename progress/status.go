@@ -69,13 +69,13 @@ func (s Status) Label(lang string) string {
 	sv, en := "Okänd", "Unknown"
 	switch s {
 	case StatusMet:
-		sv, en = "Målet nått", "Target met"
+		sv, en = "Uppfyllt", "Met"
 	case StatusOnTrack:
 		sv, en = "Enligt plan", "On track"
 	case StatusAtRisk:
 		sv, en = "Risk", "At risk"
 	case StatusOffTrack:
-		sv, en = "Efter plan", "Off track"
+		sv, en = "Efter plan", "Behind"
 	case StatusNoData:
 		sv, en = "Inga data", "No data"
 	case StatusStale:
