@@ -128,6 +128,7 @@ var messages = map[string][2]string{
 	"value_conflict":     {"Sparat värde: %s (%s, %s)", "Saved value: %s (%s, %s)"},
 	"value_yours":        {"Ditt värde: %s", "Your value: %s"},
 	"unit":               {"Enhet", "Unit"},
+	"values_n":           {"Antal värden", "Number of values"},
 	"latest_total":       {"Senaste totalvärde", "Latest total"},
 	"values_count":       {"%s värden %d–%d: %s totalvärden och %s per dimension.", "%s values %d–%d: %s totals and %s by dimension."},
 	"values_summary":     {"Sammanfattning per period", "Summary by period"},
