@@ -133,7 +133,7 @@ var messages = map[string][2]string{
 	"values_count":       {"%s värden %d–%d: %s totalvärden och %s per dimension.", "%s values %d–%d: %s totals and %s by dimension."},
 	"values_summary":     {"Sammanfattning per period", "Summary by period"},
 	"values_summary_cap": {"Totalvärde och antal värden per dimension för varje period, senaste först", "Total and number of values by dimension for each period, newest first"},
-	"breakdowns":         {"Värden per dimension", "Values by dimension"},
+	"breakdowns":         {"Per dimension", "By dimension"},
 	"show_values":        {"Visa värdena", "Show the values"},
 	"values_list":        {"Alla värden", "All values"},
 	"values_list_cap":    {"Indikatorns värden, senaste perioden först (totalt och per dimension)", "The indicator's values, newest period first (total and by dimension)"},
@@ -157,7 +157,7 @@ var messages = map[string][2]string{
 	"upload_comment": {"Kommentar: varifrån kommer värdena? (krävs)", "Comment: where do the values come from? (required)"},
 	"upload_save":    {"Ladda upp", "Upload"},
 	"template":       {"Ladda ner mallen", "Download the template"},
-	"upload_done":    {"%d värden sparades.", "%d values were saved."},
+	"upload_done":    {"%s värden sparades.", "%s values were saved."},
 	"upload_first":   {"Här visas de första %d av %s värdena; alla finns på indikatorernas sidor.", "The first %d of the %s values are shown here; all of them are on the indicators' pages."},
 
 	"audit_title": {"Ändringslogg", "Audit trail"},

@@ -78,7 +78,7 @@ func (s *Service) postUpload(w http.ResponseWriter, r *http.Request, q *req) {
 		return
 	}
 	v.Comment = ""
-	v.Done = trf(q.lang, "upload_done", len(obs))
+	v.Done = trf(q.lang, "upload_done", countText(len(obs), q.lang))
 	// A file can hold tens of thousands of values: the page shows how many
 	// each indicator got and the first few, and links to the indicators'
 	// pages, which list them all in pages.

@@ -270,3 +270,28 @@ func TestStaffWhoOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffLargeUpload: the answer to an upload of thousands of values
+// says how many each indicator got, links to its page and shows the first
+// few, not every row.
+func TestStaffLargeUpload(t *testing.T) {
+	e := newEnv(t)
+	bo := e.login("bo")
+	bo.get("/uppfoljning/uppladdning")
+	var b strings.Builder
+	b.WriteString("indikator;period;värde;dimension\n")
+	for d := range 3000 {
+		fmt.Fprintf(&b, "andel-digitala;2025-04;%d;department=Förvaltning %04d\n", d%100, d)
+	}
+	a := nbsp(bo.upload("avdelningar.csv", b.String(), "Från ekonomisystemet", true))
+	if a.code != http.StatusOK {
+		t.Fatalf("upload: %d %s", a.code, a.body)
+	}
+	mustContain(t, "upload answer", a.body, "3 000 värden sparades.",
+		`<a href="/uppfoljning/indikator/andel-digitala/2025-T1#varden">Andel ansökningar som görs digitalt</a>: 3 000`,
+		"Här visas de första 50 av 3 000 värdena", "Förvaltning: Förvaltning 0000")
+	mustNotContain(t, "upload answer", a.body, "Förvaltning 0050", "department=")
+	if rows := strings.Count(a.body, "<tr"); rows > 60 {
+		t.Errorf("the answer has %d table rows", rows)
+	}
+}
