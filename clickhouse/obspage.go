@@ -77,7 +77,7 @@ func (s *Store) ObservationSummary(ctx context.Context, f ObservationFilter) ([]
 	q := `SELECT period_kind, period_start,
 	uniqExact(indicator, dim_kind, dim_value),
 	uniqExactIf(indicator, dim_kind, dim_value, dim_kind != '' OR dim_value != ''),
-	countIf(dim_kind = '' AND dim_value = ''),
+	max(dim_kind = '' AND dim_value = ''),
 	argMaxIf(value, version, dim_kind = '' AND dim_value = ''),
 	argMaxIf(source, version, dim_kind = '' AND dim_value = ''),
 	max(recorded)
@@ -93,12 +93,13 @@ ORDER BY period_start DESC, period_kind`
 	var out []PeriodSummary
 	for rows.Next() {
 		var (
-			p                 PeriodSummary
-			kind              string
-			start, rec        time.Time
-			n, breaks, totals uint64
-			total             float64
-			totalSource       string
+			p           PeriodSummary
+			kind        string
+			start, rec  time.Time
+			n, breaks   uint64
+			totals      uint8
+			total       float64
+			totalSource string
 		)
 		if err := rows.Scan(&kind, &start, &n, &breaks, &totals, &total, &totalSource, &rec); err != nil {
 			return nil, fmt.Errorf("summing up the observations of %s: %w", f.Tenant, err)
