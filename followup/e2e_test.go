@@ -23,6 +23,15 @@ func TestBrowserAccessibility(t *testing.T) {
 	anna := e.login("anna")
 	anna.post("/uppfoljning/mal/ansokningar/2025-T1", formOf("partly", "met", "Kommentar", "bekrafta", 0, true))
 	anna.post("/uppfoljning/indikator/andel-digitala/varde", url.Values{"period": {"2025-05"}, "varde": {"61"}, "kommentar": {"k"}, "bas": {"0"}, "tillbaka": {"2025-T1"}})
+	// Enough values by department for the value list to come in pages.
+	var obs []strategy.Observation
+	for d := range 120 {
+		obs = append(obs, strategy.Observation{Tenant: tenant, Indicator: "andel-digitala", Period: strategy.Period{Kind: strategy.Month, Year: 2025, N: 4},
+			Dimension: strategy.Dimension{Kind: "department", Value: "Förvaltning " + strconv.Itoa(d)}, Value: float64(d % 100), Source: SourceUpload, Author: "anna"})
+	}
+	if err := e.store.WriteObservations(context.Background(), obs); err != nil {
+		t.Fatal(err)
+	}
 	ctx := browsertest.Start(t)
 	base := e.srv.URL
 	browsertest.Navigate(t, ctx, base+"/logga-in", chromedp.WaitVisible(chromedp.ID("namn")))
@@ -35,7 +44,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	)
 	for _, p := range []string{"/uppfoljning/rapport", "/uppfoljning/rapport/2025-T1", "/uppfoljning/mal/ansokningar/2025-T1",
 		"/uppfoljning/indikator/andel-digitala/2025-T1?varde=2025-05", "/uppfoljning/rapport/2025-T1/utskrift",
-		"/uppfoljning/uppladdning", "/uppfoljning/logg", "/uppfoljning/anvandare", "/uppfoljning/rapport/2025-T1?lang=en"} {
+		"/uppfoljning/uppladdning", "/uppfoljning/logg", "/uppfoljning/anvandare", "/uppfoljning/rapport/2025-T1?lang=en",
+		"/uppfoljning/rapport/2025-T1/stang", "/uppfoljning/indikator/andel-digitala/2025-T1?sida=2"} {
 		browsertest.Navigate(t, ctx, base+p, chromedp.WaitReady(chromedp.CSS("main")))
 		browsertest.CheckAxe(t, ctx, p)
 		browsertest.CheckPage(t, ctx, p)
@@ -89,7 +99,16 @@ func TestBrowserFollowup(t *testing.T) {
 		t.Fatalf("stored = %+v", as)
 	}
 
-	// Close the period from the work list.
+	// Close the period from the work list: four of five are not ready, so
+	// a secondary button leads to a step that says what is missing.
+	browsertest.Do(t, ctx, "asking to close the period",
+		chromedp.Click(chromedp.CSS(`a.fu-button.secondary[href$="/stang"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/stang"] button`)),
+	)
+	if text := browsertest.Eval[string](t, ctx, `document.querySelector("main").innerText`); !strings.Contains(text, "4 av 5 mål och indikatorer är inte klarmarkerade") {
+		t.Errorf("the confirmation step does not say what is missing:\n%s", text)
+	}
+	browsertest.CheckPage(t, ctx, "close confirmation")
 	browsertest.Do(t, ctx, "closing the period",
 		chromedp.Click(chromedp.CSS(`form[action$="/stang"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.fu-notice.closed`)),

@@ -114,7 +114,7 @@ areas:
 `
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *clickhouse.Store
 	dsn   string
 	auth  *auth.Authenticator
@@ -163,7 +163,7 @@ type envCfg struct {
 	auth    func(o *auth.Options, baseURL string)
 }
 
-func newEnvCfg(t *testing.T, cfg envCfg) *env {
+func newEnvCfg(t testing.TB, cfg envCfg) *env {
 	t.Helper()
 	ctx := context.Background()
 	if cfg.dsn == "" {

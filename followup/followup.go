@@ -34,6 +34,11 @@ import (
 type Store interface {
 	Observations(ctx context.Context, f clickhouse.ObservationFilter) ([]strategy.Observation, error)
 	ObservationHistory(ctx context.Context, tenant, indicator string) ([]strategy.Observation, error)
+	// The value list of an indicator's page, in pages (never all values).
+	ObservationSummary(ctx context.Context, f clickhouse.ObservationFilter) ([]clickhouse.PeriodSummary, error)
+	ObservationPage(ctx context.Context, f clickhouse.ObservationFilter, offset, limit int) ([]strategy.Observation, error)
+	ObservationHistoryCount(ctx context.Context, tenant, indicator string) (int, error)
+	ObservationHistoryPage(ctx context.Context, tenant, indicator string, offset, limit int) ([]strategy.Observation, error)
 	WriteObservations(ctx context.Context, obs []strategy.Observation) error
 	Assessments(ctx context.Context, f clickhouse.AssessmentFilter) ([]strategy.Assessment, error)
 	AssessmentHistory(ctx context.Context, tenant string, subject strategy.SubjectKind, id string) ([]strategy.Assessment, error)
@@ -104,7 +109,7 @@ var stylesheet []byte
 
 // pageNames are the page templates, each parsed into its own copy of the
 // site's layout.
-var pageNames = []string{"periods", "report", "assess", "print", "upload", "audit", "login", "message", "users", "signedout"}
+var pageNames = []string{"periods", "report", "assess", "print", "upload", "audit", "login", "message", "users", "signedout", "close"}
 
 // New checks o, parses the templates into the site's layout and mounts
 // the pages (see Routes in docs/followup.md).

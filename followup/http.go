@@ -18,6 +18,7 @@ func (s *Service) routes() {
 	m("GET /uppfoljning/rapport/{period}", "followup_report", s.view(auth.Viewer, s.serveReport))
 	m("GET /uppfoljning/rapport/{period}/utskrift", "followup_print", s.view(auth.Viewer, s.servePrint))
 	m("GET /uppfoljning/rapport/{period}/rapport.csv", "followup_csv", s.view(auth.Viewer, s.serveReportCSV))
+	m("GET /uppfoljning/rapport/{period}/stang", "followup_close_confirm", s.view(auth.Admin, s.serveCloseConfirm))
 	m("POST /uppfoljning/rapport/{period}/stang", "followup_close", s.action(auth.Admin, s.postClose))
 	m("POST /uppfoljning/rapport/{period}/oppna", "followup_reopen", s.action(auth.Admin, s.postReopen))
 	m("GET /uppfoljning/indikator/{id}/{period}", "followup_indicator", s.view(auth.Viewer, s.serveIndicator))
@@ -209,6 +210,8 @@ type chrome struct {
 	Lang      string
 	Who       *auth.Identity
 	RoleLabel string
+	// WhoLabel is the name and the role, the role once (whoText).
+	WhoLabel  string
 	CSRF      string
 	LogoutURL string
 	Nav       []navItem
@@ -226,6 +229,7 @@ func (s *Service) chrome(q *req, current string) chrome {
 		return c
 	}
 	c.RoleLabel = tr(q.lang, "role_"+string(q.who.Role))
+	c.WhoLabel = whoText(q.who, q.lang)
 	add := func(path, key, name string) {
 		c.Nav = append(c.Nav, navItem{Href: q.url(path), Label: tr(q.lang, key), Current: name == current})
 	}

@@ -33,7 +33,7 @@ var writeEndpoints = []writeEndpoint{
 	{"/uppfoljning/indikator/andel-digitala/varde", func() url.Values {
 		return url.Values{"period": {"2025-05"}, "varde": {"67"}, "kommentar": {"Från systemet"}, "bas": {"0"}, "tillbaka": {"2025-T1"}}
 	}, auth.Editor},
-	{"/uppfoljning/rapport/2025-T1/stang", func() url.Values { return url.Values{} }, auth.Admin},
+	{"/uppfoljning/rapport/2025-T1/stang", func() url.Values { return url.Values{"bekraftat": {"1"}} }, auth.Admin},
 	{"/uppfoljning/rapport/2025-T1/oppna", func() url.Values { return url.Values{"motivering": {"Fel"}} }, auth.Admin},
 	{"/uppfoljning/anvandare", func() url.Values { return url.Values{"namn": {"ny"}, "roll": {"viewer"}} }, auth.Admin},
 	{"/uppfoljning/anvandare/cy", func() url.Values { return url.Values{"atgard": {"andra"}, "roll": {"viewer"}} }, auth.Admin},
@@ -261,10 +261,10 @@ func TestCloseAndReopen(t *testing.T) {
 		t.Fatal(a.code, a.body)
 	}
 	rev := e.assessments(false)[0].Revision
-	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{}); a.code != http.StatusSeeOther {
+	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{"bekraftat": {"1"}}); a.code != http.StatusSeeOther {
 		t.Fatalf("close: %d %s", a.code, a.body)
 	}
-	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{}); a.code != http.StatusConflict {
+	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{"bekraftat": {"1"}}); a.code != http.StatusConflict {
 		t.Errorf("closing twice: %d", a.code)
 	}
 	report := bo.get("/uppfoljning/rapport/2025-T1")
@@ -566,7 +566,7 @@ func TestAuditTrailPage(t *testing.T) {
 	bo.post("/uppfoljning/indikator/andel-digitala/varde", url.Values{"period": {"2025-05"}, "varde": {"61"}, "kommentar": {"rättad"}, "bas": {strconv.FormatUint(o[0].Version, 10)}, "tillbaka": {"2025-T1"}})
 	bo.get("/uppfoljning/uppladdning")
 	bo.upload("a.csv", "indikator;period;värde\nintern-kostnad;2025;420\n", "uppladdat", true)
-	anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{})
+	anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{"bekraftat": {"1"}})
 	anna.post("/uppfoljning/rapport/2025-T1/oppna", url.Values{"motivering": {"rättelse"}})
 	anna.get("/uppfoljning/anvandare")
 	anna.post("/uppfoljning/anvandare", url.Values{"namn": {"dag"}, "roll": {"editor"}, "agare": {"Kultur, Fritid"}, "losenord": {"dags-lösenord-1"}})

@@ -68,7 +68,7 @@ func TestLongCommentsInCharacters(t *testing.T) {
 func TestTextRulesInEveryField(t *testing.T) {
 	e := newEnv(t)
 	bo, anna := e.login("bo"), e.login("anna")
-	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{}); a.code != http.StatusSeeOther {
+	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{"bekraftat": {"1"}}); a.code != http.StatusSeeOther {
 		t.Fatalf("closing T1: %d", a.code)
 	}
 	const utf8SV, utf8EN = "inte giltig text (UTF-8)", "not valid text (UTF-8)"
@@ -151,7 +151,7 @@ func TestTextRulesInEveryField(t *testing.T) {
 func TestPersonalNumbersRefusedEverywhere(t *testing.T) {
 	e := newEnv(t)
 	bo, anna := e.login("bo"), e.login("anna")
-	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{}); a.code != http.StatusSeeOther {
+	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{"bekraftat": {"1"}}); a.code != http.StatusSeeOther {
 		t.Fatalf("closing T1: %d", a.code)
 	}
 	goal := "/uppfoljning/indikator/andel-digitala/2025-T2"

@@ -82,14 +82,40 @@ type valuesView struct {
 	Base                              string
 	Problems                          []string
 	Conflict                          []string
-	Current                           []valueRow
-	History                           []valueRow
+	// Latest is the newest total value; Count how many values there are
+	// in the years shown.
+	Latest  *valueRow
+	Count   string
+	Summary []summaryRow
+	// Filter names the one period the list shows (ClearURL shows all).
+	Filter, ClearURL string
+	Current          []valueRow
+	Pager            *pagerView
+	History          []valueRow
+	HistoryCount     string
+	HistoryPager     *pagerView
 }
 
 type valueRow struct {
 	Period, Dimension, Value       string
 	Source, Author, Comment, Saved string
 	CorrectURL                     string
+}
+
+// summaryRow is one period of the values: its total and how many values
+// by dimension it has, with a link to list them.
+type summaryRow struct {
+	Period, Total, Source string
+	Breakdowns, Saved     string
+	Href                  string
+	Current               bool
+}
+
+// pagerView is the navigation of a list shown in pages: where we are
+// ("Visar 51–100 av 100 000") and the links around.
+type pagerView struct {
+	Label, Shown            string
+	First, Prev, Next, Last string
 }
 
 func (s *Service) serveIndicator(w http.ResponseWriter, r *http.Request, q *req) {
@@ -295,42 +321,114 @@ func assessmentFacts(a *strategy.Assessment, p strategy.Period, lang string) []f
 	return append(fs, fact{tr(lang, "comment"), a.Comment}, fact{tr(lang, "status"), stateLabel(stateOf(a), lang)})
 }
 
-// valuesView is the value section of an indicator's page: this year's
-// and last year's values, the manual history and the form.
+// valuesPage is how many values (and versions of the history) one page
+// of an indicator's page lists.
+const valuesPage = 50
+
+// valuesView is the value section of an indicator's page: the latest
+// total and how many values there are first, a summary per period of
+// this year and last, one page of the values (of all those periods or of
+// one), the form, and one page of the hand-written history. Nothing here
+// grows with the number of values: the store counts and pages.
 func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p strategy.Period, vf *valueForm) (*valuesView, error) {
 	ctx, lang, tenant, key := r.Context(), q.lang, q.st.Municipality.Code, valueKey(ind)
 	own, _ := owners(q.st, strategy.SubjectIndicator, ind.ID)
 	v := &valuesView{Action: q.url("/uppfoljning/indikator/" + ind.ID + "/varde"), Back: p.String(),
 		Editable: q.who.MayEdit(own...), Unit: string(ind.Unit), Base: "0"}
-	switch {
-	case ind.Source.Measure != "":
-		v.Note = trf(lang, "value_computed", ind.Source.Measure)
-	case ind.Source.Kolada != "":
-		v.Note = trf(lang, "value_computed", "Kolada "+ind.Source.Kolada)
+	if note := measureNote(ind.Source, lang); note != "" {
+		v.Note = trf(lang, "value_computed", note)
 	}
+	qs := r.URL.Query()
+	page := func(name string) int {
+		n, err := strconv.Atoi(qs.Get(name))
+		if err != nil || n < 1 {
+			return 1
+		}
+		return n
+	}
+	filter, _ := strategy.ParsePeriod(qs.Get("vperiod"))
+	self := "/uppfoljning/indikator/" + ind.ID + "/" + p.String()
+	// link is this page with the list's state, changed by kv.
+	link := func(anchor string, kv ...string) string {
+		state := map[string]string{"sida": qs.Get("sida"), "vperiod": qs.Get("vperiod"), "logg": qs.Get("logg")}
+		for i := 0; i+1 < len(kv); i += 2 {
+			state[kv[i]] = kv[i+1]
+		}
+		var args []string
+		for _, k := range []string{"vperiod", "sida", "logg"} {
+			if x := state[k]; x != "" && x != "1" {
+				args = append(args, k, x)
+			}
+		}
+		return q.url(self, args...) + "#" + anchor
+	}
+
 	from := time.Date(p.Year-1, 1, 1, 0, 0, 0, 0, strategy.Stockholm)
-	cur, err := s.store.Observations(ctx, clickhouse.ObservationFilter{Tenant: tenant, Indicators: []string{key}, From: from, Dimensions: true})
+	all := clickhouse.ObservationFilter{Tenant: tenant, Indicators: []string{key}, From: from, Dimensions: true}
+	sum, err := s.store.ObservationSummary(ctx, all)
 	if err != nil {
 		return nil, err
 	}
-	for i := len(cur) - 1; i >= 0; i-- {
-		o := cur[i]
+	total, totals := 0, 0
+	for _, ps := range sum {
+		total += ps.Values
+		if ps.HasTotal {
+			totals++
+			if v.Latest == nil {
+				v.Latest = &valueRow{Period: ps.Period.Label(lang), Value: formatValue(ps.Total, ind.Unit, lang),
+					Source: sourceText(ps.TotalSource, lang), Saved: formatTime(ps.Recorded)}
+			}
+		}
+	}
+	v.Count = trf(lang, "values_count", countText(total, lang), from.Year(), p.Year, countText(totals, lang),
+		countText(total-totals, lang))
+	list, listed := all, total
+	if filter.Valid() {
+		v.Filter, v.ClearURL = filter.Label(lang), link("vardelista", "vperiod", "", "sida", "")
+		list = clickhouse.ObservationFilter{Tenant: tenant, Indicators: []string{key}, Kind: filter.Kind, From: filter.Start(), To: filter.End(), Dimensions: true}
+		listed = 0
+	}
+	for _, ps := range sum {
+		row := summaryRow{Period: ps.Period.Label(lang), Total: "–", Source: "–", Breakdowns: countText(ps.Breakdowns, lang),
+			Saved: formatTime(ps.Recorded), Href: link("vardelista", "vperiod", ps.Period.String(), "sida", ""), Current: ps.Period == filter}
+		if ps.HasTotal {
+			row.Total, row.Source = formatValue(ps.Total, ind.Unit, lang), sourceText(ps.TotalSource, lang)
+		}
+		if row.Current {
+			listed = ps.Values
+		}
+		v.Summary = append(v.Summary, row)
+	}
+	var off int
+	v.Pager, off = pager(lang, page("sida"), listed, func(n int) string { return link("vardelista", "sida", strconv.Itoa(n)) })
+	cur, err := s.store.ObservationPage(ctx, list, off, valuesPage)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range cur {
 		row := valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang), Value: formatValue(o.Value, ind.Unit, lang),
-			Source: o.Source, Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)}
+			Source: sourceText(o.Source, lang), Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)}
 		dim := ""
 		if !o.Dimension.IsTotal() {
 			dim = o.Dimension.Kind + "=" + o.Dimension.Value
 		}
-		row.CorrectURL = q.url("/uppfoljning/indikator/"+ind.ID+"/"+p.String(), "varde", o.Period.String(), "dim", dim) + "#vardeformular"
+		row.CorrectURL = q.url(self, "varde", o.Period.String(), "dim", dim) + "#vardeformular"
 		v.Current = append(v.Current, row)
 	}
-	hist, err := s.store.ObservationHistory(ctx, tenant, key)
+
+	n, err := s.store.ObservationHistoryCount(ctx, tenant, key)
+	if err != nil {
+		return nil, err
+	}
+	v.HistoryCount = trf(lang, "history_count", countText(n, lang))
+	v.HistoryPager, off = pager(lang, page("logg"), n, func(n int) string { return link("vardehistorik", "logg", strconv.Itoa(n)) })
+	hist, err := s.store.ObservationHistoryPage(ctx, tenant, key, off, valuesPage)
 	if err != nil {
 		return nil, err
 	}
 	for _, o := range hist {
 		v.History = append(v.History, valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang),
-			Value: formatValue(o.Value, ind.Unit, lang), Source: o.Source, Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
+			Value: formatValue(o.Value, ind.Unit, lang), Source: sourceText(o.Source, lang), Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
 	}
 	if vf != nil {
 		v.Period, v.Value, v.Dimension, v.Comment = vf.period, vf.value, vf.dimension, vf.comment
@@ -349,6 +447,27 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 		}
 	}
 	return v, nil
+}
+
+// pager places page (1-based; past the end: the last page) of a list of
+// n items shown valuesPage at a time, with links made by href; it returns
+// nil when everything fits on one page, and the offset of the page.
+func pager(lang string, page, n int, href func(int) string) (*pagerView, int) {
+	pages := max(1, (n+valuesPage-1)/valuesPage)
+	page = min(max(page, 1), pages)
+	off := (page - 1) * valuesPage
+	if pages == 1 {
+		return nil, off
+	}
+	v := &pagerView{Label: trf(lang, "page_of", countText(page, lang), countText(pages, lang)),
+		Shown: trf(lang, "shown_of", countText(off+1, lang), countText(min(off+valuesPage, n), lang), countText(n, lang))}
+	if page > 1 {
+		v.First, v.Prev = href(1), href(page-1)
+	}
+	if page < pages {
+		v.Next, v.Last = href(page+1), href(pages)
+	}
+	return v, off
 }
 
 // postIndicator and postGoal save an assessment.

@@ -70,11 +70,16 @@ type reportView struct {
 	CloseURL  string
 	ReopenURL string
 	CloseNote string
-	PrintURL  string
-	CSVURL    string
-	Owners    []countView
-	Total     countView
-	Areas     []areaView
+	// Done says every goal and indicator is marked ready: the period
+	// closes with one button. Otherwise ConfirmURL leads to a step that
+	// says what is missing first.
+	Done       bool
+	ConfirmURL string
+	PrintURL   string
+	CSVURL     string
+	Owners     []countView
+	Total      countView
+	Areas      []areaView
 }
 
 type countView struct {
@@ -159,7 +164,8 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request, q *req) {
 		Running: p.End().After(s.opts.Now()), Closed: rp.Closed(), IsAdmin: q.who.Is(auth.Admin),
 		CloseURL: q.url(base + "/stang"), ReopenURL: q.url(base + "/oppna"),
 		PrintURL: q.url(base + "/utskrift"), CSVURL: q.url(base + "/rapport.csv"),
-		Total: countOf(rp.Total, q.lang), CloseNote: trf(q.lang, "close_note", rp.Total.Ready, rp.Total.Total)}
+		Total: countOf(rp.Total, q.lang), CloseNote: trf(q.lang, "close_note", rp.Total.Ready, rp.Total.Total, rp.Total.Percent()),
+		Done: rp.Total.Done(), ConfirmURL: q.url(base + "/stang")}
 	if rp.Closed() {
 		v.ClosedBy = trf(q.lang, "closed_by", formatTime(rp.State.At), rp.State.Actor)
 	}
@@ -170,12 +176,76 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request, q *req) {
 	s.render(w, r, q, http.StatusOK, "report", v.Title, v)
 }
 
-// postClose closes a period (admins).
+// closeView is the step before closing a period that is not fully
+// ready: what is missing, per owner and one by one, and the form that
+// closes it anyway.
+type closeView struct {
+	chrome
+	Title, Note, Period string
+	Action, Back        string
+	Closed, Done        bool
+	Owners              []countView
+	Total               countView
+	Open                []rowView
+}
+
+// serveCloseConfirm asks before closing a period (admins): it lists
+// what is not marked ready; its form posts the close with bekraftat=1.
+func (s *Service) serveCloseConfirm(w http.ResponseWriter, r *http.Request, q *req) {
+	p, ok := s.periodOf(r, q)
+	if !ok {
+		s.fail(w, r, q, errNotFound())
+		return
+	}
+	rp, err := s.BuildReport(r.Context(), q.st, q.who, p)
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
+	base := "/uppfoljning/rapport/" + p.String()
+	v := &closeView{chrome: s.chrome(q, "periods"), Title: trf(q.lang, "close_title", p.Label(q.lang)), Period: p.Label(q.lang),
+		Action: q.url(base + "/stang"), Back: q.url(base), Closed: rp.Closed(), Done: rp.Total.Done(),
+		Total: countOf(rp.Total, q.lang)}
+	notReady := rp.Total.Total - rp.Total.Ready
+	v.Note = trf(q.lang, "close_missing", notReady, rp.Total.Total, rp.Total.Percent())
+	for _, c := range rp.Owners {
+		if c.Ready < c.Total {
+			v.Owners = append(v.Owners, countOf(c, q.lang))
+		}
+	}
+	for _, a := range rp.Areas {
+		for _, g := range a.Goals {
+			for _, row := range append([]Row{g.Row}, g.Indicators...) {
+				if row.State != StateReady {
+					rv := s.rowView(q, p, row)
+					rv.Title = tr(q.lang, string(row.Subject)) + ": " + rv.Title
+					v.Open = append(v.Open, rv)
+				}
+			}
+		}
+	}
+	s.render(w, r, q, http.StatusOK, "close", v.Title, v)
+}
+
+// postClose closes a period (admins). A period that is not fully ready
+// closes only from the confirmation step (bekraftat=1); without it the
+// browser is sent there and nothing is written.
 func (s *Service) postClose(w http.ResponseWriter, r *http.Request, q *req) {
 	p, ok := s.periodOf(r, q)
 	if !ok {
 		s.fail(w, r, q, errNotFound())
 		return
+	}
+	if r.PostFormValue("bekraftat") != "1" {
+		rp, err := s.BuildReport(r.Context(), q.st, q.who, p)
+		if err != nil {
+			s.fail(w, r, q, err)
+			return
+		}
+		if !rp.Total.Done() && !rp.Closed() {
+			redirect(w, r, q.url("/uppfoljning/rapport/"+p.String()+"/stang"))
+			return
+		}
 	}
 	if err := s.ClosePeriod(r.Context(), q.st, q.who, q.remote, p); err != nil {
 		s.fail(w, r, q, err)

@@ -15,7 +15,15 @@ type uploadView struct {
 	Comment             string
 	Problems            []string
 	Done                string
-	Written             []valueRow
+	// PerIndicator says how many values each indicator got, with a link to
+	// its page; Written shows the first of them (WrittenNote says so).
+	PerIndicator []uploadedRow
+	Written      []valueRow
+	WrittenNote  string
+}
+
+type uploadedRow struct {
+	Title, Count, Href string
 }
 
 func (s *Service) uploadView(q *req) *uploadView {
@@ -70,10 +78,37 @@ func (s *Service) postUpload(w http.ResponseWriter, r *http.Request, q *req) {
 		return
 	}
 	v.Comment = ""
-	v.Done = trf(q.lang, "upload_done", len(obs))
+	v.Done = trf(q.lang, "upload_done", countText(len(obs), q.lang))
+	// A file can hold tens of thousands of values: the page shows how many
+	// each indicator got and the first few, and links to the indicators'
+	// pages, which list them all in pages.
+	per := map[string]int{}
+	var order []string
 	for _, o := range obs {
-		unit := units(q, o.Indicator)
-		v.Written = append(v.Written, valueRow{Period: o.Period.Label(q.lang) + " · " + o.Indicator, Dimension: dimensionText(o.Dimension, q.lang),
+		if per[o.Indicator] == 0 {
+			order = append(order, o.Indicator)
+		}
+		per[o.Indicator]++
+	}
+	due := progress.ClosedReportPeriod(q.st.Rhythm, s.opts.Now())
+	for _, k := range order {
+		row := uploadedRow{Title: k, Count: countText(per[k], q.lang)}
+		if ind := q.st.Indicator(k); ind != nil {
+			row.Title = ind.Title.In(q.lang)
+			row.Href = q.url("/uppfoljning/indikator/"+ind.ID+"/"+due.String()) + "#varden"
+		}
+		v.PerIndicator = append(v.PerIndicator, row)
+	}
+	for i, o := range obs {
+		if i == valuesPage {
+			v.WrittenNote = trf(q.lang, "upload_first", valuesPage, countText(len(obs), q.lang))
+			break
+		}
+		unit, title := units(q, o.Indicator), o.Indicator
+		if ind := q.st.Indicator(o.Indicator); ind != nil {
+			title = ind.Title.In(q.lang)
+		}
+		v.Written = append(v.Written, valueRow{Period: o.Period.Label(q.lang) + " · " + title, Dimension: dimensionText(o.Dimension, q.lang),
 			Value: progress.FormatValue(o.Value, unit, q.lang), Comment: o.Comment, Author: o.Author})
 	}
 	s.render(w, r, q, http.StatusOK, "upload", tr(q.lang, "upload_title"), v)

@@ -1,0 +1,312 @@
+package followup
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/strategy"
+)
+
+// TestStaffLabels: an indicator's page names dimensions and sources in
+// words (no "department=…", no "measure:…"), in Swedish and English, and
+// what came from outside is escaped.
+func TestStaffLabels(t *testing.T) {
+	e := newEnv(t)
+	rec := time.Date(2025, 5, 20, 8, 0, 0, 0, strategy.Stockholm)
+	mar := strategy.Period{Kind: strategy.Month, Year: 2025, N: 3}
+	apr := strategy.Period{Kind: strategy.Month, Year: 2025, N: 4}
+	may := strategy.Period{Kind: strategy.Month, Year: 2025, N: 5}
+	ob := func(p strategy.Period, d strategy.Dimension, v float64, src, author string) strategy.Observation {
+		return strategy.Observation{Tenant: tenant, Indicator: "andel-digitala", Period: p, Dimension: d, Value: v, Source: src, Author: author,
+			Comment: "k", Recorded: rec}
+	}
+	obs := []strategy.Observation{
+		ob(mar, strategy.Dimension{}, 61, "measure:eservices_active", ""),
+		ob(mar, strategy.Dimension{Kind: "department", Value: "Socialförvaltningen"}, 62, "manual", "bo"),
+		ob(apr, strategy.Dimension{Kind: "case_type", Value: "Bygglov"}, 63, "upload", "bo"),
+		ob(apr, strategy.Dimension{Kind: "<b>region</b>", Value: "<script>alert(1)</script>"}, 64, "series_csv", ""),
+		ob(may, strategy.Dimension{}, 65, "<i>egen</i>", ""),
+	}
+	if err := e.store.WriteObservations(context.Background(), obs); err != nil {
+		t.Fatal(err)
+	}
+	bo := e.login("bo")
+	page := bo.get("/uppfoljning/indikator/andel-digitala/2025-T1")
+	if page.code != http.StatusOK {
+		t.Fatalf("page: %d", page.code)
+	}
+	mustContain(t, "indicator page", page.body, "Insamlad: e-tjänstkatalog", "Manuellt värde", "Uppladdad fil", "Insamlad: seriefil (CSV)",
+		"Förvaltning: Socialförvaltningen", "Ärendetyp: Bygglov", "Totalt", "Annan källa: &lt;i&gt;egen&lt;/i&gt;",
+		"&lt;b&gt;region&lt;/b&gt;: &lt;script&gt;alert(1)&lt;/script&gt;")
+	mustNotContain(t, "indicator page", page.body, "department=Social", "case_type=", "measure:eservices_active", "<script>alert", "<i>egen", "<b>region")
+	en := bo.get("/uppfoljning/indikator/andel-digitala/2025-T1?lang=en")
+	mustContain(t, "English indicator page", en.body, "Collected: e-service catalogue", "Entered by hand", "Uploaded file",
+		"Department: Socialförvaltningen", "Case type: Bygglov")
+}
+
+// TestStaffHundredThousandValues: an indicator with 100 000 values
+// (written through the store, as an upload by department and month
+// writes them) gets a page of bounded size: the total and the latest
+// value first, a summary per period, then one page of values and one
+// page of the history, with links through the rest.
+func TestStaffHundredThousandValues(t *testing.T) {
+	e := newEnv(t)
+	writeHundredThousand(e)
+	bo := e.login("bo")
+	const path = "/uppfoljning/indikator/andel-digitala/2025-T1"
+	page := bo.get(path)
+	if page.code != http.StatusOK {
+		t.Fatalf("page: %d", page.code)
+	}
+	page.body = strings.ReplaceAll(page.body, "\u00a0", " ") // numbers group with no-break spaces
+	rows := strings.Count(page.body, "<tr")
+	t.Logf("%d bytes, %d table rows", len(page.body), rows)
+	if len(page.body) >= 500_000 {
+		t.Errorf("the page is %d bytes, want under 500 000", len(page.body))
+	}
+	if rows > 200 {
+		t.Errorf("the page has %d table rows, want at most 200", rows)
+	}
+	// The total first: the count and the latest total come before any
+	// list.
+	count := strings.Index(page.body, "100 000 värden 2024–2025: 20 totalvärden och 99 980 per dimension.")
+	latest := strings.Index(page.body, "Senaste totalvärde")
+	list := strings.Index(page.body, `id="vardelista"`)
+	if count < 0 || latest < 0 || list < 0 || latest > list || count > list {
+		t.Errorf("count at %d, latest total at %d, list at %d: want the count and the latest total before the list", count, latest, list)
+	}
+	mustContain(t, "indicator page", page.body, "Sammanfattning per period", "4 999", "Visar 1–50 av 100 000", "Sida 1 av 2 000",
+		"100 000 sparade versioner.", "Förvaltning: Förvaltning 0001")
+	// The latest total: May 2025 (value (16*5000)%1000/10 = 0).
+	if !regexp.MustCompile(`Senaste totalvärde</dt><dd><strong>0 %</strong> \(maj 2025\)`).MatchString(page.body) {
+		t.Errorf("the latest total is not May 2025's")
+	}
+
+	// The next and the last page, following the page's own links.
+	next := linkAfter(t, page.body, "Nästa")
+	p2 := nbsp(bo.get(next))
+	mustContain(t, "page 2", p2.body, "Visar 51–100 av 100 000", "Sida 2 av 2 000")
+	last := nbsp(bo.get(linkAfter(t, p2.body, "Sista")))
+	mustContain(t, "last page", last.body, "Visar 99 951–100 000 av 100 000", "Sida 2 000 av 2 000", "Förvaltning: Förvaltning 4999")
+	if len(last.body) >= 500_000 {
+		t.Errorf("the last page is %d bytes", len(last.body))
+	}
+	// A page past the end shows the last one.
+	if far := nbsp(bo.get(path + "?sida=999999")); !strings.Contains(far.body, "Sida 2 000 av 2 000") {
+		t.Error("a page past the end does not show the last page")
+	}
+	// One period, from the summary.
+	one := nbsp(bo.get(path + "?vperiod=2025-03"))
+	mustContain(t, "March", one.body, "Visar bara mars 2025.", "Visar 1–50 av 5 000", "Sida 1 av 100")
+	// The history in pages of its own.
+	h := nbsp(bo.get(path + "?logg=3"))
+	mustContain(t, "history page 3", h.body, "Visar 101–150 av 100 000")
+}
+
+// nbsp reads no-break spaces as spaces.
+func nbsp(a answer) answer {
+	a.body = strings.ReplaceAll(a.body, "\u00a0", " ")
+	return a
+}
+
+// writeHundredThousand writes 100 000 values of andel-digitala through
+// the store, as an upload by department of 20 periods writes them: each
+// period a total and 4 999 departments, with bo as the author (so they
+// are in the observation log too).
+func writeHundredThousand(e *env) {
+	e.t.Helper()
+	rec := time.Date(2025, 5, 20, 8, 0, 0, 0, strategy.Stockholm)
+	var periods []strategy.Period
+	for m := 1; m <= 12; m++ {
+		periods = append(periods, strategy.Period{Kind: strategy.Month, Year: 2024, N: m})
+	}
+	for m := 1; m <= 5; m++ {
+		periods = append(periods, strategy.Period{Kind: strategy.Month, Year: 2025, N: m})
+	}
+	periods = append(periods, strategy.Period{Kind: strategy.Year, Year: 2024}, t1, strategy.Period{Kind: strategy.Quarter, Year: 2025, N: 1})
+	const perPeriod = 5000 // the total and 4 999 departments
+	obs := make([]strategy.Observation, 0, len(periods)*perPeriod)
+	for i, p := range periods {
+		for d := range perPeriod {
+			o := strategy.Observation{Tenant: tenant, Indicator: "andel-digitala", Period: p, Value: float64((i*perPeriod+d)%1000) / 10,
+				Source: SourceUpload, Author: "bo", Comment: "Uppladdad: avdelningar.csv", Recorded: rec}
+			if d > 0 {
+				o.Dimension = strategy.Dimension{Kind: "department", Value: fmt.Sprintf("Förvaltning %04d", d)}
+			}
+			obs = append(obs, o)
+		}
+	}
+	if len(obs) != 100000 {
+		e.t.Fatalf("%d values", len(obs))
+	}
+	if err := e.store.WriteObservations(context.Background(), obs); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// BenchmarkStaffIndicatorPage times the follow-up page of an indicator
+// with 100 000 values (issue 13: under 1 s and 500 kB), signed in as its
+// editor; it reports the page's size. Run it alone:
+//
+//	go test -run '^$' -bench StaffIndicatorPage -benchtime 20x ./followup/
+func BenchmarkStaffIndicatorPage(b *testing.B) {
+	e := newEnvCfg(b, envCfg{})
+	writeHundredThousand(e)
+	bo := e.login("bo")
+	const path = "/uppfoljning/indikator/andel-digitala/2025-T1"
+	size := 0
+	for b.Loop() {
+		a := bo.get(path)
+		if a.code != http.StatusOK {
+			b.Fatalf("page: %d", a.code)
+		}
+		size = len(a.body)
+	}
+	b.ReportMetric(float64(size), "bytes/page")
+}
+
+// linkAfter is the href of the link whose text starts with text.
+func linkAfter(t *testing.T, body, text string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<a href="([^"]+)"[^>]*>` + regexp.QuoteMeta(text)).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link %q", text)
+	}
+	u := strings.ReplaceAll(m[1], "&amp;", "&")
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}
+
+// TestStaffCloseAsksFirst: an admin closes a period that is not fully
+// ready only after a step that says what is missing (no primary button
+// on the report, a POST without confirmation writes nothing); a fully
+// ready period closes with one button.
+func TestStaffCloseAsksFirst(t *testing.T) {
+	e := newEnv(t)
+	anna := e.login("anna")
+	bo := e.login("bo")
+	if a := bo.post("/uppfoljning/indikator/andel-digitala/2025-T1", formOf("met", "", "Klar", "bekrafta", 0, true)); a.code != http.StatusSeeOther {
+		t.Fatal(a.code, a.body)
+	}
+	rep := anna.get("/uppfoljning/rapport/2025-T1")
+	if regexp.MustCompile(`<form method="post" action="[^"]*/stang"`).MatchString(rep.body) {
+		t.Error("the report closes a period that is not ready with one button")
+	}
+	mustContain(t, "report", rep.body, `href="/uppfoljning/rapport/2025-T1/stang" class="fu-button secondary"`,
+		"1 av 5 mål och indikatorer är klarmarkerade (20 %)")
+
+	// Without confirmation nothing is written: the browser is sent to the
+	// confirmation step.
+	a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{})
+	if a.code != http.StatusSeeOther || a.hdr.Get("Location") != "/uppfoljning/rapport/2025-T1/stang" {
+		t.Fatalf("close without confirmation: %d %q", a.code, a.hdr.Get("Location"))
+	}
+	if st, _ := e.store.PeriodStates(context.Background(), tenant); len(st) != 0 {
+		t.Fatalf("closed without confirmation: %+v", st)
+	}
+	conf := anna.get("/uppfoljning/rapport/2025-T1/stang")
+	if conf.code != http.StatusOK {
+		t.Fatalf("confirmation step: %d", conf.code)
+	}
+	mustContain(t, "confirmation step", conf.body, "Stäng perioden T1 2025?", "4 av 5 mål och indikatorer är inte klarmarkerade (20 % klart).",
+		"Mål: Alla ansökningar ska gå att göra digitalt", "Indikator: Antal e-tjänster", "Mål: "+secretGoal, "Saknas",
+		`name="bekraftat" value="1"`, `name="csrf"`, "Stäng perioden ändå", `href="/uppfoljning/rapport/2025-T1"`)
+	mustNotContain(t, "confirmation step", conf.body, "Indikator: Andel ansökningar som görs digitalt")
+	if a := bo.get("/uppfoljning/rapport/2025-T1/stang"); a.code != http.StatusForbidden {
+		t.Errorf("an editor sees the confirmation step: %d", a.code)
+	}
+	if a := anna.post("/uppfoljning/rapport/2025-T1/stang", url.Values{"bekraftat": {"1"}}); a.code != http.StatusSeeOther {
+		t.Fatalf("close: %d %s", a.code, a.body)
+	}
+	if got := strings.Join(e.writes(), " "); got != "assessment.ready period.close" {
+		t.Errorf("audit = %s", got)
+	}
+
+	// All ready: one button closes.
+	if a := anna.post("/uppfoljning/rapport/2025-T2/stang", url.Values{}); a.code != http.StatusSeeOther || !strings.HasSuffix(a.hdr.Get("Location"), "/2025-T2/stang") {
+		t.Fatalf("T2 not ready: %d %q", a.code, a.hdr.Get("Location"))
+	}
+	for _, s := range []string{"indikator/andel-digitala", "indikator/antal-e-tjanster", "indikator/intern-kostnad", "mal/ansokningar", "mal/intern-effektivitet"} {
+		if a := anna.post("/uppfoljning/"+s+"/2025-T2", formOf("met", "met", "Klar", "bekrafta", 0, true)); a.code != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", s, a.code, a.body)
+		}
+	}
+	rep = anna.get("/uppfoljning/rapport/2025-T2")
+	if !regexp.MustCompile(`<form method="post" action="/uppfoljning/rapport/2025-T2/stang" class="fu-admin card no-print">`).MatchString(rep.body) {
+		t.Error("a fully ready period has no close button")
+	}
+	if a := anna.post("/uppfoljning/rapport/2025-T2/stang", url.Values{}); a.code != http.StatusSeeOther || !strings.Contains(a.hdr.Get("Location"), "sparat=stangd") {
+		t.Fatalf("close a ready period: %d %q", a.code, a.hdr.Get("Location"))
+	}
+}
+
+// TestStaffWhoOnce: the bar names the signed-in user and their role
+// once, also when the display name already says the role.
+func TestStaffWhoOnce(t *testing.T) {
+	e := newEnv(t)
+	anna := e.login("anna")
+	mustContain(t, "bar", anna.get("/uppfoljning/rapport").body, "Inloggad som Anna Admin (administratör)")
+	// As examples/users.yaml names its admin (a cheap hash: the page would
+	// use the default cost).
+	uf, err := auth.LoadUsers(e.users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err := uf.Add(auth.User{Name: "kansli", DisplayName: "Kommunledningskontoret (administratör)", Role: auth.Admin, PasswordHash: string(h)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := uf.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.auth.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	k := e.login("kansli")
+	for _, c := range []struct{ path, want string }{
+		{"/uppfoljning/rapport", "Inloggad som Kommunledningskontoret (administratör)</p>"},
+		{"/uppfoljning/rapport?lang=en", "Signed in as Kommunledningskontoret (administratör)</p>"},
+	} {
+		body := k.get(c.path).body
+		mustContain(t, c.path, body, c.want)
+		if n := strings.Count(body, "(administratör)"); n != 1 {
+			t.Errorf("%s: the role is shown %d times", c.path, n)
+		}
+	}
+}
+
+// TestStaffLargeUpload: the answer to an upload of thousands of values
+// says how many each indicator got, links to its page and shows the first
+// few, not every row.
+func TestStaffLargeUpload(t *testing.T) {
+	e := newEnv(t)
+	bo := e.login("bo")
+	bo.get("/uppfoljning/uppladdning")
+	var b strings.Builder
+	b.WriteString("indikator;period;värde;dimension\n")
+	for d := range 3000 {
+		fmt.Fprintf(&b, "andel-digitala;2025-04;%d;department=Förvaltning %04d\n", d%100, d)
+	}
+	a := nbsp(bo.upload("avdelningar.csv", b.String(), "Från ekonomisystemet", true))
+	if a.code != http.StatusOK {
+		t.Fatalf("upload: %d %s", a.code, a.body)
+	}
+	mustContain(t, "upload answer", a.body, "3 000 värden sparades.",
+		`<a href="/uppfoljning/indikator/andel-digitala/2025-T1#varden">Andel ansökningar som görs digitalt</a>: 3 000`,
+		"Här visas de första 50 av 3 000 värdena", "Förvaltning: Förvaltning 0000")
+	mustNotContain(t, "upload answer", a.body, "Förvaltning 0050", "department=")
+	if rows := strings.Count(a.body, "<tr"); rows > 60 {
+		t.Errorf("the answer has %d table rows", rows)
+	}
+}
