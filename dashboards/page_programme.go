@@ -241,7 +241,7 @@ func programmeViewOf(base string, st *strategy.Strategy, rep *progress.Report, p
 			continue
 		}
 		level, reason := goalLevel(rep, gr, period, lang)
-		v.Goals.Rows = append(v.Goals.Rows, row{Mark: levelSeverity(level) > 0, Cells: []cell{
+		v.Goals.Rows = append(v.Goals.Rows, row{Mark: progress.LevelScale(level).Deviation() > 0, Cells: []cell{
 			txt(gr.Goal.Title.In(lang)), {Status: levelStatus(level, lang)}, txt(strings.Join(served[gid], ", ")), txt(reason)}})
 	}
 	v.HasGoal = len(order) > 0
@@ -376,7 +376,7 @@ func upperViewOf(base string, st *strategy.Strategy, rep *progress.Report, ur *p
 			areas = append(areas, a.Title.In(lang))
 		}
 		level, reason := goalLevel(rep, gr, period, lang)
-		v.Goals.Rows = append(v.Goals.Rows, row{Mark: levelSeverity(level) > 0, Cells: []cell{
+		v.Goals.Rows = append(v.Goals.Rows, row{Mark: progress.LevelScale(level).Deviation() > 0, Cells: []cell{
 			txt(gr.Goal.Title.In(lang)), txt(strings.Join(areas, ", ")), {Status: levelStatus(level, lang)}, txt(reason)}})
 	}
 	return v
