@@ -50,7 +50,9 @@ type Options struct {
 	LoginAddressLimit int
 	LoginWindow       time.Duration
 	LoginKeys         int
-	// MaxSessions bounds the in-memory session store (default 10 000).
+	// MaxSessions bounds the in-memory session store (default 10 000);
+	// with a Store, the sessions this process remembers for reading
+	// through an outage of the store.
 	MaxSessions int
 	Now         func() time.Time
 	Logger      *slog.Logger
@@ -61,6 +63,10 @@ type Options struct {
 	// OIDC, when set, adds sign-in through an OpenID Connect provider
 	// (oidc.go).
 	OIDC *OIDCOptions
+	// Store, when set, keeps the sessions and the sign-in limits where
+	// every serve process of the installation sees them (store.go); nil
+	// keeps them in this process's memory.
+	Store SessionStore
 }
 
 // Event is something the audit trail records.
@@ -131,10 +137,12 @@ func (id *Identity) MayEdit(owners ...string) bool {
 type Authenticator struct {
 	opts     Options // as given to New; the reloadable part lives in set
 	set      atomic.Pointer[settings]
-	sessions *sessions
-	limits   *loginLimits
+	sessions sessionBackend
+	limits   limitBackend
 	failures *failureLog
-	key      []byte // HMAC key for the CSRF tokens of header users
+	keyMu    sync.Mutex
+	key      []byte    // HMAC key for the CSRF tokens of header users (csrfKey)
+	keyRead  time.Time // when key was read from Options.Store
 
 	mu    sync.RWMutex
 	users map[string]User
@@ -218,11 +226,20 @@ func New(o Options) (*Authenticator, error) {
 	}
 	a := &Authenticator{
 		opts:     o,
-		sessions: newSessions(o.MaxSessions),
-		limits:   newLoginLimits(o.LoginAddressLimit, o.LoginLimit, o.LoginWindow, o.LoginKeys),
+		sessions: memSessions{newSessions(o.MaxSessions)},
+		limits:   memLimits{newLoginLimits(o.LoginAddressLimit, o.LoginLimit, o.LoginWindow, o.LoginKeys)},
 		failures: newFailureLog(o.LoginWindow, o.LoginKeys),
 		key:      []byte(randomToken()),
 		users:    map[string]User{},
+	}
+	if o.Store != nil {
+		a.sessions = newStoreSessions(o.Store, o.MaxSessions, o.Logger)
+		a.limits = &storeLimits{store: o.Store, addrLimit: o.LoginAddressLimit, pairLimit: o.LoginLimit, window: o.LoginWindow}
+		k, err := o.Store.SharedKey(context.Background(), headerKeyName, randomToken())
+		if err != nil {
+			return nil, fmt.Errorf("auth: reading the shared CSRF key: %w", err)
+		}
+		a.key, a.keyRead = []byte(k), o.Now()
 	}
 	a.set.Store(set)
 	if o.OIDC != nil {

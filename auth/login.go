@@ -49,7 +49,11 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, pass
 		}
 		return r
 	}, strings.ToValidUTF8(name, ""))
-	if rl, byAddress := a.limits.check(ip, name, now); rl != nil {
+	rl, byAddress, err := a.limits.check(r.Context(), ip, name, now)
+	if err != nil {
+		return nil, err
+	}
+	if rl != nil {
 		if byAddress {
 			// One summary for the address, whatever names it tries.
 			a.refused(r.Context(), failureKey{remote: ip}, "rate limited (address)", now)
@@ -60,7 +64,7 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, pass
 	}
 	u, known := a.user(name)
 	if !verify(u.PasswordHash, password) {
-		a.limits.failed(ip, name, now)
+		ferr := a.limits.failed(r.Context(), ip, name, now)
 		reason := "wrong password"
 		switch {
 		case !known:
@@ -69,20 +73,35 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, pass
 			reason = "user has no password"
 		}
 		a.refused(r.Context(), failureKey{remote: ip, name: name}, reason, now)
+		if ferr != nil {
+			return nil, ferr // a failure that could not be counted is no mere wrong password
+		}
 		return nil, ErrBadCredentials
 	}
-	a.limits.succeeded(ip, name)
-	a.emitAll(r.Context(), a.failures.close(failureKey{remote: ip, name: name}))
-	if c, err := r.Cookie(set.sessionCookie()); err == nil {
-		a.sessions.delete(c.Value)
+	if err := a.limits.succeeded(r.Context(), ip, name, now); err != nil {
+		return nil, err
 	}
-	ss := a.sessions.create(u.Name, u.PasswordHash, now, set.sessionTTL)
+	a.emitAll(r.Context(), a.failures.close(failureKey{remote: ip, name: name}))
+	a.endOld(r, set, now)
+	ss, err := a.sessions.create(r.Context(), u.Name, passwordMark(u.PasswordHash), nil, now, set.sessionTTL)
+	if err != nil {
+		return nil, err
+	}
 	http.SetCookie(w, &http.Cookie{Name: set.sessionCookie(), Value: ss.id, Path: "/", Expires: ss.expires,
 		MaxAge: int(set.sessionTTL / time.Second), Secure: set.cookieSecure, HttpOnly: true, SameSite: set.sameSite})
 	id := identityOf(set, u, "session")
 	id.csrf, id.sessionID = ss.csrf, ss.id
 	a.emit(r.Context(), Event{Action: "login", Actor: u.Name, Role: u.Role, Subject: u.Name, Remote: ip})
 	return id, nil
+}
+
+// endOld ends the session the request came with, if any.
+func (a *Authenticator) endOld(r *http.Request, set *settings, now time.Time) {
+	if c, err := r.Cookie(set.sessionCookie()); err == nil {
+		if err := a.sessions.delete(r.Context(), c.Value, now); err != nil {
+			a.opts.Logger.Error("auth: the previous session could not be ended", "err", err)
+		}
+	}
 }
 
 // refused reports a refused sign-in to the audit trail, aggregated.
@@ -108,11 +127,16 @@ func (a *Authenticator) emitAll(ctx context.Context, es []Event) {
 }
 
 // Logout ends id's session and clears its cookie. Header users have no
-// session to end: their proxy signs them out.
+// session to end: their proxy signs them out. With a shared store the
+// session ends on every replica; should the store not take the
+// revocation, the error is logged (the session then lasts until its
+// expiry, or until this or another sign-out reaches the store).
 func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request, id *Identity) {
 	set := a.cur()
 	if id != nil && id.sessionID != "" {
-		a.sessions.delete(id.sessionID)
+		if err := a.sessions.delete(r.Context(), id.sessionID, a.opts.Now()); err != nil {
+			a.opts.Logger.Error("auth: sign-out not recorded in the session store", "user", id.Name, "err", err)
+		}
 		a.emit(r.Context(), Event{Action: "logout", Actor: id.Name, Role: id.Role, Subject: id.Name, Remote: a.ClientIP(r)})
 	}
 	http.SetCookie(w, &http.Cookie{Name: set.sessionCookie(), Value: "", Path: "/", MaxAge: -1,

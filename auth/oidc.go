@@ -333,7 +333,9 @@ func (a *Authenticator) StartOIDC(w http.ResponseWriter, r *http.Request, next s
 		return "", err
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	c.addFlow(state, &oidcFlow{verifier: verifier, nonce: nonce, next: SafeNext(next), expires: c.now().Add(oidcFlowTTL)})
+	if err := a.addFlow(r.Context(), state, &oidcFlow{verifier: verifier, nonce: nonce, next: SafeNext(next), expires: c.now().Add(oidcFlowTTL)}); err != nil {
+		return "", err
+	}
 	// Lax, not Strict: the provider sends the browser back with a
 	// top-level GET from its own site.
 	http.SetCookie(w, &http.Cookie{Name: a.oidcCookie(), Value: state, Path: "/", MaxAge: int(oidcFlowTTL / time.Second),
@@ -369,7 +371,9 @@ func (a *Authenticator) FinishOIDC(w http.ResponseWriter, r *http.Request) (*Ide
 		if oe.Kind == OIDCNoAccess && actor != "" {
 			// No longer in any listed group: whatever sessions the user
 			// still has end now, not only at their TTL.
-			a.sessions.deleteExt(actor)
+			if err := a.sessions.deleteUser(r.Context(), actor, true, a.opts.Now()); err != nil {
+				a.opts.Logger.Error("auth: the provider sessions of a user without access could not be ended", "user", actor, "err", err)
+			}
 		}
 		a.opts.Logger.Warn("auth: sign-in through the identity provider refused", "kind", oe.Kind, "user", actor, "reason", oe.Detail)
 		a.emit(r.Context(), Event{Action: "login.failed", Actor: actor, Subject: actor, Remote: a.ClientIP(r), Reason: "oidc " + string(oe.Kind) + ": " + oe.Detail})
@@ -386,7 +390,7 @@ func (a *Authenticator) finishOIDC(w http.ResponseWriter, r *http.Request) (*Ide
 	stateOK := err == nil && state != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(state)) == 1
 	var flow *oidcFlow
 	if stateOK {
-		flow = c.takeFlow(state)
+		flow = a.takeFlow(r.Context(), state)
 	}
 	if e := q.Get("error"); e != "" {
 		next := ""
@@ -449,7 +453,11 @@ func (a *Authenticator) finishOIDC(w http.ResponseWriter, r *http.Request) (*Ide
 		return &Identity{Name: u.Name}, flow.next, err
 	}
 	u.Issuer, u.Subject, u.LastLogin = idt.Issuer, idt.Subject, now
-	return a.startExtSession(w, r, u, raw), flow.next, nil
+	id, err := a.startExtSession(w, r, u, raw)
+	if err != nil {
+		return nil, flow.next, err
+	}
+	return id, flow.next, nil
 }
 
 // mapClaims reads the user name, display name and groups, and maps the
@@ -546,18 +554,19 @@ func clean(s string, n int) string {
 
 // startExtSession starts a session for a provider's user (ending the one
 // the request came with), sets its cookie and audits the sign-in.
-func (a *Authenticator) startExtSession(w http.ResponseWriter, r *http.Request, u OIDCUser, idToken string) *Identity {
+func (a *Authenticator) startExtSession(w http.ResponseWriter, r *http.Request, u OIDCUser, idToken string) (*Identity, error) {
 	now := a.opts.Now()
-	if c, err := r.Cookie(a.sessionCookie()); err == nil {
-		a.sessions.delete(c.Value)
-	}
+	a.endOld(r, a.cur(), now)
 	ttl := a.oidc.o.SessionTTL
-	ss := a.sessions.createExt(u.Name, &extUser{display: u.DisplayName, role: u.Role, owners: slices.Clone(u.Owners), idToken: idToken}, now, ttl)
+	ss, err := a.sessions.create(r.Context(), u.Name, "", &extUser{display: u.DisplayName, role: u.Role, owners: slices.Clone(u.Owners), idToken: idToken}, now, ttl)
+	if err != nil {
+		return nil, err
+	}
 	http.SetCookie(w, &http.Cookie{Name: a.sessionCookie(), Value: ss.id, Path: "/", Expires: ss.expires,
 		MaxAge: int(ttl / time.Second), Secure: a.cur().cookieSecure, HttpOnly: true, SameSite: a.cur().sameSite})
 	a.oidc.remember(u)
 	a.emit(r.Context(), Event{Action: "login", Actor: u.Name, Role: u.Role, Subject: u.Name, Remote: a.ClientIP(r), After: u, Reason: "oidc: " + u.Provider})
-	return a.extIdentity(ss)
+	return a.extIdentity(ss), nil
 }
 
 // deleteExt ends every provider session of user (users-file sessions of
@@ -614,7 +623,7 @@ func (a *Authenticator) SignOutURL(id *Identity) string {
 		return ""
 	}
 	v := u.Query()
-	if ss := a.sessions.get(id.sessionID, a.opts.Now(), a.cur().sessionTTL); ss != nil && ss.ext != nil && ss.ext.idToken != "" {
+	if ss, _ := a.sessions.get(context.Background(), id.sessionID, a.opts.Now(), a.cur().sessionTTL, true); ss != nil && ss.ext != nil && ss.ext.idToken != "" {
 		v.Set("id_token_hint", ss.ext.idToken)
 	}
 	v.Set("client_id", a.oidc.o.ClientID)

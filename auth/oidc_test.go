@@ -503,3 +503,56 @@ func TestOIDCUsersFileSideBySide(t *testing.T) {
 		t.Fatalf("provider session after a reload: %d", code)
 	}
 }
+
+// TestReplicaOIDCFlow: with a shared store, the provider may send the
+// browser back to another replica than the one the sign-in started on;
+// the state is good for one callback on any of them.
+func TestReplicaOIDCFlow(t *testing.T) {
+	store := newMemStore()
+	app := newOIDCAppWith(t, nil, func(o *Options) { o.Store = store })
+	b, err := New(app.a.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	app.idp.Queue(anna("malbild-admin"))
+	location := func(target string) string {
+		t.Helper()
+		resp, err := app.http.Get(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 3 {
+			t.Fatalf("GET %s: %s, want a redirect", target, resp.Status)
+		}
+		return resp.Header.Get("Location")
+	}
+	callback := location(location(app.srv.URL + "/logga-in/oidc?next=/me")) // A starts, the provider answers
+	finish := func(a *Authenticator) (*Identity, string, error, *httptest.ResponseRecorder) {
+		r := httptest.NewRequest(http.MethodGet, callback, nil)
+		u, _ := url.Parse(app.srv.URL)
+		for _, c := range app.jar.Cookies(u) {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		id, next, err := a.FinishOIDC(w, r)
+		return id, next, err, w
+	}
+	id, next, err, w := finish(b) // … and the browser comes back to B
+	if err != nil || id == nil || id.Name != "anna.andersson@kommun.se" || next != "/me" {
+		t.Fatalf("B finishing A's sign-in: %+v, %q, %v", id, next, err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/me", nil)
+	for _, c := range w.Result().Cookies() {
+		if c.Name == app.a.sessionCookie() {
+			r.AddCookie(c)
+		}
+	}
+	if got := app.a.Identify(r); got == nil || got.Name != id.Name || got.Via != ViaOIDC {
+		t.Fatalf("A's view of the session B started: %+v", got)
+	}
+	if _, _, err, _ := finish(app.a); err == nil {
+		t.Fatal("the state was good for a second callback, on A")
+	}
+}

@@ -101,7 +101,13 @@ func (a *Authenticator) Identify(r *http.Request) *Identity {
 	if err != nil {
 		return nil
 	}
-	ss := a.sessions.get(c.Value, a.opts.Now(), set.sessionTTL)
+	now := a.opts.Now()
+	readOnly := r.Method == http.MethodGet || r.Method == http.MethodHead
+	ss, err := a.sessions.get(r.Context(), c.Value, now, set.sessionTTL, readOnly)
+	if err != nil {
+		a.opts.Logger.Warn("auth: session not checked; treating the request as anonymous", "err", err)
+		return nil
+	}
 	if ss == nil {
 		return nil
 	}
@@ -109,8 +115,14 @@ func (a *Authenticator) Identify(r *http.Request) *Identity {
 		return a.extIdentity(ss)
 	}
 	u, ok := a.user(ss.user)
-	if !ok || u.PasswordHash != ss.hash {
-		a.sessions.delete(ss.id)
+	if !ok || passwordMark(u.PasswordHash) != ss.hash {
+		// In memory the session goes now. A shared store is left alone:
+		// this replica's users file may be the one behind (a deployment
+		// under way), and the reload that sees a user removed or a
+		// password changed revokes the sessions on every replica anyway.
+		if m, inMemory := a.sessions.(memSessions); inMemory {
+			m.s.delete(ss.id)
+		}
 		return nil
 	}
 	id := identityOf(set, u, "session")
@@ -124,7 +136,7 @@ func (a *Authenticator) headerIdentity(set *settings, name string) *Identity {
 		u = User{Name: name, Role: set.headerRole}
 	}
 	id := identityOf(set, u, "header")
-	mac := hmac.New(sha256.New, a.key)
+	mac := hmac.New(sha256.New, a.csrfKey())
 	mac.Write([]byte("header\x00" + name))
 	id.csrf = base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 	return id

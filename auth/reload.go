@@ -40,7 +40,11 @@ func (a *Authenticator) swapUsers(ctx context.Context, next map[string]User, bas
 	a.mu.Unlock()
 	for _, ev := range diffUsers(prev, next) {
 		if ev.Action == "user.remove" || ev.Action == "user.password" {
-			a.sessions.deleteUser(ev.Subject)
+			if err := a.sessions.deleteUser(ctx, ev.Subject, false, a.opts.Now()); err != nil {
+				// Each replica's own check (password mark, user exists)
+				// still refuses these sessions.
+				a.opts.Logger.Warn("auth: sessions of a removed user or changed password not revoked in the store", "user", ev.Subject, "err", err)
+			}
 		}
 		e := base
 		e.Action, e.Subject, e.Before, e.After = ev.Action, ev.Subject, ev.Before, ev.After

@@ -36,6 +36,13 @@ type Config struct {
 	Auth          Auth
 	Metrics       Metrics
 	Collectors    []collectors.Instance
+	// RunCollectors says whether `malbild serve` runs the collectors
+	// (default true). Replicas behind a load balancer run with false, and
+	// one collector role (`malbild collect`) runs them for the whole
+	// installation (docs/deploy.md).
+	RunCollectors bool
+
+	runCollectorsBad string // a value of --collectors or MALBILD_RUN_COLLECTORS that is no boolean
 }
 
 // ClickHouse says where the data lives. With URL empty, Målbild runs a
@@ -95,6 +102,7 @@ type file struct {
 	Auth          Auth          `yaml:"auth"`
 	Metrics       Metrics       `yaml:"metrics"`
 	Collectors    yaml.Node     `yaml:"collectors"`
+	RunCollectors *bool         `yaml:"run_collectors"`
 }
 
 // Default returns the configuration used without a config file.
@@ -104,6 +112,8 @@ func Default() *Config {
 		DataDir: "data",
 		Log:     Log{Level: "info"},
 		Auth:    Auth{SessionTTL: 12 * time.Hour},
+
+		RunCollectors: true,
 	}
 }
 
@@ -151,6 +161,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	c.Auth = f.Auth
 	c.Metrics = f.Metrics
+	if f.RunCollectors != nil {
+		c.RunCollectors = *f.RunCollectors
+	}
 
 	dir := filepath.Dir(file)
 	c.DataDir = resolve(dir, c.DataDir)
@@ -228,6 +241,9 @@ func (c *Config) validate() []problem {
 	}
 	if th.Role != "" && th.Role != "viewer" && th.Role != "editor" && th.Role != "admin" {
 		ps = append(ps, problem{"auth", fmt.Sprintf("auth.trusted_header role %q: want viewer, editor or admin", th.Role)})
+	}
+	if c.runCollectorsBad != "" {
+		ps = append(ps, problem{"run_collectors", fmt.Sprintf("collectors %q: want true or false", c.runCollectorsBad)})
 	}
 	return ps
 }

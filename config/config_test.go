@@ -86,3 +86,37 @@ func TestPasswordFile(t *testing.T) {
 		t.Fatalf("DSN = %q, %v", dsn, err)
 	}
 }
+
+// TestRunCollectors: run_collectors in the file, MALBILD_RUN_COLLECTORS
+// and --collectors (a web-only replica); anything but a boolean is
+// refused with the setting's name.
+func TestRunCollectors(t *testing.T) {
+	c, err := Parse("malbild.yaml", []byte("run_collectors: false\n"))
+	if err != nil || c.RunCollectors {
+		t.Fatalf("run_collectors: false gave %v, %v", c, err)
+	}
+	if !Default().RunCollectors {
+		t.Error("collectors are off by default")
+	}
+	env := func(v string) func(string) (string, bool) {
+		return func(k string) (string, bool) {
+			if k == "MALBILD_RUN_COLLECTORS" {
+				return v, true
+			}
+			return "", false
+		}
+	}
+	c = Default()
+	if err := c.Override(env("false"), nil); err != nil || c.RunCollectors {
+		t.Errorf("MALBILD_RUN_COLLECTORS=false: %v, %v", c.RunCollectors, err)
+	}
+	c = Default()
+	if err := c.Override(env("false"), map[string]string{"collectors": "true"}); err != nil || !c.RunCollectors {
+		t.Errorf("--collectors=true over the environment: %v, %v", c.RunCollectors, err)
+	}
+	c = Default()
+	err = c.Override(env(""), map[string]string{"collectors": "nej"})
+	if err == nil || !strings.Contains(err.Error(), `collectors "nej": want true or false`) {
+		t.Errorf("--collectors=nej: %v", err)
+	}
+}

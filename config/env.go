@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -31,6 +32,16 @@ var Settings = []Setting{
 	{"users-file", "MALBILD_USERS_FILE", "users file with bcrypt hashes", func(c *Config, v string) { c.Auth.UsersFile = v }},
 	{"metrics-listen", "MALBILD_METRICS_LISTEN", "serve /metrics on this address of its own instead of on --listen (host:port)", func(c *Config, v string) { c.Metrics.Listen = v }},
 	{"metrics-allow", "MALBILD_METRICS_ALLOW", "answer /metrics only to these client IPs or CIDRs, comma-separated", func(c *Config, v string) { c.Metrics.Allow = splitList(v) }},
+	{"collectors", "MALBILD_RUN_COLLECTORS", "serve: run the collectors in this process (false: a web-only replica; see docs/deploy.md)", setRunCollectors},
+}
+
+func setRunCollectors(c *Config, v string) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		c.runCollectorsBad = v
+		return
+	}
+	c.RunCollectors, c.runCollectorsBad = b, ""
 }
 
 // PasswordEnv holds the ClickHouse password; it has no flag on purpose.

@@ -10,30 +10,48 @@ import (
 	"github.com/malbild/malbild/strategy"
 )
 
-// assessedPeriods is how many of the latest report periods get
-// assessments.
-const assessedPeriods = 6
+// maxAssessedPeriods bounds how many report periods get assessments (the
+// latest ones), for strategies that run for decades.
+const maxAssessedPeriods = 24
 
-// assessments writes ILS-style assessments for the latest closed report
-// periods: for each indicator with a target, the engine's proposal from
-// the scenario's expected values, confirmed by an analyst with a comment;
-// for each goal the roll-up. Of the latest period about a third are
-// drafts and a sixth marked ready but not yet confirmed. One goal
-// assessment of the oldest period is revised a week later.
-func (g *generator) assessments() []strategy.Assessment {
+// reportPeriods are the report periods the demo assesses, oldest first:
+// those of the strategy's period (from its start, or the data's, to its
+// end) that are closed by the clock, at most maxAssessedPeriods.
+func (g *generator) reportPeriods() []strategy.Period {
 	rhythm := g.s.Rhythm
+	start := g.s.Start
+	if start.IsZero() || start.Before(g.from) {
+		start = g.from
+	}
 	var ps []strategy.Period
-	for p := progress.ClosedReportPeriod(rhythm, g.now); len(ps) < assessedPeriods; p = progress.PrevReportPeriod(rhythm, p) {
-		if p.End().Before(g.from) || !p.Valid() {
+	for p := progress.ClosedReportPeriod(rhythm, g.clock); len(ps) < maxAssessedPeriods; p = progress.PrevReportPeriod(rhythm, p) {
+		if !p.Valid() || !p.End().After(start) {
 			break
+		}
+		if p.End().After(g.now) {
+			continue // after the strategy's end
 		}
 		ps = append(ps, p)
 	}
 	slices.Reverse(ps)
+	return ps
+}
+
+// assessments writes ILS-style assessments for the strategy's closed
+// report periods: for each indicator with a target, the engine's proposal
+// from the scenario's expected values, confirmed by an analyst with a
+// comment; for each measured or milestone goal the roll-up; for each
+// qualitative goal a judgement that improves over the strategy's course,
+// with a comment. While the strategy runs, of the latest period about a
+// third are drafts and a sixth marked ready but not yet confirmed; an
+// ended strategy's are all confirmed. One goal assessment of the oldest
+// period is revised a week later.
+func (g *generator) assessments() []strategy.Assessment {
+	ps := g.reportPeriods()
 	var out []strategy.Assessment
 	revised := false
 	for pi, p := range ps {
-		latest := pi == len(ps)-1
+		latest := pi == len(ps)-1 && g.running()
 		for _, goal := range g.s.Goals() {
 			var items []progress.GoalItem
 			for _, ind := range goal.Indicators {
@@ -53,13 +71,7 @@ func (g *generator) assessments() []strategy.Assessment {
 			gp := progress.ProposeGoal(goal, items, g.s.RollUp, p, time.Time{})
 			level, forecast := gp.Level, gp.Forecast
 			if goal.Kind == strategy.GoalQualitative && (goal.Dropped == nil || p.End().Before(goal.Dropped.Date)) {
-				level = strategy.LevelPartly
-				if key(g.seed, 'q', hashString(goal.ID), uint64(p.Year))%3 == 0 {
-					level = strategy.LevelMet
-				}
-				if p.Kind != strategy.Year {
-					forecast = level
-				}
+				level, forecast = g.qualitativeLevel(goal.ID, pi, len(ps), p)
 			}
 			if level == strategy.LevelNotAssessed {
 				continue
@@ -76,8 +88,8 @@ func (g *generator) assessments() []strategy.Assessment {
 				out = append(out, first)
 				a.Revision = 2
 				a.Created = a.Created.AddDate(0, 0, 7)
-				if a.Created.After(g.now) {
-					a.Created = g.now
+				if a.Created.After(g.clock) {
+					a.Created = g.clock
 				}
 				a.Comment += " Bedömningen stämdes av i ledningsgruppen."
 			}
@@ -129,8 +141,8 @@ func (g *generator) propose(ind *strategy.Indicator, p strategy.Period) (progres
 func (g *generator) assessment(kind strategy.SubjectKind, id string, p strategy.Period, level, forecast strategy.Level, latest bool) strategy.Assessment {
 	h := key(g.seed, 'a', hashString(string(kind)+"/"+id), uint64(unix(p.Start())))
 	created := p.End().AddDate(0, 0, 5+int(h%15)).Add(time.Duration(9*60+int(h>>8%420)) * time.Minute)
-	if created.After(g.now) {
-		created = g.now.Add(-time.Duration(1+h%48) * time.Hour)
+	if created.After(g.clock) {
+		created = g.clock.Add(-time.Duration(1+h%48) * time.Hour)
 	}
 	a := strategy.Assessment{
 		Tenant: g.s.Municipality.Code, Subject: kind, SubjectID: id, Period: p,
@@ -216,7 +228,8 @@ func (g *generator) goalComment(goal *strategy.Goal, p strategy.Period, level, f
 	fmt.Fprintf(&b, "Målet bedöms som %s för %s.", progress.LevelLabel(level, "sv"), p.Label("sv"))
 	switch {
 	case goal.Kind == strategy.GoalQualitative:
-		b.WriteString(" Bedömningen bygger på förvaltningarnas redovisningar och dialog i ledningsgruppen.")
+		b.WriteString(" ")
+		b.WriteString(g.qualitativeComment(goal.ID, goal.Owner, p, level))
 	case len(gp.Items) > 0:
 		b.WriteString(" ")
 		b.WriteString(gp.Reason.SV)

@@ -8,7 +8,9 @@
 // Each indicator gets a scenario (on track, at risk, off track, target
 // met) and the raw facts are generated so that the built-in measures
 // computed from them follow it relative to the indicator's target path.
-// Nothing generated names a person.
+// Only the facts the strategy's indicators read are generated, and only
+// for the strategy's period: from its start (or earliest baseline) to its
+// end, or to now while it runs. Nothing generated names a person.
 package demo
 
 import (
@@ -34,11 +36,19 @@ type Options struct {
 	// Seed makes the data reproducible (default 1).
 	Seed int64
 	// Scale multiplies the volume of cases and of probe history (≥ 1,
-	// default 1: about 1 500 cases a month and a year of probes).
+	// default 1: a year of probes). It is for load tests; the
+	// municipality's size is Inhabitants.
 	Scale int
-	// Now is the end of the generated history (default: the current
-	// time). Collectors reject dates in the future, so Now must not be
-	// later than the time the collectors run.
+	// Inhabitants is the municipality's population, which sets the
+	// volumes (cases, survey responses): about 1 500 cases a month for
+	// Värmdö's 45 000. Default: the size of the example municipalities,
+	// else 20 000, about the median Swedish municipality.
+	Inhabitants int
+	// Now is the current time (default: time.Now). The data ends at Now
+	// or at the end of the strategy, whichever comes first, and only
+	// report periods closed by Now are assessed. Collectors reject dates
+	// in the future, so Now must not be later than the time the
+	// collectors run.
 	Now time.Time
 }
 
@@ -47,9 +57,16 @@ type Plan struct {
 	Dir    string
 	Tenant string    // the strategy's kommunkod
 	From   time.Time // first day of the data (the case exports start six months earlier)
-	Now    time.Time // end of the data
-	Seed   int64
-	Scale  int
+	Now    time.Time // end of the data: Options.Now, or the day after the strategy's end
+	// Clock is Options.Now: when the data was generated.
+	Clock       time.Time
+	Seed        int64
+	Scale       int
+	Inhabitants int
+	// Facts lists, in a fixed order, what data was generated: cases,
+	// eservices, survey, probes, series, kolada — only what the
+	// strategy's indicators (and its maturity model's surveys) read.
+	Facts []string
 
 	Files Files
 	// Kolada is the loopback Kolada API.
@@ -111,8 +128,8 @@ type PrometheusUpstream struct {
 	// Weekly are the services' weekly maintenance windows when they are
 	// the same length every week, as the prometheus instance declares
 	// them; nil when an indicator of the share of time in maintenance
-	// makes their length change (the instance then lists
-	// Plan.Maintenance one by one).
+	// makes their length change, or when the strategy has ended (the
+	// instance then lists Plan.Maintenance one by one).
 	Weekly []WeeklyWindow
 }
 
@@ -221,6 +238,12 @@ func Generate(dir string, s *strategy.Strategy, opts Options) (*Plan, error) {
 	if opts.Scale < 1 || opts.Scale > 1000 {
 		return nil, fmt.Errorf("demo: scale %d: want 1–1000", opts.Scale)
 	}
+	if opts.Inhabitants == 0 {
+		opts.Inhabitants = defaultInhabitants(s.Municipality.Code)
+	}
+	if opts.Inhabitants < 500 || opts.Inhabitants > 2_000_000 {
+		return nil, fmt.Errorf("demo: inhabitants %d: want 500–2 000 000", opts.Inhabitants)
+	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -235,7 +258,15 @@ func Generate(dir string, s *strategy.Strategy, opts Options) (*Plan, error) {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	p := &Plan{Dir: dir, Tenant: s.Municipality.Code, From: g.from, Now: g.now, Seed: opts.Seed, Scale: opts.Scale, MaturitySurveys: g.surveys}
+	p := &Plan{
+		Dir: dir, Tenant: s.Municipality.Code, From: g.from, Now: g.now, Clock: g.clock,
+		Seed: opts.Seed, Scale: opts.Scale, Inhabitants: opts.Inhabitants, MaturitySurveys: g.surveys,
+	}
+	for _, f := range factOrder {
+		if g.uses[f] {
+			p.Facts = append(p.Facts, f)
+		}
+	}
 	for _, ind := range indicators(s) {
 		p.Indicators = append(p.Indicators, *g.plans[ind.ID])
 	}
@@ -252,11 +283,17 @@ func Generate(dir string, s *strategy.Strategy, opts Options) (*Plan, error) {
 
 // generator holds the models built from a strategy.
 type generator struct {
-	s       *strategy.Strategy
-	seed    int64
-	scale   int
-	now     time.Time
-	from    time.Time
+	s     *strategy.Strategy
+	seed  int64
+	scale int
+	// people is the municipality's population relative to Värmdö's
+	// 45 000, the size the volumes are tuned for.
+	people float64
+	now    time.Time // end of the data
+	clock  time.Time // Options.Now
+	from   time.Time
+	// uses says which facts the strategy reads (factOrder's names).
+	uses    map[string]bool
 	plans   map[string]*IndicatorPlan
 	host    string // host name used in e-service addresses
 	cases   *caseModel
@@ -270,7 +307,17 @@ type generator struct {
 }
 
 func newGenerator(s *strategy.Strategy, opts Options) (*generator, error) {
-	g := &generator{s: s, seed: opts.Seed, scale: opts.Scale, now: opts.Now, plans: map[string]*IndicatorPlan{}}
+	g := &generator{
+		s: s, seed: opts.Seed, scale: opts.Scale, people: float64(opts.Inhabitants) / 45000,
+		now: opts.Now, clock: opts.Now, plans: map[string]*IndicatorPlan{}, uses: map[string]bool{},
+	}
+	// A strategy that has ended gets data up to its end: its follow-up
+	// (the last reports, Kolada's figures for its last year) comes after.
+	if !s.End.IsZero() {
+		if end := s.End.In(strategy.Stockholm).AddDate(0, 0, 1); end.Before(g.now) {
+			g.now = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, strategy.Stockholm)
+		}
+	}
 	name := s.Municipality.Slug
 	if name == "" {
 		name = slug(strings.TrimSuffix(strings.TrimSuffix(s.Municipality.Name, " kommun"), " stad"))
@@ -308,17 +355,41 @@ func newGenerator(s *strategy.Strategy, opts Options) (*generator, error) {
 	for _, ind := range indicators(s) {
 		g.plans[ind.ID] = &IndicatorPlan{
 			Indicator: ind.ID, Scenario: scen[ind.ID], Facts: planFacts(ind),
-			traj: newTrajectory(ind, scen[ind.ID], start),
+			traj: newTrajectory(ind, scen[ind.ID], start, g.now),
+		}
+		if f := g.plans[ind.ID].Facts; f != "" {
+			g.uses[f] = true
 		}
 	}
-	g.buildCases()
-	g.buildEServices()
-	g.buildSurvey()
-	g.buildProbes()
-	g.buildKolada()
+	// Only the facts some indicator reads are generated: no cases, probes
+	// or survey for a strategy that measures none of them.
+	for _, b := range []struct {
+		kind  string
+		build func()
+	}{{"cases", g.buildCases}, {"eservices", g.buildEServices}, {"survey", g.buildSurvey}, {"probes", g.buildProbes}, {"kolada", g.buildKolada}} {
+		if g.uses[b.kind] {
+			b.build()
+		}
+	}
 	g.buildSeries()
 	g.buildMaturitySurveys()
+	if len(g.series) > 0 {
+		g.uses["series"] = true
+	}
 	return g, nil
+}
+
+// factOrder names the kinds of generated data in Plan.Facts' order.
+var factOrder = []string{"cases", "eservices", "survey", "probes", "series", "kolada"}
+
+// defaultInhabitants is the population of the example municipalities
+// (rounded, in the years of their strategies), else about the median
+// Swedish municipality's.
+func defaultInhabitants(code string) int {
+	if n, ok := inhabitants[code]; ok {
+		return n
+	}
+	return 20000
 }
 
 // planFacts says where ind's values come from: the raw facts its measure
@@ -481,7 +552,7 @@ func (g *generator) buildCases() {
 	// system that was in use before the baseline.
 	midYear := float64(g.from.Year()+g.now.Year()) / 2
 	for t := g.from.AddDate(0, -caseWarmUp, 0); t.Before(g.now); t = t.AddDate(0, 1, 0) {
-		n := float64(casesPerMonth*g.scale) * volumeSeason[t.Month()-1] / 0.979 *
+		n := float64(casesPerMonth*g.scale) * g.people * volumeSeason[t.Month()-1] / 0.979 *
 			(1 + 0.012*(float64(t.Year())-midYear)) * (1 + 0.03*r.NormFloat64())
 		if end := t.AddDate(0, 1, 0); end.After(g.now) {
 			n *= g.now.Sub(t).Hours() / end.Sub(t).Hours()
@@ -632,7 +703,8 @@ func (g *generator) buildSurvey() {
 	sm := &surveyModel{seed: g.seed}
 	def := linear(3.2, 3.7, g.from, g.now)
 	sm.level = func(t float64) float64 { return solveLevel(surveyFilter{}, def(t), expectedScore) }
-	sm.responses = func(t float64) float64 { return 800 * (1 + 0.1*clamp((t-unix(g.from))/yearSeconds/10, 0, 1)) }
+	staff := math.Max(800*g.people, 60) // a survey of the staff: more of them in a larger municipality
+	sm.responses = func(t float64) float64 { return staff * (1 + 0.1*clamp((t-unix(g.from))/yearSeconds/10, 0, 1)) }
 	levelDriver, respDriver := "", ""
 	for _, ind := range g.measureIndicators("satisfaction_mean", "satisfaction_top_share", "satisfaction_systems_top_share", "satisfaction_responses") {
 		f := surveyFilter{system: param(ind, "system"), group: param(ind, "group")}
@@ -836,20 +908,17 @@ func quantile(xs []float64, q float64) float64 {
 
 func (g *generator) buildKolada() {
 	own := g.s.Municipality.Code
-	peers := peerSets[own]
-	if peers == nil {
-		for _, c := range defaultPeers {
-			if c != own {
-				peers = append(peers, c)
-			}
-		}
-	}
-	// Values for a year are published from March the year after.
-	last := g.now.Year() - 1
-	if g.now.Before(time.Date(g.now.Year(), 3, 1, 0, 0, 0, 0, strategy.Stockholm)) {
+	peers := peersOf(own)
+	// Values for a year are published from March the year after; the
+	// strategy's last year is among them once published (its follow-up).
+	last := g.clock.Year() - 1
+	if g.clock.Before(time.Date(g.clock.Year(), 3, 1, 0, 0, 0, 0, strategy.Stockholm)) {
 		last--
 	}
-	ks := &koladaServer{seed: g.seed, own: own, peers: peers, first: g.from.Year(), last: last, kpis: map[string]*koladaKPI{}, now: g.now}
+	if y := g.now.Add(-time.Nanosecond).Year(); y < last {
+		last = y
+	}
+	ks := &koladaServer{seed: g.seed, own: own, peers: peers, first: g.from.Year(), last: last, kpis: map[string]*koladaKPI{}, now: g.clock}
 	for _, ind := range indicators(g.s) {
 		id := ind.Source.Kolada
 		if id == "" {
@@ -906,18 +975,24 @@ func (g *generator) buildSeries() {
 func (g *generator) writeFiles(p *Plan) error {
 	f := &p.Files
 	var err error
-	f.CasesDir = filepath.Join(p.Dir, "arenden")
-	if f.Cases, p.Rows.Cases, err = g.cases.writeCaseFiles(f.CasesDir, g.volumes); err != nil {
-		return err
+	if g.cases != nil {
+		f.CasesDir = filepath.Join(p.Dir, "arenden")
+		if f.Cases, p.Rows.Cases, err = g.cases.writeCaseFiles(f.CasesDir, g.volumes); err != nil {
+			return err
+		}
 	}
-	f.EServicesDir = filepath.Join(p.Dir, "etjanster")
-	if f.EServices, p.Rows.EServices, err = g.eserv.writeEServiceFiles(f.EServicesDir, g.from, g.now); err != nil {
-		return err
+	if g.eserv != nil {
+		f.EServicesDir = filepath.Join(p.Dir, "etjanster")
+		if f.EServices, p.Rows.EServices, err = g.eserv.writeEServiceFiles(f.EServicesDir, g.from, g.now); err != nil {
+			return err
+		}
+		p.Rows.Snapshots = len(f.EServices)
 	}
-	p.Rows.Snapshots = len(f.EServices)
-	f.SurveyDir = filepath.Join(p.Dir, "enkater")
-	if f.Surveys, p.Rows.Responses, err = g.survey.writeSurveyFiles(f.SurveyDir, g.from, g.now, g.surveyName()); err != nil {
-		return err
+	if g.survey != nil {
+		f.SurveyDir = filepath.Join(p.Dir, "enkater")
+		if f.Surveys, p.Rows.Responses, err = g.survey.writeSurveyFiles(f.SurveyDir, g.from, g.now, g.surveyName()); err != nil {
+			return err
+		}
 	}
 	if len(g.series) > 0 {
 		f.Series = filepath.Join(p.Dir, "serier", "serier.csv")
@@ -941,6 +1016,21 @@ func (g *generator) start(p *Plan) error {
 		return "http://" + ln.Addr().String(), nil
 	}
 
+	if g.kolada != nil {
+		if err := g.startKolada(p, serve); err != nil {
+			return err
+		}
+	}
+	if g.probes != nil {
+		if err := g.startProbes(p, serve); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startKolada starts the loopback Kolada API.
+func (g *generator) startKolada(p *Plan, serve func(http.Handler) (string, error)) error {
 	base, err := serve(g.kolada.handler())
 	if err != nil {
 		return err
@@ -958,7 +1048,13 @@ func (g *generator) start(p *Plan) error {
 	for _, e := range g.kolada.entries(p.Kolada.KPIs, p.Kolada.Municipalities, nil, "") {
 		p.Rows.Benchmarks += len(e.Values)
 	}
+	return nil
+}
 
+// startProbes starts the loopback Prometheus with the probe history and,
+// while the strategy runs, the e-services the live http_probe checks.
+func (g *generator) startProbes(p *Plan, serve func(http.Handler) (string, error)) error {
+	var err error
 	ps := newPromServer(g.probes)
 	// When the data ends now, the history goes on growing while the demo
 	// runs, so scheduled collector runs find new samples.
@@ -973,8 +1069,14 @@ func (g *generator) start(p *Plan) error {
 	}
 	p.Rows.ProbeSamples = len(g.probes.services) * int((g.probes.end-g.probes.start)/probeInterval+1)
 	p.Maintenance = g.maintenanceWindows()
+	if !g.running() {
+		// A weekly rule has no end: the prometheus collector would write
+		// its windows up to today, years after the history, one empty
+		// range after another, so the windows are listed one by one. And a
+		// probe now says nothing about an ended strategy.
+		return nil
+	}
 	p.Prometheus.Weekly = g.weeklyWindows()
-
 	live, err := serve(liveHandler())
 	if err != nil {
 		return err
@@ -985,9 +1087,22 @@ func (g *generator) start(p *Plan) error {
 	return nil
 }
 
+// running reports whether the strategy runs at the generator's clock:
+// the data ends now, not at the strategy's end.
+func (g *generator) running() bool { return !g.now.Before(g.clock) }
+
+// lastMaintenanceDay is the day number of the last maintenance window
+// listed: a week ahead while the strategy runs, else the data's last day.
+func (g *generator) lastMaintenanceDay() int {
+	if g.running() {
+		return dayNumber(g.now) + 7
+	}
+	return dayNumber(g.now.Add(-time.Nanosecond))
+}
+
 // maintenanceWindows lists the weekly maintenance windows of the
-// monitored services from the start of the probe history to a week after
-// now.
+// monitored services from the start of the probe history to
+// lastMaintenanceDay.
 func (g *generator) maintenanceWindows() []facts.MaintenanceWindow {
 	var out []facts.MaintenanceWindow
 	for svc := range g.probes.services {
@@ -997,12 +1112,12 @@ func (g *generator) maintenanceWindows() []facts.MaintenanceWindow {
 }
 
 // serviceWindows lists the maintenance windows of service svc from the
-// start of the probe history to a week after now.
+// start of the probe history to lastMaintenanceDay.
 func (g *generator) serviceWindows(svc int) []facts.MaintenanceWindow {
 	pm := g.probes
 	s := pm.services[svc]
 	var out []facts.MaintenanceWindow
-	for day, last := dayNumber(time.Unix(pm.start, 0)), dayNumber(g.now)+7; day <= last; day++ {
+	for day, last := dayNumber(time.Unix(pm.start, 0)), g.lastMaintenanceDay(); day <= last; day++ {
 		if weekday(day) != s.MaintDay {
 			continue
 		}
@@ -1036,7 +1151,7 @@ func (g *generator) weeklyWindows() []WeeklyWindow {
 			To: (from + int(ws[0].End.Sub(ws[0].Start).Minutes())) % 1440, Note: maintNote,
 		}
 		days := 0
-		for day, last := dayNumber(time.Unix(g.probes.start, 0)), dayNumber(g.now)+7; day <= last; day++ {
+		for day, last := dayNumber(time.Unix(g.probes.start, 0)), g.lastMaintenanceDay(); day <= last; day++ {
 			if weekday(day) == s.MaintDay {
 				days++
 			}

@@ -37,6 +37,15 @@ func loadStrategy(t testing.TB, name string) *strategy.Strategy {
 	return s
 }
 
+// stillRunning is s as if it had no end: these tests were written for
+// Värmdö's data up to testNow, which the demo generates only for a
+// strategy that runs until then (Värmdö's ended 2015-04-30).
+func stillRunning(s *strategy.Strategy) *strategy.Strategy {
+	c := *s
+	c.End = time.Time{}
+	return &c
+}
+
 func generate(t testing.TB, s *strategy.Strategy, opts Options) *Plan {
 	t.Helper()
 	if opts.Now.IsZero() {
@@ -70,7 +79,7 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	a := generate(t, s, Options{Seed: 7})
 	b := generate(t, s, Options{Seed: 7})
 	ta, tb := readTree(t, a.Dir), readTree(t, b.Dir)
@@ -170,7 +179,7 @@ var digitRun = regexp.MustCompile(`[0-9][0-9+-]*[0-9]`)
 var diarienummer = regexp.MustCompile(`^[A-Z]{2,3} (\d{4})/\d{4,5}$`)
 
 func TestCaseExports(t *testing.T) {
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	p := generate(t, s, Options{})
 	if p.From.Format(time.DateOnly) != "2009-12-01" {
 		t.Errorf("data starts %s, want the month of the earliest baseline (2009-12-01)", p.From.Format(time.DateOnly))
@@ -384,7 +393,8 @@ func TestPersonnummerCheck(t *testing.T) {
 }
 
 func TestNoPersonalNumbers(t *testing.T) {
-	for _, name := range []string{"varmdo", "molndal"} {
+	// Mölndal reads no cases: far fewer fields.
+	for name, least := range map[string]int{"varmdo": 500_000, "molndal": 50_000} {
 		p := generate(t, loadStrategy(t, name), Options{})
 		var files []string
 		files = append(files, p.Files.Cases...)
@@ -416,14 +426,14 @@ func TestNoPersonalNumbers(t *testing.T) {
 				}
 			}
 		}
-		if fields < 1_000_000 {
+		if fields < least {
 			t.Errorf("%s: only %d fields checked", name, fields)
 		}
 	}
 }
 
 func TestCatalogueSurveyAndSeriesFiles(t *testing.T) {
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	p := generate(t, s, Options{})
 
 	// Catalogue: quarterly, UTF-8 with BOM, growing.

@@ -56,7 +56,9 @@ func (p *Plan) Instances() []collectors.Instance {
 		})
 	}
 	if pr := p.Prometheus; pr.URL != "" {
-		days := int(math.Ceil(p.Now.Sub(pr.From).Hours()/24)) + 1
+		// From the clock back to the history's start, which for an ended
+		// strategy lies years back.
+		days := int(math.Ceil(p.Clock.Sub(pr.From).Hours()/24)) + 1
 		query := map[string]any{
 			"name": "eservices-up", "into": "probes",
 			"query":          `probe_success{job="eservices"}`,

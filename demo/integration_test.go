@@ -27,7 +27,7 @@ import (
 // engine's statuses follow the plan's scenarios.
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	s := loadStrategy(t, "varmdo")
+	s := stillRunning(loadStrategy(t, "varmdo"))
 	p := generate(t, s, Options{})
 
 	store, err := clickhouse.Open(ctx, chtest.DSN(t))

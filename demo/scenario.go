@@ -112,8 +112,9 @@ func unix(t time.Time) float64 { return float64(t.Unix()) }
 const yearSeconds = 365.25 * 24 * 3600
 
 // newTrajectory builds the path of ind from its baseline (or a default
-// for its measure when it has none) through its targets.
-func newTrajectory(ind *strategy.Indicator, scen Scenario, start time.Time) *trajectory {
+// for its measure when it has none) through its targets; end is the end of
+// the data.
+func newTrajectory(ind *strategy.Indicator, scen Scenario, start, end time.Time) *trajectory {
 	tr := &trajectory{scen: scen, dir: 1, tol: math.Abs(ind.Tolerance)}
 	if ind.Direction == strategy.Decrease {
 		tr.dir = -1
@@ -136,13 +137,15 @@ func newTrajectory(ind *strategy.Indicator, scen Scenario, start time.Time) *tra
 		}
 	}
 	if len(tr.pts) == 1 {
-		// No target: invent a modest improvement over three years so the
+		// No target: invent a modest improvement over the whole data (at
+		// least three years), so the values move for the better and the
 		// scenarios still differ.
 		step := 0.2 * math.Abs(tr.base)
 		if step == 0 {
 			step = 10
 		}
-		tr.pts = append(tr.pts, point{tr.t0 + 3*yearSeconds, clamp(tr.base+tr.dir*step, tr.lo, tr.hi)})
+		until := math.Max(tr.t0+3*yearSeconds, unix(end))
+		tr.pts = append(tr.pts, point{until, clamp(tr.base+tr.dir*step, tr.lo, tr.hi)})
 	}
 	if p := progress.Path(ind); p.Defined() {
 		tr.eng = p

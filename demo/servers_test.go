@@ -53,7 +53,7 @@ type koladaPageJSON struct {
 }
 
 func TestKoladaServer(t *testing.T) {
-	p := generate(t, loadStrategy(t, "varmdo"), Options{})
+	p := generate(t, stillRunning(loadStrategy(t, "varmdo")), Options{})
 	k := p.Kolada
 	if len(k.KPIs) != 1 || k.KPIs[0] != "U07431" || k.Indicator["U07431"] != "informationsindex-bygga-bo" {
 		t.Fatalf("kolada plan %+v", k)
@@ -187,7 +187,7 @@ func promPoint(t *testing.T, pt [2]any) (int64, float64) {
 }
 
 func TestPrometheusServer(t *testing.T) {
-	p := generate(t, loadStrategy(t, "varmdo"), Options{})
+	p := generate(t, stillRunning(loadStrategy(t, "varmdo")), Options{})
 	base := p.Prometheus.URL
 	if len(p.Prometheus.Services) != 8 || p.Prometheus.Step != 5*time.Minute {
 		t.Fatalf("prometheus plan %+v", p.Prometheus)
@@ -328,7 +328,7 @@ func TestPrometheusServer(t *testing.T) {
 }
 
 func TestLiveServices(t *testing.T) {
-	p := generate(t, loadStrategy(t, "varmdo"), Options{})
+	p := generate(t, stillRunning(loadStrategy(t, "varmdo")), Options{})
 	healthy := 0
 	for _, s := range p.Probes {
 		resp, err := http.Get(s.URL)

@@ -1,6 +1,13 @@
 package demo
 
-import "math"
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/malbild/malbild/internal/municipalities"
+)
 
 // The vocabulary of the synthetic municipality: case types, departments,
 // channels, systems, e-services and peer municipalities. Everything here is
@@ -233,7 +240,56 @@ var peerSets = map[string][]string{
 	"0188": {"0382", "0191", "0181", "0192"}, // Norrtälje: Östhammar, Sigtuna, Södertälje, Nynäshamn
 }
 
-var defaultPeers = []string{"0138", "0117", "1402", "0382"}
+// peerCount is how many peers a tenant without a peer set gets.
+const peerCount = 4
+
+// peersOf are the municipalities code is compared with: its peer set, else
+// the nearest codes of its county in the register (then of the
+// neighbouring counties), so Kolada answers for real municipalities whose
+// names the pages can show.
+func peersOf(code string) []string {
+	if ps, ok := peerSets[code]; ok {
+		return ps
+	}
+	all := municipalities.All()
+	county := code
+	if len(county) > 2 {
+		county = county[:2]
+	}
+	num := func(c string) int { n, _ := strconv.Atoi(c); return n }
+	slices.SortStableFunc(all, func(a, b municipalities.Municipality) int {
+		da, db := a.County != county, b.County != county
+		if da != db {
+			if da {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(abs(num(a.Code)-num(code)), abs(num(b.Code)-num(code)))
+	})
+	var out []string
+	for _, m := range all {
+		if m.Code != code && len(out) < peerCount {
+			out = append(out, m.Code)
+		}
+	}
+	return out
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// inhabitants are the populations of the example strategies'
+// municipalities, rounded, in the years of their strategies.
+var inhabitants = map[string]int{
+	"0120": 45000, // Värmdö
+	"1481": 63000, // Mölndal
+	"0188": 58000, // Norrtälje
+}
 
 // analysts write the demo's assessments; role accounts, not people.
 var analysts = []string{"digitaliseringsstrateg", "it-chef", "verksamhetsutvecklare", "kvalitetscontroller"}

@@ -75,6 +75,15 @@ func cmdCollect(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	sink := collectors.NewStoreSink(store, spool, log)
 	rc.Sink, rc.Runs, rc.Measures = sink, sink, store
 	rc.Board = collectors.NewBoard(time.Now)
+	if !*once {
+		// The collector role (docs/deploy.md): its metrics on metrics.listen.
+		reg, stopMetrics, err := startCollectMetrics(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+		rc.Registerer = reg
+	}
 	runner, err := collectors.NewRunner(rc)
 	if err != nil {
 		return err

@@ -22,8 +22,9 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	g := newFlags("demo", stderr)
 	scale := g.fs.Int("scale", 1, "multiply the volumes of cases and probes (load testing)")
 	seed := g.fs.Int64("seed", 1, "seed of the generated data; the same seed gives the same data")
+	inhabitants := g.fs.Int("inhabitants", 0, "the municipality's population, which sets the data's volumes (default: the example's, else 20000)")
 	g.fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: malbild demo [--strategy FILE|%v] [--scale N] [--seed N] [--listen ADDR]\n\n", examples.Strategies())
+		fmt.Fprintf(stderr, "Usage: malbild demo [--strategy FILE|%v] [--inhabitants N] [--scale N] [--seed N] [--listen ADDR]\n\n", examples.Strategies())
 		g.fs.PrintDefaults()
 	}
 	if err := g.parse(args); err != nil {
@@ -53,12 +54,13 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	started := time.Now()
-	plan, err := demo.Generate(dir, s, demo.Options{Seed: *seed, Scale: *scale, Now: started})
+	plan, err := demo.Generate(dir, s, demo.Options{Seed: *seed, Scale: *scale, Inhabitants: *inhabitants, Now: started})
 	if err != nil {
 		return err
 	}
 	defer plan.Close()
-	log.Info("demo data generated", "dir", dir, "cases", plan.Rows.Cases, "eservice_rows", plan.Rows.EServices,
+	log.Info("demo data generated", "dir", dir, "facts", plan.Facts, "from", plan.From.Format(time.DateOnly),
+		"until", plan.Now.Format(time.DateOnly), "inhabitants", plan.Inhabitants, "cases", plan.Rows.Cases, "eservice_rows", plan.Rows.EServices,
 		"responses", plan.Rows.Responses, "probe_samples", plan.Rows.ProbeSamples, "took", time.Since(started).Round(time.Millisecond))
 
 	spool, err := collectors.OpenSpool(filepath.Join(dir, "spool"))

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	malcollectors "github.com/malbild/malbild/collectors"
 	"github.com/malbild/malbild/config"
 	"github.com/malbild/malbild/internal/chtest"
+	"github.com/malbild/malbild/internal/durable"
 	"github.com/malbild/malbild/internal/reload"
 )
 
@@ -104,7 +104,9 @@ func (e *reloadEnv) writeConfig(listen, baseURL, email string, allEditors bool, 
 	e.t.Helper()
 	strat, _ := filepath.Abs("../../examples/strategies/varmdo.yaml")
 	body := fmt.Sprintf(reloadConfig, listen, baseURL, strat, email, allEditors, trusted, otherSchedule)
-	if err := os.WriteFile(e.cfg, []byte(body), 0o600); err != nil {
+	// Written whole (temporary file and rename), as an editor or a
+	// deployment tool does: the config watcher must never see half a file.
+	if err := durable.WriteFile(filepath.Dir(e.cfg), filepath.Base(e.cfg), []byte(body)); err != nil {
 		e.t.Fatal(err)
 	}
 }

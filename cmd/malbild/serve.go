@@ -69,6 +69,10 @@ type serveOptions struct {
 	// called after each reload with what was reloaded and its outcome.
 	reloadNow <-chan struct{}
 	reloaded  func(what string, err error)
+	// clock, when set, measures the dashboards' refresh interval (their
+	// Options.Clock) and is the sign-in's clock (sessions, limits), for
+	// tests that step it; nil: time.Now.
+	clock func() time.Time
 }
 
 // server is the running serve command. Each long-lived part applies a new
@@ -123,7 +127,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 
-	a, err := newAuthenticator(o.cfg, o.store, o.log)
+	a, err := newAuthenticatorAt(o.cfg, o.store, o.log, o.clock)
 	if err != nil {
 		return err
 	}
@@ -160,6 +164,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		MetricsApart: o.cfg.Metrics.Listen != "",
 		MetricsAllow: o.cfg.Metrics.AllowPrefixes(),
 		Contact:      contactOf(o.cfg),
+		Clock:        o.clock,
 	})
 	if err != nil {
 		return err
@@ -191,11 +196,17 @@ func serve(ctx context.Context, o serveOptions) error {
 		wg.Wait()
 		a.FlushFailures(context.WithoutCancel(ctx))
 	}()
-	wg.Go(func() {
-		if err := s.runner.Serve(bg); err != nil {
-			o.log.Error("collectors stopped", "error", err)
-		}
-	})
+	if o.cfg.RunCollectors {
+		wg.Go(func() {
+			if err := s.runner.Serve(bg); err != nil {
+				o.log.Error("collectors stopped", "error", err)
+			}
+		})
+	} else {
+		// A web-only replica: the collector role (`malbild collect`) runs
+		// them once for the installation (docs/deploy.md).
+		o.log.Info("collectors not run by this process (run_collectors: false)", "collectors", s.runner.Names())
+	}
 	stopProgress := malcollectors.StartProgress(s.runner.Board(), nil, o.log)
 	defer stopProgress()
 	if o.reload != nil {
@@ -339,6 +350,7 @@ func restartOnly(boot, cfg *config.Config) []string {
 		{"log.format", boot.Log.Format, cfg.Log.Format},
 		{"metrics.listen", boot.Metrics.Listen, cfg.Metrics.Listen},
 		{"metrics.allow", strings.Join(boot.Metrics.Allow, ","), strings.Join(cfg.Metrics.Allow, ",")},
+		{"run_collectors", boot.RunCollectors, cfg.RunCollectors},
 	} {
 		if c.was != c.isNow {
 			out = append(out, c.name)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/config"
 	"github.com/malbild/malbild/dashboards"
 	"github.com/malbild/malbild/followup"
@@ -233,8 +234,18 @@ func isTerminalReader(r io.Reader) bool {
 // trusted header, sessions (cookies Secure unless auth.cookie_secure is
 // false) and the audit hook.
 func newAuthenticator(cfg *config.Config, store followup.AuditStore, log *slog.Logger) (*auth.Authenticator, error) {
+	return newAuthenticatorAt(cfg, store, log, nil)
+}
+
+// newAuthenticatorAt is newAuthenticator on the clock now (nil: time.Now).
+func newAuthenticatorAt(cfg *config.Config, store followup.AuditStore, log *slog.Logger, now func() time.Time) (*auth.Authenticator, error) {
 	o := authOptions(cfg)
+	o.Now = now
 	o.Logger, o.OnEvent = log, followup.AuthEvents(store, log, nil)
+	if cs, ok := store.(*clickhouse.Store); ok {
+		// Sessions and sign-in limits shared by every serve process.
+		o.Store = sessionStore{cs}
+	}
 	oidc, err := oidcOptions(cfg, os.LookupEnv) // oidc.go; applied at start only
 	if err != nil {
 		return nil, err
