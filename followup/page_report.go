@@ -24,6 +24,7 @@ type periodRow struct {
 	Ready             string
 	Percent           int
 	Closed            string
+	Bodies            string // the responsible bodies' completion, "" without bodies
 }
 
 // servePeriods lists the report periods with their state and completion.
@@ -39,13 +40,21 @@ func (s *Service) servePeriods(w http.ResponseWriter, r *http.Request, q *req) {
 		s.fail(w, r, q, err)
 		return
 	}
+	d, err := s.loadBodyData(ctx, q.st.Municipality.Code)
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
 	now := s.opts.Now()
 	due := s.duePeriod(q.st)
 	v := &periodsView{chrome: s.chrome(q, "periods")}
 	for _, p := range s.reportPeriods(q.st) {
-		rp := s.buildReport(rep, states, q.st, q.who, p)
+		rp := s.buildReport(rep, d, states, q.st, q.who, p)
 		row := periodRow{Label: p.Label(q.lang), Href: q.url("/uppfoljning/rapport/" + p.String()), Due: p == due,
 			Ready: trf(q.lang, "of", rp.Total.Ready, rp.Total.Total), Percent: rp.Total.Percent()}
+		if rp.BodyTotal.Total > 0 {
+			row.Bodies = rp.BodyTotal.Text(q.lang)
+		}
 		switch st := states[p]; {
 		case st.Closed:
 			row.State, row.StateClass = tr(q.lang, "state_closed"), "good"
