@@ -3,6 +3,7 @@ package followup
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -261,4 +262,35 @@ func problemText(err error) string {
 		s = append(s, p.SV)
 	}
 	return strings.Join(s, " ")
+}
+
+// TestBodiesThroughTheForms: bodies report and an activity is updated
+// through the period report's forms; the report lists each body's part
+// and the activities, and the period list says how many bodies have
+// reported.
+func TestBodiesThroughTheForms(t *testing.T) {
+	st := loadILS(t)
+	e := strategyEnv(t, st, nil)
+	c := e.login("anna")
+	for _, b := range []string{"utbildningsnamnden", "stockholm-vatten"} {
+		a := c.post("/uppfoljning/mal/it-inloggning/2026-T1/organ/"+b, url.Values{"niva": {"met"}, "kommentar": {"Rapport från " + b}, "bas": {"0"}})
+		if a.code != 303 {
+			t.Fatalf("%s: %d %s", b, a.code, a.body)
+		}
+	}
+	if a := c.post("/uppfoljning/mal/it-inloggning/2026-T1/organ/kulturnamnden", url.Values{"niva": {"met"}, "kommentar": {"x"}}); a.code != 400 ||
+		!strings.Contains(a.body, "Målet har inget ansvarigt organ") {
+		t.Errorf("unknown body: %d %s", a.code, a.body)
+	}
+	if a := c.post("/uppfoljning/aktivitet/it-inloggning-migrering/2026-T1", url.Values{"status": {"pågår"}, "utfall": {"2 400"}, "kommentar": {"Hälften flyttade."}}); a.code != 303 {
+		t.Fatalf("activity: %d %s", a.code, a.body)
+	}
+	rep := c.get("/uppfoljning/rapport/2026-T1")
+	if rep.code != 200 {
+		t.Fatalf("report: %d", rep.code)
+	}
+	mustContain(t, "report", rep.body, "Ansvariga: 2 av 2 ansvariga har rapporterat", "Utbildningsnämnden", "Rapport från stockholm-vatten",
+		"Stadsarkivet</strong> (förvaltning): har inte rapporterat", "Flytta e-tjänsterna till den gemensamma inloggningstjänsten",
+		"pågår; budget 4\u00a0000 tkr, utfall 2\u00a0400 tkr", "Hälften flyttade.")
+	mustContain(t, "periods", c.get("/uppfoljning/rapport").body, "2 av 3 ansvariga har rapporterat")
 }

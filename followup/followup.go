@@ -149,7 +149,7 @@ func New(o Options) (*Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.pages[name], err = t.Funcs(templateFuncs).ParseFS(templateFS, "templates/common.html", "templates/"+name+".html"); err != nil {
+		if s.pages[name], err = t.Funcs(templateFuncs).ParseFS(templateFS, "templates/common.html", "templates/bodies.html", "templates/"+name+".html"); err != nil {
 			return nil, fmt.Errorf("followup: parsing %s: %w", name, err)
 		}
 	}

@@ -105,6 +105,7 @@ type areaView struct {
 type goalView struct {
 	Row        rowView
 	Indicators []rowView
+	Parts      *partsView // responsible bodies and activities (page_bodies.go)
 }
 
 type rowView struct {
@@ -349,7 +350,7 @@ func (s *Service) reportViews(q *req, p strategy.Period, rp *Report) (owners []c
 	for _, a := range rp.Areas {
 		av := areaView{ID: a.Area.ID, Title: a.Area.Title.In(q.lang), Caption: trf(q.lang, "area_table", a.Area.Title.In(q.lang), p.Label(q.lang))}
 		for _, g := range a.Goals {
-			gv := goalView{Row: s.rowView(q, p, g.Row)}
+			gv := goalView{Row: s.rowView(q, p, g.Row), Parts: s.partsOf(q, p, g)}
 			for _, ind := range g.Indicators {
 				gv.Indicators = append(gv.Indicators, s.rowView(q, p, ind))
 			}
