@@ -104,7 +104,7 @@ type Report struct {
 	// bodies, Bodies per body (by name): "2 av 3 ansvariga har rapporterat".
 	BodyTotal BodyCount
 	Bodies    []BodyCompletion
-	Made     time.Time
+	Made      time.Time
 }
 
 // Closed reports whether the period is closed.
