@@ -92,7 +92,11 @@ type Plan struct {
 	// the latest report periods; those of the latest period are partly
 	// drafts.
 	Assessments []strategy.Assessment
-	Rows        Rows
+	// BodyReports are the responsible bodies' reports on their goals and
+	// ActivityUpdates the activities' follow-up, for the same periods.
+	BodyReports     []clickhouse.BodyReport
+	ActivityUpdates []clickhouse.ActivityUpdate
+	Rows            Rows
 
 	servers []*http.Server
 }
@@ -274,6 +278,7 @@ func Generate(dir string, s *strategy.Strategy, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	p.Assessments = g.assessments()
+	p.BodyReports, p.ActivityUpdates = g.bodyReports(), g.activityUpdates()
 	if err := g.start(p); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("demo: starting loopback upstreams: %w", err)

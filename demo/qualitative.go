@@ -2,7 +2,9 @@ package demo
 
 import (
 	"strings"
+	"time"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -14,12 +16,10 @@ import (
 // phrase banks, different from period to period.
 //
 // Both are keyed on a subject (the goal's id) and name who reports (the
-// goal's owner), not on the goal itself: responsible bodies and activities
-// per goal are not in the strategy format on main yet (issue 12 item 1).
-// When they are, a body's assessment is one function that loops over the
-// goal's bodies and calls qualitativeLevel and qualitativeComment with
-// the subject goal.ID+"/"+body.ID and the body's name, and the activities
-// one function beside it that deals their statuses along the same pace.
+// goal's owner), not on the goal itself: a responsible body's report is
+// the same judgement with the subject goal.ID+"/"+body.ID and the body's
+// name (bodyReports), and the activities' statuses follow the same pace
+// (activityUpdates).
 
 // qualitativeLevel is the level of the goal (or part of one) subject in
 // report period p, the i-th of n assessed, and the forecast for the full
@@ -132,4 +132,85 @@ func upperFirst(s string) string {
 		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
 	}
 	return s
+}
+
+// bodyReports are the responsible bodies' own reports on their goals for
+// the report periods: one loop over each goal's bodies, each body at its
+// own pace. While the strategy runs, about a third of the bodies have not
+// yet reported for the latest period, so the follow-up shows "1 av 2".
+func (g *generator) bodyReports() []clickhouse.BodyReport {
+	ps := g.reportPeriods()
+	var out []clickhouse.BodyReport
+	for pi, p := range ps {
+		latest := pi == len(ps)-1 && g.running()
+		for _, goal := range g.s.Goals() {
+			if goal.Dropped != nil && !p.End().Before(goal.Dropped.Date) {
+				continue
+			}
+			for _, b := range goal.Bodies {
+				subject := goal.ID + "/" + b.ID
+				h := key(g.seed, 'b', hashString(subject), uint64(unix(p.Start())))
+				if latest && h%3 == 0 {
+					continue
+				}
+				level, _ := g.qualitativeLevel(subject, pi, len(ps), p)
+				created := p.End().AddDate(0, 0, 2+int(h>>8%10)).Add(time.Duration(8*60+int(h>>16%480)) * time.Minute)
+				if created.After(g.clock) {
+					created = g.clock.Add(-time.Duration(1+h>>24%48) * time.Hour)
+				}
+				out = append(out, clickhouse.BodyReport{Tenant: g.s.Municipality.Code, Goal: goal.ID, Body: b.ID, Period: p,
+					Level: level, Comment: g.qualitativeComment(subject, b.Name, p, level),
+					Author: analysts[h>>32%uint64(len(analysts))], Created: created.In(strategy.Stockholm), Revision: 1})
+			}
+		}
+	}
+	return out
+}
+
+// activityUpdates follow each goal's activities over the report periods
+// from the strategy file's values: not started before the activity's
+// start, then ongoing, done or delayed at the goal's pace (a cancelled
+// activity stays cancelled), with the money spent growing towards the
+// budget (unknown when the budget is).
+func (g *generator) activityUpdates() []clickhouse.ActivityUpdate {
+	ps := g.reportPeriods()
+	var out []clickhouse.ActivityUpdate
+	for pi, p := range ps {
+		for _, goal := range g.s.Goals() {
+			for _, a := range goal.Activities {
+				status := strategy.ActivityNotStarted
+				level, _ := g.qualitativeLevel(goal.ID+"/"+a.ID, pi, len(ps), p)
+				switch {
+				case a.Status == strategy.ActivityCancelled:
+					status = strategy.ActivityCancelled
+				case a.Start.Known() && !a.Start.First().Before(p.End()):
+				case level == strategy.LevelMet:
+					status = strategy.ActivityDone
+				case level == strategy.LevelNotMet || (a.Due.Known() && a.Due.Last().Before(p.End())):
+					status = strategy.ActivityDelayed
+				default:
+					status = strategy.ActivityOngoing
+				}
+				u := clickhouse.ActivityUpdate{Tenant: g.s.Municipality.Code, Goal: goal.ID, Activity: a.ID, Period: p, Status: status,
+					Author: analysts[key(g.seed, 'u', hashString(a.ID), uint64(unix(p.Start())))%uint64(len(analysts))], Revision: 1}
+				if a.Budget != nil && status != strategy.ActivityNotStarted {
+					spent := float64(int(*a.Budget*float64(pi+1)/float64(len(ps))*0.95 + 0.5))
+					if status == strategy.ActivityDone {
+						spent = float64(int(*a.Budget*0.97 + 0.5))
+					}
+					u.Outcome = &spent
+				}
+				if status != strategy.ActivityNotStarted {
+					u.Comment = g.qualitativeComment(goal.ID+"/"+a.ID, a.Responsible, p, level)
+				}
+				u.Created = p.End().AddDate(0, 0, 3)
+				if u.Created.After(g.clock) {
+					u.Created = g.clock.Add(-time.Hour)
+				}
+				u.Created = u.Created.In(strategy.Stockholm)
+				out = append(out, u)
+			}
+		}
+	}
+	return out
 }

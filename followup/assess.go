@@ -99,6 +99,13 @@ func (s *Service) SaveAssessment(ctx context.Context, st *strategy.Strategy, who
 		if p, ok := rep.ProposeIndicator(in.ID, in.Period); ok {
 			proposed = p.Level
 		}
+	} else if g := st.Goal(in.ID); g != nil {
+		// A goal's proposal includes its bodies' reports and activities.
+		d, err := s.loadBodyData(ctx, st.Municipality.Code)
+		if err != nil {
+			return strategy.Assessment{}, err
+		}
+		proposed = goalProposal(st, rep, d, g, in.Period).Level
 	} else if p, ok := rep.ProposeGoal(in.ID, in.Period); ok {
 		proposed = p.Level
 	}

@@ -181,6 +181,8 @@ func (s *Service) lookUp(ctx context.Context, c writeCheck) (outcome, note strin
 			}
 		}
 		return outcomeFailed, "nothing of it is in the database", nil
+	case checkBodyReport, checkActivity:
+		return s.lookUpBodyWrite(ctx, c)
 	}
 	return outcomeUnknown, fmt.Sprintf("no way to look up a write of kind %q", c.Kind), nil
 }

@@ -48,6 +48,13 @@ type Store interface {
 	WritePeriodState(ctx context.Context, p clickhouse.PeriodState) error
 	PeriodStates(ctx context.Context, tenant string) ([]clickhouse.PeriodState, error)
 	PeriodHistory(ctx context.Context, tenant string, p strategy.Period) ([]clickhouse.PeriodState, error)
+	// Responsible bodies' reports and activity updates (bodies.go).
+	WriteBodyReport(ctx context.Context, r clickhouse.BodyReport) error
+	BodyReports(ctx context.Context, tenant string) ([]clickhouse.BodyReport, error)
+	BodyReportHistory(ctx context.Context, tenant, goal string) ([]clickhouse.BodyReport, error)
+	WriteActivityUpdate(ctx context.Context, u clickhouse.ActivityUpdate) error
+	ActivityUpdates(ctx context.Context, tenant string) ([]clickhouse.ActivityUpdate, error)
+	ActivityHistory(ctx context.Context, tenant, activity string) ([]clickhouse.ActivityUpdate, error)
 }
 
 var _ Store = (*clickhouse.Store)(nil)
@@ -147,7 +154,7 @@ func New(o Options) (*Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.pages[name], err = t.Funcs(templateFuncs).ParseFS(templateFS, "templates/common.html", "templates/"+name+".html"); err != nil {
+		if s.pages[name], err = t.Funcs(templateFuncs).ParseFS(templateFS, "templates/common.html", "templates/bodies.html", "templates/"+name+".html"); err != nil {
 			return nil, fmt.Errorf("followup: parsing %s: %w", name, err)
 		}
 	}

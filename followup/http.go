@@ -26,6 +26,8 @@ func (s *Service) routes() {
 	m("POST /uppfoljning/indikator/{id}/varde", "followup_value_save", s.action(auth.Editor, s.postValue))
 	m("GET /uppfoljning/mal/{id}/{period}", "followup_goal", s.view(auth.Viewer, s.serveGoal))
 	m("POST /uppfoljning/mal/{id}/{period}", "followup_goal_save", s.action(auth.Editor, s.postGoal))
+	m("POST /uppfoljning/mal/{id}/{period}/organ/{body}", "followup_body_save", s.action(auth.Editor, s.postBodyReport))
+	m("POST /uppfoljning/aktivitet/{id}/{period}", "followup_activity_save", s.action(auth.Editor, s.postActivity))
 	m("GET /uppfoljning/uppladdning", "followup_upload", s.view(auth.Editor, s.serveUpload))
 	m("POST /uppfoljning/uppladdning", "followup_upload_save", s.action(auth.Editor, s.postUpload))
 	m("GET /uppfoljning/mall.csv", "followup_template", s.view(auth.Viewer, s.serveTemplateCSV))

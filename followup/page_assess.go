@@ -219,7 +219,12 @@ func (s *Service) assessPage(w http.ResponseWriter, r *http.Request, q *req, sub
 			v.Context = a.Title.In(lang)
 		}
 		v.Action = q.url("/uppfoljning/mal/" + id + "/" + p.String())
-		gp, _ := rep.ProposeGoal(id, p)
+		d, err := s.loadBodyData(r.Context(), st.Municipality.Code)
+		if err != nil {
+			s.fail(w, r, q, err)
+			return
+		}
+		gp := goalProposal(st, rep, d, g, p)
 		proposal, pForecast = gp.Level, gp.Forecast
 		v.Facts = append(v.Facts, fact{tr(lang, "proposal"), capitalize(progress.LevelLabel(gp.Level, lang))},
 			fact{tr(lang, "proposal_reason"), gp.Reason.In(lang)})

@@ -24,6 +24,7 @@ type periodRow struct {
 	Ready             string
 	Percent           int
 	Closed            string
+	Bodies            string // the responsible bodies' completion, "" without bodies
 }
 
 // servePeriods lists the report periods with their state and completion.
@@ -39,13 +40,21 @@ func (s *Service) servePeriods(w http.ResponseWriter, r *http.Request, q *req) {
 		s.fail(w, r, q, err)
 		return
 	}
+	d, err := s.loadBodyData(ctx, q.st.Municipality.Code)
+	if err != nil {
+		s.fail(w, r, q, err)
+		return
+	}
 	now := s.opts.Now()
 	due := s.duePeriod(q.st)
 	v := &periodsView{chrome: s.chrome(q, "periods")}
 	for _, p := range s.reportPeriods(q.st) {
-		rp := s.buildReport(rep, states, q.st, q.who, p)
+		rp := s.buildReport(rep, d, states, q.st, q.who, p)
 		row := periodRow{Label: p.Label(q.lang), Href: q.url("/uppfoljning/rapport/" + p.String()), Due: p == due,
 			Ready: trf(q.lang, "of", rp.Total.Ready, rp.Total.Total), Percent: rp.Total.Percent()}
+		if rp.BodyTotal.Total > 0 {
+			row.Bodies = rp.BodyTotal.Text(q.lang)
+		}
 		switch st := states[p]; {
 		case st.Closed:
 			row.State, row.StateClass = tr(q.lang, "state_closed"), "good"
@@ -101,6 +110,7 @@ type areaView struct {
 type goalView struct {
 	Row        rowView
 	Indicators []rowView
+	Parts      *partsView // responsible bodies and activities (page_bodies.go)
 }
 
 type rowView struct {
@@ -410,7 +420,7 @@ func (s *Service) reportViews(q *req, p strategy.Period, rp *Report) (owners []c
 	for _, a := range rp.Areas {
 		av := areaView{ID: a.Area.ID, Title: a.Area.Title.In(q.lang), Caption: trf(q.lang, "area_table", a.Area.Title.In(q.lang), p.Label(q.lang))}
 		for _, g := range a.Goals {
-			gv := goalView{Row: s.rowView(q, p, g.Row)}
+			gv := goalView{Row: s.rowView(q, p, g.Row), Parts: s.partsOf(q, p, g)}
 			for _, ind := range g.Indicators {
 				gv.Indicators = append(gv.Indicators, s.rowView(q, p, ind))
 			}

@@ -47,6 +47,11 @@ type GoalReport struct {
 	Goal       *strategy.Goal
 	Row        Row
 	Indicators []Row
+	// Bodies are the responsible bodies' parts (bodies.go), BodyCount how
+	// many of them have reported; Activities the goal's activities.
+	Bodies     []BodyPart
+	BodyCount  BodyCount
+	Activities []ActivityRow
 }
 
 // AreaReport is a goal area with its goals.
@@ -95,7 +100,11 @@ type Report struct {
 	Areas    []AreaReport
 	Owners   []Count // completion per owner, by owner name
 	Total    Count
-	Made     time.Time
+	// BodyTotal counts the responsible bodies' reports over all goals with
+	// bodies, Bodies per body (by name): "2 av 3 ansvariga har rapporterat".
+	BodyTotal BodyCount
+	Bodies    []BodyCompletion
+	Made      time.Time
 }
 
 // Closed reports whether the period is closed.
@@ -128,12 +137,16 @@ func (s *Service) BuildReport(ctx context.Context, st *strategy.Strategy, who *a
 	if err != nil {
 		return nil, err
 	}
-	return s.buildReport(rep, states, st, who, p), nil
+	d, err := s.loadBodyData(ctx, st.Municipality.Code)
+	if err != nil {
+		return nil, err
+	}
+	return s.buildReport(rep, d, states, st, who, p), nil
 }
 
 // buildReport builds the report of p from an evaluation, so that several
 // periods can share one.
-func (s *Service) buildReport(rep *progress.Report, states map[strategy.Period]clickhouse.PeriodState, st *strategy.Strategy, who *auth.Identity, p strategy.Period) *Report {
+func (s *Service) buildReport(rep *progress.Report, d *bodyData, states map[strategy.Period]clickhouse.PeriodState, st *strategy.Strategy, who *auth.Identity, p strategy.Period) *Report {
 	r := &Report{Strategy: st, Period: p, State: states[p], Made: s.opts.Now()}
 	owners := map[string]*Count{}
 	count := func(owner, state string) {
@@ -151,7 +164,7 @@ func (s *Service) buildReport(rep *progress.Report, states map[strategy.Period]c
 			if g.Dropped != nil && g.Dropped.Date.Before(p.Start()) {
 				continue
 			}
-			gp, _ := rep.ProposeGoal(g.ID, p)
+			gp := goalProposal(st, rep, d, g, p)
 			row := Row{Subject: strategy.SubjectGoal, ID: g.ID, Title: g.Title, Owner: g.Owner,
 				Proposed: gp.Level, Reason: gp.Reason, Forecast: gp.Forecast, ForecastReason: gp.ForecastReason,
 				Latest:    rep.Assessment(strategy.SubjectGoal, g.ID, p),
@@ -160,6 +173,9 @@ func (s *Service) buildReport(rep *progress.Report, states map[strategy.Period]c
 			row.State = stateOf(row.Latest)
 			count(g.Owner, row.State)
 			gr := GoalReport{Goal: g, Row: row}
+			gr.Bodies, gr.BodyCount = d.parts(g, p, who)
+			gr.Activities = d.activities(g, p, who)
+			r.countBodies(gr.Bodies)
 			for _, ind := range g.Indicators {
 				pr, _ := rep.ProposeIndicator(ind.ID, p)
 				ir := Row{Subject: strategy.SubjectIndicator, ID: ind.ID, Title: ind.Title, Owner: ownerOf(ind, g), Unit: ind.Unit,

@@ -91,6 +91,16 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 			return err
 		}
 	}
+	for _, r := range plan.BodyReports {
+		if err := store.WriteBodyReport(ctx, r); err != nil {
+			return err
+		}
+	}
+	for _, u := range plan.ActivityUpdates {
+		if err := store.WriteActivityUpdate(ctx, u); err != nil {
+			return err
+		}
+	}
 	log.Info("demo ready", "strategy", s.Title.SV, "took", time.Since(started).Round(time.Millisecond))
 
 	demoUsers := cfg.Auth.UsersFile == ""
