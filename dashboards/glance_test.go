@@ -170,11 +170,11 @@ func TestLeadershipChangesAndFilters(t *testing.T) {
 	e := glanceEnv(t, nil, nil, openInternal)
 	body := mustGet(t, e, "/ledning?period=2025-T2")
 	mustContain(t, "/ledning", body, `<section class="glance"`, "Bedömning för T2 2025", "Sedan T1 2025:",
-		`<th scope="col">T1 2025</th><th scope="col">T2 2025</th><th scope="col">Förändring</th>`,
+		`<th scope="col" role="columnheader">T1 2025</th><th scope="col" role="columnheader">T2 2025</th><th scope="col" role="columnheader">Förändring</th>`,
 		`<select id="omrade" name="omrade">`, `<option value="intern">Intern effektivitet</option>`,
 		`<select id="ansvarig" name="ansvarig">`, `<option value="Kommunstyrelsen">Kommunstyrelsen</option>`,
 		`<select id="status" name="status">`, `<option value="behind">✗ Efter plan</option>`)
-	rowRe := regexp.MustCompile(`<tr class="compact[^"]*"><th scope="row"><span class="meta">([^:]*):</span> (?:<a[^>]*>)?([^<]*)(?:</a>)?</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td class="num">[^<]*</td><td>([^<]*)</td>`)
+	rowRe := regexp.MustCompile(`<tr class="compact[^"]*"[^>]*><th scope="row"[^>]*><span class="meta">([^:]*):</span> (?:<a[^>]*>)?([^<]*)(?:</a>)?</th><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*class="num">[^<]*</td><td[^>]*>([^<]*)</td>`)
 	type r struct{ kind, title, prev, cur, change, owner string }
 	rows := func(body string) []r {
 		var out []r
@@ -324,7 +324,7 @@ func TestFollowupStateAgreesWithReport(t *testing.T) {
 	cell := func(id string) string {
 		// The matrix's columns are T1, T2 (and the year); T1 2025 is the
 		// first status cell of the row.
-		row := regexp.MustCompile(`<tr[^>]*><th scope="row"><a href="/indikator/` + id + `">.*?</tr>`).FindString(body)
+		row := regexp.MustCompile(`<tr[^>]*><th scope="row"[^>]*><a href="/indikator/` + id + `">.*?</tr>`).FindString(body)
 		c := regexp.MustCompile(`<td[^>]*><span class="status[^"]*"><span class="sym" aria-hidden="true">[^<]*</span> [^<]*</span><br>([^·]*) ·`).FindStringSubmatch(row)
 		if c == nil {
 			t.Fatalf("no T1 2025 cell for %s in %s", id, row)

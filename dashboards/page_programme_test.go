@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -113,6 +114,10 @@ func TestProgrammeAndUpperGoalPages(t *testing.T) {
 	}
 	// kf-1-1: two goals (arkiv once although it is under two areas), one
 	// met, one not met; kf-1 gathers its mål's goals.
+	// Text tables are stacked on phones (roles and data labels on the
+	// cells); the figures are what this test reads.
+	plain := regexp.MustCompile(` (role|data-label)="[^"]*"`)
+	body = plain.ReplaceAllString(body, "")
 	mustContain(t, "upper goal list", body, "Mål från kommunfullmäktige",
 		`<a href="/kf-mal/kf-1-1">– Digitala tjänster för alla</a></th><td>Mål</td><td class="num">2</td><td class="num">1</td><td class="num">0</td><td class="num">1</td><td class="num">0</td>`,
 		`<a href="/kf-mal/kf-1">En hållbar kommun</a></th><td>Inriktningsmål</td><td class="num">2</td>`)
@@ -121,6 +126,7 @@ func TestProgrammeAndUpperGoalPages(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/kf-mal/kf-1-1 = %d", code)
 	}
+	body = plain.ReplaceAllString(body, "")
 	mustContain(t, "upper goal page", body, "<h1>Digitala tjänster för alla</h1>", "Del av inriktningsmålet En hållbar kommun.",
 		"<li>erbjuda <strong>e-tjänster</strong></li>", "&lt;script&gt;alert(1)&lt;/script&gt;",
 		"2 mål bidrar: 1 uppfyllda, 0 delvis uppfyllda, 1 ej uppfyllda, 0 ej bedömda.",

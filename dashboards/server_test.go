@@ -548,7 +548,7 @@ func TestLeadershipPage(t *testing.T) {
 	// The current period's status is the third cell of a row (the
 	// previous period's is the second).
 	var cur []string
-	for _, m := range regexp.MustCompile(`<tr class="compact[^"]*"><th scope="row">.*?</th><td>.*?</td><td>(.*?)</td>`).FindAllStringSubmatch(body[iDev:iOver], -1) {
+	for _, m := range regexp.MustCompile(`<tr class="compact[^"]*"[^>]*><th scope="row"[^>]*>.*?</th><td[^>]*>.*?</td><td[^>]*>(.*?)</td>`).FindAllStringSubmatch(body[iDev:iOver], -1) {
 		cur = append(cur, m[1])
 	}
 	if a, b := slices.IndexFunc(cur, func(s string) bool { return strings.Contains(s, "Efter plan") }),

@@ -199,9 +199,9 @@ func checkPages(t *testing.T, c *client, st *strategy.Strategy, per strategy.Per
 		if ind.Public && g != nil && g.Public {
 			seen("/", matches(public, `(?s)<section class="indicator" aria-labelledby="ind-`+regexp.QuoteMeta(id)+`">.*?</section>`, `<p class="figure">([^<]*?) <small>`))
 		}
-		seen("/ledning", matches(leadership, `<tr[^>]*><th scope="row"><a href="/indikator/`+regexp.QuoteMeta(id)+`">.*?</th><td>.*?</td><td class="num">([^<]*)</td>`))
+		seen("/ledning", matches(leadership, `<tr[^>]*><th scope="row"[^>]*><a href="/indikator/`+regexp.QuoteMeta(id)+`">.*?</th><td[^>]*>.*?</td><td class="num"[^>]*>([^<]*)</td>`))
 		seen("/indikator/"+id, matches(get("/indikator/"+id), `<p class="figure">([^<]*?) <small>`)[:1])
-		seen("/uppfoljning", matches(followup, `<tr[^>]*><th scope="row"><a href="/indikator/`+regexp.QuoteMeta(id)+`">[^\n]*`, `utfall ([^·<]*?) ·`))
+		seen("/uppfoljning", matches(followup, `<tr[^>]*><th scope="row"[^>]*><a href="/indikator/`+regexp.QuoteMeta(id)+`">[^\n]*`, `utfall ([^·<]*?) ·`))
 		seen("the report "+per.String(), matches(report, `(?s)<tr class="fu-ind" id="rad-`+regexp.QuoteMeta(id)+`">.*?</tr>`, `<td class="num">([^<(]*?) \(`))
 		var api struct {
 			Observations []struct {
@@ -313,7 +313,7 @@ func checkStatuses(t *testing.T, c *client, st *strategy.Strategy, public, leade
 		}
 		same("/indikator/"+id, id, first(matches(get("/indikator/"+id), statusLabel)), want)
 		var cur []string
-		for _, cell := range matches(leadership, `<tr class="compact[^"]*"><th scope="row"><span class="meta">[^<]*</span> <a href="/indikator/`+regexp.QuoteMeta(id)+`">.*?</th><td>.*?</td><td>(.*?)</td>`) {
+		for _, cell := range matches(leadership, `<tr class="compact[^"]*"[^>]*><th scope="row"[^>]*><span class="meta">[^<]*</span> <a href="/indikator/`+regexp.QuoteMeta(id)+`">.*?</th><td[^>]*>.*?</td><td[^>]*>(.*?)</td>`) {
 			cur = append(cur, matches(cell, statusLabel)...)
 		}
 		same("/ledning", id, cur, want)
