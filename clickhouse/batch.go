@@ -34,7 +34,8 @@ var (
 // failed half-way can simply be written again.
 //
 // Probe results and maintenance windows also refresh probe_daily for the
-// days they touch (see refreshProbeDaily).
+// days they touch (see refreshProbeDaily), cases case_daily and
+// case_handling_daily (see refreshCaseDaily).
 func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
 	_, err := s.writeBatch(ctx, b, false)
 	return err
@@ -42,7 +43,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
 
 // writeBatch is WriteBatch. It returns the days the batch touched: with
 // all, including the days of every stored version it replaces; else only
-// those it needs itself (maintenance windows').
+// those it needs itself (maintenance windows' and cases').
 func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touched, error) {
 	if err := checkBatch(b); err != nil {
 		return nil, err
@@ -59,6 +60,11 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 			return nil, err
 		}
 	}
+	if len(b.Cases) > 0 {
+		if err := s.refreshCaseDaily(ctx, b.Tenant, t[facts.KindCases]); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -70,6 +76,9 @@ func (s *Store) writeFacts(ctx context.Context, b *facts.Batch) error {
 	}
 	if err := s.writeCases(ctx, b, version); err != nil {
 		return fmt.Errorf("writing %d cases: %w", len(b.Cases), err)
+	}
+	if err := s.writeCaseDays(ctx, b, version); err != nil {
+		return err
 	}
 	if err := s.writeEServices(ctx, b, version); err != nil {
 		return fmt.Errorf("writing %d e-service snapshot rows: %w", len(b.EServices), err)

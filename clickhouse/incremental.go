@@ -144,10 +144,10 @@ const priorKeys = 20000
 var priorSettings = ch.Settings{"max_query_size": 16 << 20}
 
 // priorDays adds the days of the stored versions of b's facts to t: of
-// maintenance windows always (probe_daily needs them), of cases and
-// survey responses with all.
+// maintenance windows and cases always (probe_daily and case_daily need
+// them), of survey responses with all.
 func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool) error {
-	if all && len(b.Cases) > 0 {
+	if len(b.Cases) > 0 {
 		ids := make([]string, len(b.Cases))
 		for i := range b.Cases {
 			ids[i] = b.Cases[i].ID
