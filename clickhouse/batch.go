@@ -48,8 +48,20 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	if err := checkBatch(b); err != nil {
 		return nil, err
 	}
+	if b.Version == 0 {
+		c := *b
+		c.Version = uint64(time.Now().UnixNano())
+		b = &c
+	}
 	t := BatchDays(b)
-	if err := s.priorDays(ctx, b, t, all); err != nil {
+	prior := map[string][2]time.Time{}
+	if err := s.priorDays(ctx, b, t, all, prior); err != nil {
+		return nil, err
+	}
+	// The cases' days go first: should writing the cases fail, writing
+	// the batch again finds the same stored versions and writes the same
+	// rows.
+	if err := s.writeCaseDays(ctx, b, b.Version, prior); err != nil {
 		return nil, err
 	}
 	if err := s.writeFacts(ctx, b); err != nil {
@@ -76,9 +88,6 @@ func (s *Store) writeFacts(ctx context.Context, b *facts.Batch) error {
 	}
 	if err := s.writeCases(ctx, b, version); err != nil {
 		return fmt.Errorf("writing %d cases: %w", len(b.Cases), err)
-	}
-	if err := s.writeCaseDays(ctx, b, version); err != nil {
-		return err
 	}
 	if err := s.writeEServices(ctx, b, version); err != nil {
 		return fmt.Errorf("writing %d e-service snapshot rows: %w", len(b.EServices), err)

@@ -11,40 +11,68 @@ import (
 	"github.com/malbild/malbild/strategy"
 )
 
-// The case pre-aggregates: case_days says which cases have a version on
-// a day; case_daily and case_handling_daily hold, per day, what
-// digital_share and handling time read (see schema/0033–0038). The store
-// writes case_days with the cases and refreshes the other two for the
-// days a write touched, so the measures read a period's days, not its
-// cases, and a refresh reads the touched days' cases, not the history.
+// The case pre-aggregates: case_days holds the cases by day; case_daily
+// and case_handling_daily hold, per day, what digital_share and handling
+// time read (see schema/0033–0038). The store writes case_days with the
+// cases and refreshes the other two for the days a write touched, so the
+// measures read a period's days, not its cases, and a refresh reads the
+// touched days' rows of case_days, not the history.
 
-// caseDay is one row of case_days.
+// caseDay is one row of case_days: case c on day, or, with gone, no
+// longer there.
 type caseDay struct {
-	day time.Time
-	id  string
+	day  time.Time
+	c    *facts.Case
+	gone bool
 }
 
-// writeCaseDays writes the received and decided days of b's cases to
-// case_days.
-func (s *Store) writeCaseDays(ctx context.Context, b *facts.Batch, version uint64) error {
+var caseDaysCols = []string{"tenant", "day", "case_id", "case_type", "department", "digital", "application",
+	"received", "decided", "present", "version"}
+
+// writeCaseDays writes b's cases to case_days on their received and
+// decided days, and rows with present = 0 on the days of their stored
+// versions (prior: case ID → received and decided day, zero for none)
+// they no longer fall on.
+func (s *Store) writeCaseDays(ctx context.Context, b *facts.Batch, version uint64, prior map[string][2]time.Time) error {
 	if len(b.Cases) == 0 {
 		return nil
 	}
-	rows := make([]caseDay, 0, len(b.Cases)+len(b.Cases)/2)
+	rows := make([]caseDay, 0, 2*len(b.Cases))
 	for i := range b.Cases {
 		c := &b.Cases[i]
-		rows = append(rows, caseDay{c.Received, c.ID})
+		rows = append(rows, caseDay{day: c.Received, c: c})
 		if !c.Decided.IsZero() && !sameDay(c.Decided, c.Received) {
-			rows = append(rows, caseDay{c.Decided, c.ID})
+			rows = append(rows, caseDay{day: c.Decided, c: c})
+		}
+		olds := prior[c.ID]
+		for j, old := range olds {
+			switch {
+			case old.IsZero(), j == 1 && sameDay(old, olds[0]):
+			case sameDay(old, c.Received), !c.Decided.IsZero() && sameDay(old, c.Decided):
+			default:
+				rows = append(rows, caseDay{day: old, c: c, gone: true})
+			}
 		}
 	}
-	err := s.insert(ctx, "case_days", []string{"tenant", "day", "case_id", "version"}, len(rows), func(w *blockWriter, lo, hi int) {
+	err := s.insert(ctx, "case_days", caseDaysCols, len(rows), func(w *blockWriter, lo, hi int) {
 		part := rows[lo:hi]
 		n := len(part)
 		constStrCol(w, 0, n, b.Tenant)
 		dateCol(w, 1, part, func(r *caseDay) time.Time { return r.day })
-		strCol(w, 2, part, func(r *caseDay) string { return r.id })
-		constU64Col(w, 3, n, version)
+		strCol(w, 2, part, func(r *caseDay) string { return r.c.ID })
+		strCol(w, 3, part, func(r *caseDay) string { return r.c.Type })
+		strCol(w, 4, part, func(r *caseDay) string { return r.c.Department })
+		boolCol(w, 5, part, func(r *caseDay) bool { return r.c.Digital })
+		boolCol(w, 6, part, func(r *caseDay) bool { return r.c.Application })
+		timeCol(w, 7, part, func(r *caseDay) time.Time { return r.c.Received })
+		timeCol(w, 8, part, func(r *caseDay) time.Time {
+			if r.c.Decided.IsZero() {
+				return time.Unix(0, 0) // the zero DateTime: not decided
+			}
+			return r.c.Decided
+		})
+		boolCol(w, 9, part, func(r *caseDay) bool { return !r.gone })
+		constU64Col(w, 10, n, version)
 	})
 	if err != nil {
 		return fmt.Errorf("writing the days of %d cases: %w", len(b.Cases), err)
@@ -57,16 +85,15 @@ func sameDay(a, b time.Time) bool {
 	return dateValue(a).Equal(dateValue(b))
 }
 
-// caseCandidates adds the latest version of each case with some version
-// received or decided on one of days (case_days; days as dateArg), as
-// the columns casesDedup gave.
-func (q *measureQuery) caseCandidates(days []string) {
-	q.add(`(SELECT case_id AS cid,
+// caseDays adds the cases on one of days (as dateArg) in their state
+// there: day, ctype, dep, dig, app, recv, decd, the latest version of
+// each (day, case) in case_days, those no longer there left out.
+func (q *measureQuery) caseDays(days []string) {
+	q.add(`(SELECT day, ctype, dep, dig, app, recv, decd FROM (SELECT day, case_id,
   argMax(case_type, version) AS ctype, argMax(department, version) AS dep,
   argMax(digital, version) AS dig, argMax(application, version) AS app,
-  argMax(received, version) AS recv, argMax(ifNull(decided, toDateTime(0)), version) AS decd
- FROM cases WHERE tenant = ? AND case_id IN (SELECT case_id FROM case_days WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?))))
- GROUP BY case_id)`, q.tenant, q.tenant, days)
+  argMax(received, version) AS recv, argMax(decided, version) AS decd, argMax(present, version) AS pres
+ FROM case_days WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?))) GROUP BY day, case_id) WHERE pres = 1)`, q.tenant, days)
 }
 
 // refreshSettings are measureSettings and room for a long list of days.
@@ -77,9 +104,8 @@ var refreshSettings = ch.Settings{
 }
 
 // refreshCaseDaily recomputes case_daily's and case_handling_daily's rows
-// of tenant on the given days from the latest versions of the cases on
-// them: one INSERT … SELECT per table, reading only those days' cases
-// (case_days). A key on those days that no case has any more is written
+// of tenant on the given days from the cases on them: one INSERT … SELECT
+// per table, reading only those days' rows of case_days. A key on those days that no case has any more is written
 // with zero counts, and the new rows carry a newer version than any
 // earlier refresh.
 func (s *Store) refreshCaseDaily(ctx context.Context, tenant string, days *Days) error {
@@ -98,10 +124,10 @@ func (s *Store) refreshCaseDaily(ctx context.Context, tenant string, days *Days)
 	q := &measureQuery{tenant: tenant}
 	q.add("INSERT INTO case_daily (tenant, day, case_type, department, n, apps, apps_digital, version)"+
 		" SELECT ?, d, ct, dp, sum(cn), sum(ca), sum(cd), ? FROM ("+
-		"SELECT toDate(recv, 'Europe/Stockholm') AS d, ctype AS ct, dep AS dp, count() AS cn, countIf(app = 1) AS ca, countIf(app = 1 AND dig = 1) AS cd FROM ",
+		"SELECT day AS d, ctype AS ct, dep AS dp, count() AS cn, countIf(app = 1) AS ca, countIf(app = 1 AND dig = 1) AS cd FROM ",
 		tenant, version)
-	q.caseCandidates(ds)
-	q.add(" WHERE d IN (SELECT toDate(arrayJoin(?))) GROUP BY d, ct, dp", ds)
+	q.caseDays(ds)
+	q.add(" WHERE toDate(recv, 'Europe/Stockholm') = day GROUP BY d, ct, dp")
 	q.add(" UNION ALL SELECT day AS d, case_type AS ct, department AS dp, toUInt64(0) AS cn, toUInt64(0) AS ca, toUInt64(0) AS cd"+
 		" FROM case_daily WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?)))", tenant, ds)
 	q.add(") GROUP BY d, ct, dp")
@@ -112,12 +138,12 @@ func (s *Store) refreshCaseDaily(ctx context.Context, tenant string, days *Days)
 	q = &measureQuery{tenant: tenant}
 	q.add("INSERT INTO case_handling_daily (tenant, day, case_type, department, days, n, version)"+
 		" SELECT ?, d, ct, dp, hd, sum(cn), ? FROM ("+
-		"SELECT toDate(decd, 'Europe/Stockholm') AS d, ctype AS ct, dep AS dp,"+
+		"SELECT day AS d, ctype AS ct, dep AS dp,"+
 		" toUInt32(toDate(decd, 'Europe/Stockholm') - toDate(recv, 'Europe/Stockholm')) AS hd, count() AS cn FROM ",
 		tenant, version)
-	q.caseCandidates(ds)
-	q.add(" WHERE decd > toDateTime(0) AND toDate(decd, 'Europe/Stockholm') - toDate(recv, 'Europe/Stockholm') >= 0"+
-		" AND d IN (SELECT toDate(arrayJoin(?))) GROUP BY d, ct, dp, hd", ds)
+	q.caseDays(ds)
+	q.add(" WHERE decd > toDateTime(0) AND toDate(decd, 'Europe/Stockholm') = day" +
+		" AND toDate(decd, 'Europe/Stockholm') - toDate(recv, 'Europe/Stockholm') >= 0 GROUP BY d, ct, dp, hd")
 	q.add(" UNION ALL SELECT day AS d, case_type AS ct, department AS dp, days AS hd, toUInt64(0) AS cn"+
 		" FROM case_handling_daily WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?)))", tenant, ds)
 	q.add(") GROUP BY d, ct, dp, hd")

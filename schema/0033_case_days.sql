@@ -1,14 +1,22 @@
--- Which cases have a version received or decided on a Europe/Stockholm
--- day: one row per case and day of any version (a case that moved keeps
--- its old row, which the refresh of case_daily and case_handling_daily
--- then finds no longer there). Written by the store with the cases, so
--- that refreshing a day's pre-aggregates reads that day's cases, not the
--- whole history.
+-- The cases by Europe/Stockholm day: one row per case on the day it was
+-- received and on the day it was decided, with the case's columns, so
+-- that refreshing a day's pre-aggregates (case_daily, case_handling_daily)
+-- reads that day's rows, not the whole cases table. The store writes the
+-- rows with the cases, before them; a re-import that moves a case off a
+-- day writes a row with present = 0 there. Per (tenant, day, case_id) the
+-- latest version is the case's state on that day.
 CREATE TABLE IF NOT EXISTS case_days (
-    tenant  String,
-    day     Date,
-    case_id String,
-    version UInt64
+    tenant      String,
+    day         Date,
+    case_id     String,
+    case_type   String,
+    department  String,
+    digital     UInt8,
+    application UInt8,
+    received    DateTime,
+    decided     DateTime,
+    present     UInt8,
+    version     UInt64
 ) ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYear(day)
 ORDER BY (tenant, day, case_id)
