@@ -34,8 +34,8 @@ var (
 // failed half-way can simply be written again.
 //
 // Probe results and maintenance windows also refresh probe_daily for the
-// days they touch (see refreshProbeDaily), cases case_daily and
-// case_handling_daily (see refreshCaseDaily).
+// days they touch (see refreshProbeDaily), cases case_monthly and
+// case_handling_monthly (see refreshCaseMonthly).
 func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
 	_, err := s.writeBatch(ctx, b, false)
 	return err
@@ -73,7 +73,7 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		}
 	}
 	if len(b.Cases) > 0 {
-		if err := s.refreshCaseDaily(ctx, b.Tenant, t[facts.KindCases]); err != nil {
+		if err := s.refreshCaseMonthly(ctx, b.Tenant, t[facts.KindCases]); err != nil {
 			return nil, err
 		}
 	}

@@ -11,12 +11,13 @@ import (
 	"github.com/malbild/malbild/strategy"
 )
 
-// The case pre-aggregates: case_days holds the cases by day; case_daily
-// and case_handling_daily hold, per day, what digital_share and handling
-// time read (see schema/0033–0038). The store writes case_days with the
-// cases and refreshes the other two for the days a write touched, so the
-// measures read a period's days, not its cases, and a refresh reads the
-// touched days' rows of case_days, not the history.
+// The case pre-aggregates: case_days holds the cases by day;
+// case_monthly and case_handling_monthly hold, per month, what
+// digital_share and handling time read (see schema/0033–0038). The store
+// writes case_days with the cases and refreshes the other two for the
+// months a write touched, so the measures read a period's months, not its
+// cases, and a refresh reads the touched months' rows of case_days, not
+// the history.
 
 // caseDay is one row of case_days: case c on day, or, with gone, no
 // longer there.
@@ -103,81 +104,89 @@ var refreshSettings = ch.Settings{
 	"max_query_size":                     16 << 20,
 }
 
-// refreshCaseDaily recomputes case_daily's and case_handling_daily's rows
-// of tenant on the given days from the cases on them: one INSERT … SELECT
-// per table, reading only those days' rows of case_days. A key on those days that no case has any more is written
+// refreshCaseMonthly recomputes case_monthly's and case_handling_monthly's
+// rows of tenant in the months of the given days from the cases in them:
+// one INSERT … SELECT per table, reading only those months' rows of
+// case_days. A key in those months that no case has any more is written
 // with zero counts, and the new rows carry a newer version than any
 // earlier refresh.
-func (s *Store) refreshCaseDaily(ctx context.Context, tenant string, days *Days) error {
-	list := days.List()
-	if len(list) == 0 {
-		return nil
+func (s *Store) refreshCaseMonthly(ctx context.Context, tenant string, days *Days) error {
+	var months, ds []string
+	for _, d := range days.List() {
+		m := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, d.Location())
+		if len(months) > 0 && months[len(months)-1] == dateArg(m) {
+			continue
+		}
+		months = append(months, dateArg(m))
+		for x := m; x.Month() == m.Month(); x = x.AddDate(0, 0, 1) {
+			ds = append(ds, dateArg(x))
+		}
 	}
-	ds := make([]string, len(list))
-	for i, d := range list {
-		ds[i] = dateArg(d)
+	if len(months) == 0 {
+		return nil
 	}
 	version := uint64(time.Now().UnixNano())
 	ctx = ch.Context(ctx, ch.WithSettings(refreshSettings))
-	span := ds[0] + "–" + ds[len(ds)-1]
+	span := months[0] + "–" + months[len(months)-1]
 
 	q := &measureQuery{tenant: tenant}
-	q.add("INSERT INTO case_daily (tenant, day, case_type, department, n, apps, apps_digital, version)"+
-		" SELECT ?, d, ct, dp, sum(cn), sum(ca), sum(cd), ? FROM ("+
-		"SELECT day AS d, ctype AS ct, dep AS dp, count() AS cn, countIf(app = 1) AS ca, countIf(app = 1 AND dig = 1) AS cd FROM ",
+	q.add("INSERT INTO case_monthly (tenant, month, case_type, department, n, apps, apps_digital, version)"+
+		" SELECT ?, m, ct, dp, sum(cn), sum(ca), sum(cd), ? FROM ("+
+		"SELECT toStartOfMonth(day) AS m, ctype AS ct, dep AS dp, count() AS cn, countIf(app = 1) AS ca, countIf(app = 1 AND dig = 1) AS cd FROM ",
 		tenant, version)
 	q.caseDays(ds)
-	q.add(" WHERE toDate(recv, 'Europe/Stockholm') = day GROUP BY d, ct, dp")
-	q.add(" UNION ALL SELECT day AS d, case_type AS ct, department AS dp, toUInt64(0) AS cn, toUInt64(0) AS ca, toUInt64(0) AS cd"+
-		" FROM case_daily WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?)))", tenant, ds)
-	q.add(") GROUP BY d, ct, dp")
+	q.add(" WHERE toDate(recv, 'Europe/Stockholm') = day GROUP BY m, ct, dp")
+	q.add(" UNION ALL SELECT month AS m, case_type AS ct, department AS dp, toUInt64(0) AS cn, toUInt64(0) AS ca, toUInt64(0) AS cd"+
+		" FROM case_monthly WHERE tenant = ? AND month IN (SELECT toDate(arrayJoin(?)))", tenant, months)
+	q.add(") GROUP BY m, ct, dp")
 	if err := s.conn.Exec(ctx, q.sql.String(), q.args...); err != nil {
-		return fmt.Errorf("refreshing the daily case figures of %d days in %s: %w", len(ds), span, err)
+		return fmt.Errorf("refreshing the monthly case figures of %d months in %s: %w", len(months), span, err)
 	}
 
 	q = &measureQuery{tenant: tenant}
-	q.add("INSERT INTO case_handling_daily (tenant, day, case_type, department, days, n, version)"+
-		" SELECT ?, d, ct, dp, hd, sum(cn), ? FROM ("+
-		"SELECT day AS d, ctype AS ct, dep AS dp,"+
+	q.add("INSERT INTO case_handling_monthly (tenant, month, case_type, department, days, n, version)"+
+		" SELECT ?, m, ct, dp, hd, sum(cn), ? FROM ("+
+		"SELECT toStartOfMonth(day) AS m, ctype AS ct, dep AS dp,"+
 		" toUInt32(toDate(decd, 'Europe/Stockholm') - toDate(recv, 'Europe/Stockholm')) AS hd, count() AS cn FROM ",
 		tenant, version)
 	q.caseDays(ds)
 	q.add(" WHERE decd > toDateTime(0) AND toDate(decd, 'Europe/Stockholm') = day" +
-		" AND toDate(decd, 'Europe/Stockholm') - toDate(recv, 'Europe/Stockholm') >= 0 GROUP BY d, ct, dp, hd")
-	q.add(" UNION ALL SELECT day AS d, case_type AS ct, department AS dp, days AS hd, toUInt64(0) AS cn"+
-		" FROM case_handling_daily WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?)))", tenant, ds)
-	q.add(") GROUP BY d, ct, dp, hd")
+		" AND toDate(decd, 'Europe/Stockholm') - toDate(recv, 'Europe/Stockholm') >= 0 GROUP BY m, ct, dp, hd")
+	q.add(" UNION ALL SELECT month AS m, case_type AS ct, department AS dp, days AS hd, toUInt64(0) AS cn"+
+		" FROM case_handling_monthly WHERE tenant = ? AND month IN (SELECT toDate(arrayJoin(?)))", tenant, months)
+	q.add(") GROUP BY m, ct, dp, hd")
 	if err := s.conn.Exec(ctx, q.sql.String(), q.args...); err != nil {
-		return fmt.Errorf("refreshing the daily handling times of %d days in %s: %w", len(ds), span, err)
+		return fmt.Errorf("refreshing the monthly handling times of %d months in %s: %w", len(months), span, err)
 	}
 	return nil
 }
 
-// caseDaily adds case_daily's latest rows of the tenant (day, ctype, dep,
-// cn, ca, cd), limited to the days of the From/To periods.
-func (q *measureQuery) caseDaily() {
-	q.add(`(SELECT day, case_type AS ctype, department AS dep,
+// caseMonthly adds case_monthly's latest rows of the tenant (month,
+// ctype, dep, cn, ca, cd), limited to the months of the From/To periods.
+func (q *measureQuery) caseMonthly() {
+	q.add(`(SELECT month, case_type AS ctype, department AS dep,
   argMax(n, version) AS cn, argMax(apps, version) AS ca, argMax(apps_digital, version) AS cd
- FROM case_daily WHERE tenant = ?`, q.tenant)
-	q.dayRange()
-	q.add(" GROUP BY day, case_type, department)")
+ FROM case_monthly WHERE tenant = ?`, q.tenant)
+	q.monthRange()
+	q.add(" GROUP BY month, case_type, department)")
 }
 
-// caseHandlingDaily adds case_handling_daily's latest rows of the tenant
-// (day, ctype, dep, days, cn), limited like caseDaily.
-func (q *measureQuery) caseHandlingDaily() {
-	q.add(`(SELECT day, case_type AS ctype, department AS dep, days, argMax(n, version) AS cn
- FROM case_handling_daily WHERE tenant = ?`, q.tenant)
-	q.dayRange()
-	q.add(" GROUP BY day, case_type, department, days)")
+// caseHandlingMonthly adds case_handling_monthly's latest rows of the
+// tenant (month, ctype, dep, days, cn), limited like caseMonthly.
+func (q *measureQuery) caseHandlingMonthly() {
+	q.add(`(SELECT month, case_type AS ctype, department AS dep, days, argMax(n, version) AS cn
+ FROM case_handling_monthly WHERE tenant = ?`, q.tenant)
+	q.monthRange()
+	q.add(" GROUP BY month, case_type, department, days)")
 }
 
-// dayRange limits a pre-aggregate's day column to the From/To periods.
-func (q *measureQuery) dayRange() {
+// monthRange limits a pre-aggregate's month column to the From/To
+// periods (whole months: every period kind is made of months).
+func (q *measureQuery) monthRange() {
 	if !q.req.From.IsZero() {
-		q.add(" AND day >= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.From).Start()))
+		q.add(" AND month >= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.From).Start()))
 	}
 	if !q.req.To.IsZero() {
-		q.add(" AND day < toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).End()))
+		q.add(" AND month < toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).End()))
 	}
 }

@@ -15,7 +15,7 @@ import (
 // On the demo's cases, loaded in batches and partly imported again, the
 // case measures read from the pre-aggregates equal those computed from
 // the raw cases, exactly.
-func TestCaseDailyEqualsRawOnDemoData(t *testing.T) {
+func TestCaseMonthlyEqualsRawOnDemoData(t *testing.T) {
 	ctx := context.Background()
 	s, err := clickhouse.Open(ctx, chtest.DSN(t))
 	if err != nil {

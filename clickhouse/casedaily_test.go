@@ -144,11 +144,11 @@ func randomCases(r *rand.Rand, lo, n int) []facts.Case {
 	return out
 }
 
-// Property: the case measures read from case_daily and
-// case_handling_daily equal those computed from the raw cases, exactly,
+// Property: the case measures read from case_monthly and
+// case_handling_monthly equal those computed from the raw cases, exactly,
 // however the cases arrive: the same batch again, re-imports that move
 // cases to other days and decide them, single cases, new cases.
-func TestCaseDailyEqualsRaw(t *testing.T) {
+func TestCaseMonthlyEqualsRaw(t *testing.T) {
 	s := mStore(t)
 	r := rand.New(rand.NewPCG(21, 15))
 	first := randomCases(r, 0, 3000)
@@ -180,9 +180,9 @@ func TestCaseDailyEqualsRaw(t *testing.T) {
 	checkCasesEqualRaw(t, s, "more cases")
 }
 
-// caseDailyTotals are case_daily's latest counts per day (n, apps) and
-// case_handling_daily's per decided day, as text, zero days left out.
-func caseDailyTotals(t *testing.T, s *Store) (daily, handling map[string]uint64) {
+// caseMonthlyTotals are case_monthly's latest counts of cases per month
+// and case_handling_monthly's per decided month, zero months left out.
+func caseMonthlyTotals(t *testing.T, s *Store) (daily, handling map[string]uint64) {
 	t.Helper()
 	ctx := context.Background()
 	read := func(sql string) map[string]uint64 {
@@ -207,16 +207,16 @@ func caseDailyTotals(t *testing.T, s *Store) (daily, handling map[string]uint64)
 		}
 		return out
 	}
-	daily = read(`SELECT day, sum(cn) FROM (SELECT day, argMax(n, version) AS cn FROM case_daily WHERE tenant = ?
- GROUP BY day, case_type, department) GROUP BY day`)
-	handling = read(`SELECT day, sum(cn) FROM (SELECT day, argMax(n, version) AS cn FROM case_handling_daily WHERE tenant = ?
- GROUP BY day, case_type, department, days) GROUP BY day`)
+	daily = read(`SELECT month, sum(cn) FROM (SELECT month, argMax(n, version) AS cn FROM case_monthly WHERE tenant = ?
+ GROUP BY month, case_type, department) GROUP BY month`)
+	handling = read(`SELECT month, sum(cn) FROM (SELECT month, argMax(n, version) AS cn FROM case_handling_monthly WHERE tenant = ?
+ GROUP BY month, case_type, department, days) GROUP BY month`)
 	return daily, handling
 }
 
 // The same cases imported twice count once; a re-imported case whose
-// received (and decided) day moved leaves its old days.
-func TestCaseDailyReimports(t *testing.T) {
+// received (and decided) day moved leaves its old days and months.
+func TestCaseMonthlyReimports(t *testing.T) {
 	s := mStore(t)
 	c1 := facts.Case{ID: "1", Type: "A", Application: true, Digital: true,
 		Received: mLocal(t, "2024-03-10 09:00"), Decided: mLocal(t, "2024-03-12 10:00")}
@@ -224,8 +224,8 @@ func TestCaseDailyReimports(t *testing.T) {
 	mWrite(t, s, 1, facts.Batch{Cases: []facts.Case{c1, c2}})
 	mWrite(t, s, 1, facts.Batch{Cases: []facts.Case{c1, c2}})
 	mWrite(t, s, 2, facts.Batch{Cases: []facts.Case{c1, c2}})
-	daily, handling := caseDailyTotals(t, s)
-	if fmt.Sprint(daily) != "map[2024-03-10:2]" || fmt.Sprint(handling) != "map[2024-03-12:1]" {
+	daily, handling := caseMonthlyTotals(t, s)
+	if fmt.Sprint(daily) != "map[2024-03-01:2]" || fmt.Sprint(handling) != "map[2024-03-01:1]" {
 		t.Fatalf("after three imports of the same two cases: daily %v, handling %v", daily, handling)
 	}
 	if got := obsText(mCompute(t, s, "digital_share", strategy.Month, nil)); got != "2024-03 = 50\n2024-03 case_type=A 50\n" {
@@ -233,8 +233,8 @@ func TestCaseDailyReimports(t *testing.T) {
 	}
 	c1.Received, c1.Decided = mLocal(t, "2024-04-02 09:00"), mLocal(t, "2024-04-05 09:00")
 	mWrite(t, s, 3, facts.Batch{Cases: []facts.Case{c1}})
-	daily, handling = caseDailyTotals(t, s)
-	if fmt.Sprint(daily) != "map[2024-03-10:1 2024-04-02:1]" || fmt.Sprint(handling) != "map[2024-04-05:1]" {
+	daily, handling = caseMonthlyTotals(t, s)
+	if fmt.Sprint(daily) != "map[2024-03-01:1 2024-04-01:1]" || fmt.Sprint(handling) != "map[2024-04-01:1]" {
 		t.Fatalf("after case 1 moved to April: daily %v, handling %v", daily, handling)
 	}
 	if got := obsText(mCompute(t, s, "handling_time_median", strategy.Month, nil)); got != "2024-04 = 3\n2024-04 case_type=A 3\n" {
@@ -250,7 +250,7 @@ func TestCaseDailyReimports(t *testing.T) {
 
 // The backfill migrations fill the pre-aggregates from cases stored
 // before they existed, giving the same figures as the store's refresh.
-func TestCaseDailyBackfill(t *testing.T) {
+func TestCaseMonthlyBackfill(t *testing.T) {
 	ctx := context.Background()
 	s := mStore(t)
 	r := rand.New(rand.NewPCG(5, 15))
@@ -269,12 +269,12 @@ func TestCaseDailyBackfill(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	want := figures()
-	for _, table := range []string{"case_days", "case_daily", "case_handling_daily"} {
+	for _, table := range []string{"case_days", "case_monthly", "case_handling_monthly"} {
 		if err := s.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"0034_case_days_backfill.sql", "0036_case_daily_backfill.sql", "0038_case_handling_daily_backfill.sql"} {
+	for _, f := range []string{"0034_case_days_backfill.sql", "0036_case_monthly_backfill.sql", "0038_case_handling_monthly_backfill.sql"} {
 		sql, err := fs.ReadFile(schema.Files, f)
 		if err != nil {
 			t.Fatal(err)

@@ -144,7 +144,7 @@ const priorKeys = 20000
 var priorSettings = ch.Settings{"max_query_size": 16 << 20}
 
 // priorDays adds the days of the stored versions of b's facts to t: of
-// maintenance windows and cases always (probe_daily and case_daily need
+// maintenance windows and cases always (probe_daily and case_monthly need
 // them), of survey responses with all. The cases' days go to prior too,
 // per case ID (received day, decided day; zero for none).
 func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool, prior map[string][2]time.Time) error {

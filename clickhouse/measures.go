@@ -429,13 +429,13 @@ func eservicesSnapshot(value, having string) measureFunc {
 	})
 }
 
-// digitalShare reads case_daily (see refreshCaseDaily): the period's
-// days, not its cases.
+// digitalShare reads case_monthly (see refreshCaseMonthly): the
+// period's months, not its cases.
 func (q *measureQuery) digitalShare() error {
-	ps := periodExpr(q.req.Kind, "day")
+	ps := periodExpr(q.req.Kind, "month")
 	q.selectHead(ps, caseCols, "100 * sum(cd) / sum(ca)")
 	q.add(" FROM ")
-	q.caseDaily()
+	q.caseMonthly()
 	q.add(" WHERE ca > 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
@@ -464,10 +464,10 @@ func (q *measureQuery) top() (int, error) {
 
 // topCaseTypesSQL adds the query of the top most common case types of
 // the tenant's cases (under the case_types and department filters), from
-// case_daily's counts of all cases.
+// case_monthly's counts of all cases.
 func (q *measureQuery) topCaseTypesSQL(top int) {
-	q.add("SELECT ctype FROM (SELECT case_type AS ctype, department AS dep, argMax(n, version) AS cn FROM case_daily WHERE tenant = ?"+
-		" GROUP BY day, case_type, department) WHERE cn > 0", q.tenant)
+	q.add("SELECT ctype FROM (SELECT case_type AS ctype, department AS dep, argMax(n, version) AS cn FROM case_monthly WHERE tenant = ?"+
+		" GROUP BY month, case_type, department) WHERE cn > 0", q.tenant)
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
 	q.add(" GROUP BY ctype ORDER BY sum(cn) DESC, ctype LIMIT ?", top)
@@ -501,7 +501,7 @@ func topCaseTypes(ctx context.Context, s *Store, q *measureQuery) (string, error
 	return string(b), err
 }
 
-// handlingTime reads case_handling_daily (see refreshCaseDaily): per
+// handlingTime reads case_handling_monthly (see refreshCaseMonthly): per
 // period and dimension the histogram of whole handling days, from which
 // the quantile is exact — quantileExact's value at position ⌊level·n⌋ of
 // the sorted days is the first day count whose cumulative count exceeds
@@ -517,7 +517,7 @@ func (q *measureQuery) handlingTime(level string) error {
 			return fmt.Errorf("scope %q is not a list of case types: %w", q.req.Scope, err)
 		}
 	}
-	ps := periodExpr(q.req.Kind, "day")
+	ps := periodExpr(q.req.Kind, "month")
 	// The position is computed outside the lambda (18.16's lambdas see
 	// outer columns only as bare names) and named outside it too, in the
 	// ORDER BY (18.16 drops a subquery's column that only a lambda names).
@@ -525,7 +525,7 @@ func (q *measureQuery) handlingTime(level string) error {
 		"SELECT ps, dk, dv, toUInt64(" + level + " * sum(c)) AS pos, arraySort(groupArray((days, c))) AS h," +
 		" arrayMap(x -> tupleElement(x, 1), h) AS hd, arrayMap(x -> tupleElement(x, 2), h) AS hc FROM (")
 	q.add("SELECT " + ps + " AS ps, tupleElement(" + q.dims(caseCols) + " AS dim, 1) AS dk, tupleElement(dim, 2) AS dv, days, sum(cn) AS c FROM ")
-	q.caseHandlingDaily()
+	q.caseHandlingMonthly()
 	q.add(" WHERE cn > 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
