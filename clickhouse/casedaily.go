@@ -89,12 +89,18 @@ func sameDay(a, b time.Time) bool {
 // caseDays adds the cases on one of days (as dateArg) in their state
 // there: day, ctype, dep, dig, app, recv, decd, the latest version of
 // each (day, case) in case_days, those no longer there left out.
+//
+// It reads with FINAL rather than grouping by (day, case_id) with argMax:
+// the sorting key is that natural key and includes the partition's year,
+// so merging the parts as a stream is exact, and it is about ten times
+// faster than hashing every case ID (measured on 18.16, 100 000 cases).
+// The day filter is on the key, so it may go before the merge; present
+// is filtered after it (a condition moved to PREWHERE would drop a newer
+// present = 0 row before it hides an older one).
 func (q *measureQuery) caseDays(days []string) {
-	q.add(`(SELECT day, ctype, dep, dig, app, recv, decd FROM (SELECT day, case_id,
-  argMax(case_type, version) AS ctype, argMax(department, version) AS dep,
-  argMax(digital, version) AS dig, argMax(application, version) AS app,
-  argMax(received, version) AS recv, argMax(decided, version) AS decd, argMax(present, version) AS pres
- FROM case_days WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?))) GROUP BY day, case_id) WHERE pres = 1)`, q.tenant, days)
+	q.add(`(SELECT day, ctype, dep, dig, app, recv, decd FROM (SELECT day, case_type AS ctype, department AS dep,
+  digital AS dig, application AS app, received AS recv, decided AS decd, present AS pres
+ FROM case_days FINAL WHERE tenant = ? AND day IN (SELECT toDate(arrayJoin(?)))) WHERE pres = 1)`, q.tenant, days)
 }
 
 // refreshSettings are measureSettings and room for a long list of days.
