@@ -203,13 +203,26 @@ func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bo
 	return nil
 }
 
+// priorCaseBytes bounds the text of the keys of one look-up of stored
+// cases, so that its SQL stays under ClickHouse's default max_query_size
+// (256 KiB) whatever the IDs' length.
+const priorCaseBytes = 200 << 10
+
 // priorCases reads the received and decided days of the stored versions
-// of the cases ids, priorKeys at a time, into prior and d.
+// of the cases ids, at most priorKeys and priorCaseBytes at a time, into
+// prior and d.
 func (s *Store) priorCases(ctx context.Context, tenant string, ids []string, d *Days, prior map[string][2]time.Time) error {
-	for lo := 0; lo < len(ids); lo += priorKeys {
+	for lo := 0; lo < len(ids); {
+		hi, size := lo, 0
+		for hi < len(ids) && hi-lo < priorKeys && (hi == lo || size+len(ids[hi])+4 <= priorCaseBytes) {
+			size += len(ids[hi]) + 4
+			hi++
+		}
+		chunk := ids[lo:hi]
+		lo = hi
 		rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(priorSettings)), `SELECT case_id,
   toDate(argMax(received, version), 'Europe/Stockholm'), toDate(argMax(ifNull(decided, toDateTime(0)), version), 'Europe/Stockholm')
- FROM cases WHERE tenant = ? AND case_id IN (SELECT arrayJoin(?)) GROUP BY case_id`, tenant, ids[lo:min(lo+priorKeys, len(ids))])
+ FROM cases WHERE tenant = ? AND case_id IN (SELECT arrayJoin(?)) GROUP BY case_id`, tenant, chunk)
 		if err != nil {
 			return err
 		}
