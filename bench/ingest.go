@@ -27,7 +27,7 @@ func (b *bench) declareIngest() ingestRows {
 	n := numfmt.Group(int64(b.cfg.ingestRows))
 	return ingestRows{
 		e2e: b.report.declare("ingest", "cases_csv end to end (read, decode, parse, validate, insert) of a "+n+"-row Swedish CSV, through the collector runner",
-			"≥ 50 % of the baseline"),
+			"≥ 80 % of store.WriteBatch"),
 		store: b.report.declare("ingest", "store.WriteBatch of the same "+n+" cases (the collector's own write), vs a bare clickhouse-go PrepareBatch/Append/Send", ""),
 	}
 }
@@ -97,8 +97,11 @@ func (b *bench) ingest(ctx context.Context) error {
 	e2eRate := float64(n) / median(e2e).Seconds()
 	storeRate := float64(n) / median(store).Seconds()
 	bareRate := float64(n) / median(bare).Seconds()
-	b.report.fill(rows.e2e, rate(e2eRate), "store.WriteBatch of the same rows: "+rate(storeRate), percent(e2eRate/storeRate), verdict(e2eRate >= 0.5*storeRate))
+	b.report.fill(rows.e2e, rate(e2eRate), "store.WriteBatch of the same rows: "+rate(storeRate), percent(e2eRate/storeRate), verdict(e2eRate >= 0.8*storeRate))
 	b.report.fill(rows.store, rate(storeRate), "bare clickhouse-go: "+rate(bareRate), percent(storeRate/bareRate), "")
+	b.report.addNote("Ingest: store.WriteBatch of cases also reads the stored versions of the cases, writes case_days and refreshes "+
+		"case_monthly and case_handling_monthly (issue 15), which the bare insert does not: end to end is %s of the bare clickhouse-go rate.",
+		percent(e2eRate/bareRate))
 	b.report.addNote("Ingest: of the end-to-end time (median %s), reading, decoding, parsing and validating alone — the same runner "+
 		"and collector with a sink that only counts — took %s (median), i.e. %s.", median(e2e).Round(time.Millisecond),
 		median(parse).Round(time.Millisecond), rate(float64(n)/median(parse).Seconds()))

@@ -34,7 +34,8 @@ var (
 // failed half-way can simply be written again.
 //
 // Probe results and maintenance windows also refresh probe_daily for the
-// days they touch (see refreshProbeDaily).
+// days they touch (see refreshProbeDaily), cases case_monthly and
+// case_handling_monthly (see refreshCaseMonthly).
 func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
 	_, err := s.writeBatch(ctx, b, false)
 	return err
@@ -42,13 +43,25 @@ func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
 
 // writeBatch is WriteBatch. It returns the days the batch touched: with
 // all, including the days of every stored version it replaces; else only
-// those it needs itself (maintenance windows').
+// those it needs itself (maintenance windows' and cases').
 func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touched, error) {
 	if err := checkBatch(b); err != nil {
 		return nil, err
 	}
+	if b.Version == 0 {
+		c := *b
+		c.Version = uint64(time.Now().UnixNano())
+		b = &c
+	}
 	t := BatchDays(b)
-	if err := s.priorDays(ctx, b, t, all); err != nil {
+	prior := map[string][2]time.Time{}
+	if err := s.priorDays(ctx, b, t, all, prior); err != nil {
+		return nil, err
+	}
+	// The cases' days go first: should writing the cases fail, writing
+	// the batch again finds the same stored versions and writes the same
+	// rows.
+	if err := s.writeCaseDays(ctx, b, b.Version, prior); err != nil {
 		return nil, err
 	}
 	if err := s.writeFacts(ctx, b); err != nil {
@@ -56,6 +69,11 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	}
 	if len(b.Probes) > 0 || len(b.Maintenance) > 0 {
 		if err := s.refreshProbeDaily(ctx, b, t[facts.KindProbes]); err != nil {
+			return nil, err
+		}
+	}
+	if len(b.Cases) > 0 {
+		if err := s.refreshCaseMonthly(ctx, b.Tenant, t[facts.KindCases]); err != nil {
 			return nil, err
 		}
 	}

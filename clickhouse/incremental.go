@@ -144,23 +144,16 @@ const priorKeys = 20000
 var priorSettings = ch.Settings{"max_query_size": 16 << 20}
 
 // priorDays adds the days of the stored versions of b's facts to t: of
-// maintenance windows always (probe_daily needs them), of cases and
-// survey responses with all.
-func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool) error {
-	if all && len(b.Cases) > 0 {
+// maintenance windows and cases always (probe_daily and case_monthly need
+// them), of survey responses with all. The cases' days go to prior too,
+// per case ID (received day, decided day; zero for none).
+func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool, prior map[string][2]time.Time) error {
+	if len(b.Cases) > 0 {
 		ids := make([]string, len(b.Cases))
 		for i := range b.Cases {
 			ids[i] = b.Cases[i].ID
 		}
-		d := t.days(facts.KindCases)
-		err := s.priorQuery(ctx, `SELECT DISTINCT r, dd FROM (SELECT toDate(argMax(received, version), 'Europe/Stockholm') AS r,
-  toDate(argMax(ifNull(decided, toDateTime(0)), version), 'Europe/Stockholm') AS dd
- FROM cases WHERE tenant = ? AND case_id IN (SELECT arrayJoin(?)) GROUP BY case_id)`, []any{b.Tenant}, ids, func(days []time.Time) {
-			for _, x := range days {
-				d.Add(x)
-			}
-		})
-		if err != nil {
+		if err := s.priorCases(ctx, b.Tenant, ids, t.days(facts.KindCases), prior); err != nil {
 			return fmt.Errorf("reading the stored versions of %d cases: %w", len(b.Cases), err)
 		}
 	}
@@ -205,6 +198,53 @@ func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bo
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("reading the stored version of maintenance window %d (%s): %w", i+1, m.Service, err)
 			}
+		}
+	}
+	return nil
+}
+
+// priorCaseBytes bounds the text of the keys of one look-up of stored
+// cases, so that its SQL stays under ClickHouse's default max_query_size
+// (256 KiB) whatever the IDs' length.
+const priorCaseBytes = 200 << 10
+
+// priorCases reads the received and decided days of the stored versions
+// of the cases ids, at most priorKeys and priorCaseBytes at a time, into
+// prior and d.
+func (s *Store) priorCases(ctx context.Context, tenant string, ids []string, d *Days, prior map[string][2]time.Time) error {
+	for lo := 0; lo < len(ids); {
+		hi, size := lo, 0
+		for hi < len(ids) && hi-lo < priorKeys && (hi == lo || size+len(ids[hi])+4 <= priorCaseBytes) {
+			size += len(ids[hi]) + 4
+			hi++
+		}
+		chunk := ids[lo:hi]
+		lo = hi
+		rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(priorSettings)), `SELECT case_id,
+  toDate(argMax(received, version), 'Europe/Stockholm'), toDate(argMax(ifNull(decided, toDateTime(0)), version), 'Europe/Stockholm')
+ FROM cases WHERE tenant = ? AND case_id IN (SELECT arrayJoin(?)) GROUP BY case_id`, tenant, chunk)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var days [2]time.Time
+			if err := rows.Scan(&id, &days[0], &days[1]); err != nil {
+				rows.Close()
+				return err
+			}
+			for i, x := range days {
+				days[i] = time.Time{}
+				if x.Year() > 1970 {
+					days[i] = dateFromColumn(x)
+					d.Add(days[i])
+				}
+			}
+			prior[id] = days
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -370,23 +370,6 @@ func (q *measureQuery) eservicesDedup() {
 
 var eserviceCols = map[string]string{"category": "cat", "department": "dep"}
 
-// casesDedup reads the latest version of each case. With a column
-// (received or decided) and a From/To limit, it reads only the cases with
-// some version whose column falls in the limited periods (the latest
-// version is then filtered again by the caller), so a recompute of recent
-// periods reads recent cases, not the whole history.
-func (q *measureQuery) casesDedup(col string) {
-	q.add(`(SELECT case_id AS cid,
-  argMax(case_type, version) AS ctype, argMax(department, version) AS dep,
-  argMax(digital, version) AS dig, argMax(application, version) AS app,
-  argMax(received, version) AS recv, argMax(ifNull(decided, toDateTime(0)), version) AS decd
- FROM cases WHERE tenant = ?`, q.tenant)
-	if from, to, ok := q.rawRange(); ok && col != "" {
-		q.add(" AND case_id IN (SELECT case_id FROM cases WHERE tenant = ? AND "+col+" >= toDateTime(?) AND "+col+" < toDateTime(?))", q.tenant, from, to)
-	}
-	q.add(" GROUP BY case_id)")
-}
-
 // rawRange is the From/To limit as Unix seconds [from, to) of the raw
 // facts' instants, padded by a day on each side (a filter on raw rows
 // only narrows what the period filter then decides exactly); ok is false
@@ -448,12 +431,14 @@ func eservicesSnapshot(value, having string) measureFunc {
 	})
 }
 
+// digitalShare reads case_monthly (see refreshCaseMonthly): the
+// period's months, not its cases.
 func (q *measureQuery) digitalShare() error {
-	ps := periodExpr(q.req.Kind, stockholmDate("recv"))
-	q.selectHead(ps, caseCols, "100 * countIf(dig = 1) / count()")
+	ps := periodExpr(q.req.Kind, "month")
+	q.selectHead(ps, caseCols, "100 * sum(cd) / sum(ca)")
 	q.add(" FROM ")
-	q.casesDedup("received")
-	q.add(" WHERE app = 1")
+	q.caseMonthly()
+	q.add(" WHERE ca > 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
 	q.periodRange(ps)
@@ -480,14 +465,14 @@ func (q *measureQuery) top() (int, error) {
 }
 
 // topCaseTypesSQL adds the query of the top most common case types of
-// the tenant's cases (under the case_types and department filters).
+// the tenant's cases (under the case_types and department filters), from
+// case_monthly's counts of all cases.
 func (q *measureQuery) topCaseTypesSQL(top int) {
-	q.add("SELECT ctype FROM ")
-	q.casesDedup("")
-	q.add(" WHERE 1")
+	q.add("SELECT ctype FROM (SELECT case_type AS ctype, department AS dep, argMax(n, version) AS cn FROM case_monthly WHERE tenant = ?"+
+		" GROUP BY month, case_type, department) WHERE cn > 0", q.tenant)
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
-	q.add(" GROUP BY ctype ORDER BY count() DESC, ctype LIMIT ?", top)
+	q.add(" GROUP BY ctype ORDER BY sum(cn) DESC, ctype LIMIT ?", top)
 }
 
 // topCaseTypes is handling time's scope: the top case types, as a JSON
@@ -518,6 +503,11 @@ func topCaseTypes(ctx context.Context, s *Store, q *measureQuery) (string, error
 	return string(b), err
 }
 
+// handlingTime reads case_handling_monthly (see refreshCaseMonthly): per
+// period and dimension the histogram of whole handling days, from which
+// the quantile is exact — quantileExact's value at position ⌊level·n⌋ of
+// the sorted days is the first day count whose cumulative count exceeds
+// ⌊level·n⌋.
 func (q *measureQuery) handlingTime(level string) error {
 	top, err := q.top()
 	if err != nil {
@@ -529,12 +519,16 @@ func (q *measureQuery) handlingTime(level string) error {
 			return fmt.Errorf("scope %q is not a list of case types: %w", q.req.Scope, err)
 		}
 	}
-	days := stockholmDate("decd") + " - " + stockholmDate("recv")
-	ps := periodExpr(q.req.Kind, stockholmDate("decd"))
-	q.selectHead(ps, caseCols, "quantileExact("+level+")("+days+")")
-	q.add(" FROM ")
-	q.casesDedup("decided")
-	q.add(" WHERE decd > toDateTime(0) AND " + days + " >= 0")
+	ps := periodExpr(q.req.Kind, "month")
+	// The position is computed outside the lambda (18.16's lambdas see
+	// outer columns only as bare names) and named outside it too, in the
+	// ORDER BY (18.16 drops a subquery's column that only a lambda names).
+	q.add("SELECT ps, dk, dv, toFloat64(arrayElement(hd, arrayFirstIndex(x -> x > pos, arrayCumSum(hc)))) AS v FROM (" +
+		"SELECT ps, dk, dv, toUInt64(" + level + " * sum(c)) AS pos, arraySort(groupArray((days, c))) AS h," +
+		" arrayMap(x -> tupleElement(x, 1), h) AS hd, arrayMap(x -> tupleElement(x, 2), h) AS hc FROM (")
+	q.add("SELECT " + ps + " AS ps, tupleElement(" + q.dims(caseCols) + " AS dim, 1) AS dk, tupleElement(dim, 2) AS dv, days, sum(cn) AS c FROM ")
+	q.caseHandlingMonthly()
+	q.add(" WHERE cn > 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
 	switch {
@@ -548,7 +542,7 @@ func (q *measureQuery) handlingTime(level string) error {
 		q.add(")")
 	}
 	q.periodRange(ps)
-	q.groupTail("")
+	q.add(" GROUP BY ps, dk, dv, days HAVING (dk = '' OR dv != '')) GROUP BY ps, dk, dv) ORDER BY ps, dk, dv, pos")
 	return nil
 }
 

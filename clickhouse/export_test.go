@@ -1,0 +1,4 @@
+package clickhouse
+
+// RawCaseMeasure is rawCaseMeasure for the package's external tests.
+var RawCaseMeasure = rawCaseMeasure
