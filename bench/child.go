@@ -11,12 +11,14 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/strategy"
 )
 
 // childCommand makes the bench binary run as the dashboards server of the
@@ -37,7 +39,7 @@ const maxStatic = 64 << 20
 func runChild(args []string) error {
 	fs := flag.NewFlagSet(childCommand, flag.ContinueOnError)
 	dsn := fs.String("dsn", "", "ClickHouse DSN")
-	strat := fs.String("strategy", "varmdo", "example strategy name or YAML file")
+	strat := fs.String("strategy", "varmdo", "example strategy name, YAML file, or a directory of YAML files (one municipality each)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +48,7 @@ func runChild(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := loadStrategy(*strat)
+	sts, err := loadStrategies(*strat)
 	if err != nil {
 		return err
 	}
@@ -55,7 +57,7 @@ func runChild(args []string) error {
 		return err
 	}
 	defer store.Close()
-	h, err := newDashboards(st, store)
+	h, err := newDashboardsOf(sts, store)
 	if err != nil {
 		return err
 	}
@@ -87,6 +89,34 @@ func runChild(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// loadStrategies is loadStrategy, or every *.yaml file of name when it
+// is a directory.
+func loadStrategies(name string) ([]*strategy.Strategy, error) {
+	if fi, err := os.Stat(name); err != nil || !fi.IsDir() {
+		st, err := loadStrategy(name)
+		if err != nil {
+			return nil, err
+		}
+		return []*strategy.Strategy{st}, nil
+	}
+	files, err := filepath.Glob(filepath.Join(name, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no *.yaml strategies", name)
+	}
+	var sts []*strategy.Strategy
+	for _, f := range files {
+		st, err := strategy.Load(f)
+		if err != nil {
+			return nil, err
+		}
+		sts = append(sts, st)
+	}
+	return sts, nil
 }
 
 // staticFiles answers GET staticPrefix+n with n bytes held in memory,

@@ -30,6 +30,9 @@ type dataset struct {
 	store         *clickhouse.Store
 	recompute     time.Duration  // the full recompute after loading
 	full          *timedMeasures // its time per measure; nil when reused
+	// dropCaches empties ClickHouse's caches before a cold request (nil:
+	// dropCaches on store, one server).
+	dropCaches func(context.Context) error
 }
 
 // datasets are what the page, load and growth sections read: the full

@@ -62,9 +62,14 @@ type config struct {
 	weightCases    int // case records of the weight section's data set
 	weightProbes   int // probe results of the same
 	lighthouseRuns int // Lighthouse runs per page and form factor
+
+	clusterMunicipalities int           // municipalities loaded onto the local cluster
+	clusterCases          int           // case records spread over them
+	clusterProbes         int           // probe results spread over them
+	clusterBudget         time.Duration // loading the cluster stops when this is spent
 }
 
-var allSections = []string{"ingest", "pages", "load", "growth", "weight", "measures"}
+var allSections = []string{"ingest", "pages", "load", "growth", "weight", "measures", "cluster"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == childCommand {
@@ -118,6 +123,10 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.weightCases, "weight-cases", 300_000, "case records of the weight section's data set (the demo's size)")
 	fs.IntVar(&cfg.weightProbes, "weight-probes", 1_000_000, "probe results of the weight section's data set")
 	fs.IntVar(&cfg.lighthouseRuns, "lighthouse-runs", 3, "Lighthouse runs per page and form factor (the median counts)")
+	fs.IntVar(&cfg.clusterMunicipalities, "cluster-municipalities", 290, "municipalities loaded onto the local 2×2 cluster (at most the register's 290)")
+	fs.IntVar(&cfg.clusterCases, "cluster-cases", 30_000_000, "case records spread over the cluster's municipalities")
+	fs.IntVar(&cfg.clusterProbes, "cluster-probes", 100_000_000, "probe results spread over the cluster's municipalities")
+	fs.DurationVar(&cfg.clusterBudget, "cluster-budget", 20*time.Minute, "loading the cluster stops when this time is spent; the results state the size reached")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -147,6 +156,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-reps, -warm, -cold and -lighthouse-runs must be at least 1")
 	case cfg.weightCases < 1, cfg.weightProbes < 0:
 		return cfg, errors.New("-weight-cases must be positive, -weight-probes not negative")
+	case cfg.clusterMunicipalities < 1, cfg.clusterCases < 1, cfg.clusterProbes < 0, cfg.clusterBudget <= 0:
+		return cfg, errors.New("-cluster-municipalities, -cluster-cases and -cluster-budget must be positive, -cluster-probes not negative")
 	case cfg.wrkDur < time.Second:
 		return cfg, errors.New("-wrk-duration must be at least 1s")
 	}
@@ -172,6 +183,7 @@ type bench struct {
 	weightRows weightRows
 
 	measureRows measureRows
+	clusterRows clusterRows
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -230,6 +242,9 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.wants("measures") {
 		b.measureRows = b.declareMeasures()
 	}
+	if cfg.wants("cluster") {
+		b.clusterRows = b.declareCluster()
+	}
 
 	if cfg.wants("ingest") {
 		b.section(ctx, "ingest", b.ingest)
@@ -253,6 +268,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.wants("measures") {
 		b.section(ctx, "measures", func(ctx context.Context) error { return b.measuresSection(ctx, data) })
+	}
+	if cfg.wants("cluster") {
+		b.section(ctx, "cluster", b.clusterSection)
 	}
 	b.report.elapsed = time.Since(b.started)
 	b.report.machine.loadEnd = loadAverage()

@@ -209,7 +209,7 @@ func (b *bench) probePage(ctx context.Context, st *strategy.Strategy, d *dataset
 		if srv != nil {
 			srv.Close()
 		}
-		if err := dropCaches(ctx, d.store); err != nil {
+		if err := d.drop(ctx); err != nil {
 			return nil, err
 		}
 		var err error
@@ -240,7 +240,7 @@ func (b *bench) probePage(ctx context.Context, st *strategy.Strategy, d *dataset
 	// The same calls, directly: once after dropping the caches, then warm.
 	var coldDirect, warmDirect []time.Duration
 	for range coldN {
-		if err := dropCaches(ctx, d.store); err != nil {
+		if err := d.drop(ctx); err != nil {
 			return nil, err
 		}
 		dur, each, err := replay(ctx, d.store, pp.calls)
@@ -258,6 +258,14 @@ func (b *bench) probePage(ctx context.Context, st *strategy.Strategy, d *dataset
 	}
 	pp.coldDirect, pp.warmDirect = median(coldDirect), median(warmDirect)
 	return pp, nil
+}
+
+// drop empties the caches d reads through.
+func (d *dataset) drop(ctx context.Context) error {
+	if d.dropCaches != nil {
+		return d.dropCaches(ctx)
+	}
+	return dropCaches(ctx, d.store)
 }
 
 // dropCaches empties ClickHouse's mark and uncompressed-block caches, so
@@ -293,9 +301,14 @@ func newPageServer(st *strategy.Strategy, store *clickhouse.Store) (*pageServer,
 // newDashboards builds the dashboards handler for one strategy, with
 // internal pages open (the leadership page is internal).
 func newDashboards(st *strategy.Strategy, store dashboards.Store) (http.Handler, error) {
+	return newDashboardsOf([]*strategy.Strategy{st}, store)
+}
+
+// newDashboardsOf is newDashboards for several municipalities' strategies.
+func newDashboardsOf(sts []*strategy.Strategy, store dashboards.Store) (http.Handler, error) {
 	srv, err := dashboards.New(dashboards.Options{
 		Store:        store,
-		Strategies:   func() []*strategy.Strategy { return []*strategy.Strategy{st} },
+		Strategies:   func() []*strategy.Strategy { return sts },
 		Logger:       discard,
 		Registerer:   prometheus.NewRegistry(),
 		OpenInternal: true,

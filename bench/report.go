@@ -89,11 +89,12 @@ func (r *report) addNote(format string, args ...any) {
 }
 
 var sectionTitles = map[string]string{
-	"ingest": "1 Ingest",
-	"pages":  "2 Pages",
-	"load":   "3 Load",
-	"growth": "4 Growth",
-	"weight": "5 Weight",
+	"ingest":  "1 Ingest",
+	"pages":   "2 Pages",
+	"load":    "3 Load",
+	"growth":  "4 Growth",
+	"weight":  "5 Weight",
+	"cluster": "7 National",
 }
 
 // table writes the results table in Markdown.
@@ -193,6 +194,10 @@ func (c config) args() string {
 	}
 	if c.wants("weight") {
 		parts = append(parts, fmt.Sprintf("-weight-cases %d -weight-probes %d -lighthouse-runs %d", c.weightCases, c.weightProbes, c.lighthouseRuns))
+	}
+	if c.wants("cluster") {
+		parts = append(parts, fmt.Sprintf("-cluster-municipalities %d -cluster-cases %d -cluster-probes %d -cluster-budget %s",
+			c.clusterMunicipalities, c.clusterCases, c.clusterProbes, c.clusterBudget))
 	}
 	if len(c.sections) != len(allSections) {
 		parts = append(parts, "-sections "+strings.Join(c.sections, ","))

@@ -188,6 +188,12 @@ func (c *childServer) pid() int { return c.cmd.Process.Pid }
 // startChild runs this program again as the dashboards server of d and
 // waits until it listens.
 func (b *bench) startChild(ctx context.Context, d *dataset) (*childServer, error) {
+	return b.startServer(ctx, d.dsn, b.cfg.strategy)
+}
+
+// startServer runs this program again as the dashboards server of the
+// strategy strat (see runChild) over dsn and waits until it listens.
+func (b *bench) startServer(ctx context.Context, dsn, strat string) (*childServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this program to run it as the server: %w", err)
@@ -196,7 +202,7 @@ func (b *bench) startChild(ctx context.Context, d *dataset) (*childServer, error
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, childCommand, "-dsn", d.dsn, "-strategy", b.cfg.strategy)
+	cmd := exec.Command(exe, childCommand, "-dsn", dsn, "-strategy", strat)
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stdin, err := cmd.StdinPipe()

@@ -38,7 +38,7 @@ func Main(m *testing.M) {
 		os.RemoveAll(tmp)
 	}
 	if sharedCluster != nil {
-		sharedCluster.stop()
+		sharedCluster.Stop()
 	}
 	mu.Unlock()
 	os.Exit(code)
