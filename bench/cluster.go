@@ -142,14 +142,11 @@ func (b *bench) clusterSection(ctx context.Context) error {
 	}
 	defer cl.Stop()
 	b.log.Info("cluster started", "duration", time.Since(start).Round(time.Millisecond).String())
-	cs, err := clickhouse.Open(ctx, cl.DSN("bench_national"))
+	cs, err := b.migrateCluster(ctx, cl, "bench_national")
 	if err != nil {
 		return err
 	}
 	defer cs.Close()
-	if _, err := cs.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrating the cluster: %w", err)
-	}
 
 	ld, err := b.loadNational(ctx, cs, muns)
 	if err != nil {
@@ -251,6 +248,41 @@ func (b *bench) clusterSection(ctx context.Context) error {
 	b.report.fill(rows.rss, mb(peak), fmt.Sprintf("the server of %s alone over the single server, after its /ledning: %s", m.Code, mb(base)),
 		times(float64(peak)/float64(base)), verdict(peak <= rssTarget))
 	return nil
+}
+
+// migrateCluster opens db on the cluster and migrates it. ClickHouse
+// 18.16 has been seen to crash (SIGSEGV) on the first ON CLUSTER
+// statement right after start: a server that died is restarted, once,
+// and the migration tried again (migrations are idempotent); the notes
+// say so.
+func (b *bench) migrateCluster(ctx context.Context, cl *chcluster.Cluster, db string) (*clickhouse.Store, error) {
+	for attempt := 0; ; attempt++ {
+		s, err := clickhouse.Open(ctx, cl.DSN(db))
+		if err == nil {
+			if _, err = s.Migrate(ctx); err == nil {
+				return s, nil
+			}
+			s.Close()
+		}
+		var dead []int
+		for i := range cl.Servers {
+			select {
+			case <-cl.Server(i).Done():
+				dead = append(dead, i)
+			default:
+			}
+		}
+		if attempt > 0 || len(dead) == 0 {
+			return nil, fmt.Errorf("migrating the cluster: %w", err)
+		}
+		for _, i := range dead {
+			b.log.Warn("cluster server died during the migration; restarting it", "server", i, "err", err)
+			b.report.addNote("Cluster: server %d died during the first migration (%s) and was restarted; the migration was run again.", i, oneLine(err.Error()))
+			if err := cl.Restart(ctx, i); err != nil {
+				return nil, err
+			}
+		}
+	}
 }
 
 // loadNational writes each municipality's share of the cases and probe
