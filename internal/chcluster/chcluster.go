@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -218,7 +220,48 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	// A server answers queries before its ZooKeeper session is up; the
+	// first ON CLUSTER statement then has been seen to crash 18.16. The
+	// cluster is ready when every server reads ZooKeeper.
+	for i, s := range c.Servers {
+		if err := zooKeeperReady(ctx, s, opts.StartTimeout); err != nil {
+			return nil, fmt.Errorf("cluster server %d: %w", i, err)
+		}
+	}
 	return c, nil
+}
+
+// zooKeeperReady waits until s reads ZooKeeper (system.zookeeper), s
+// exits, or limit passes.
+func zooKeeperReady(ctx context.Context, s *chserver.Server, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	q := url.Values{"query": {"SELECT count() FROM system.zookeeper WHERE path = '/'"}}
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.HTTPAddr()+"/?"+q.Encode(), nil)
+		if err != nil {
+			return err
+		}
+		req.SetBasicAuth(chserver.User, s.Password())
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s", strings.TrimSpace(string(b)))
+		}
+		last = err
+		select {
+		case <-s.Done():
+			return fmt.Errorf("exited before it reached ZooKeeper: %v", last)
+		case <-ctx.Done():
+			return fmt.Errorf("no ZooKeeper session within %s: %v", limit, last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // startZooKeeper runs Debian's ZooKeeper in the foreground on port.
