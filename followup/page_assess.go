@@ -1,6 +1,7 @@
 package followup
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -406,7 +407,12 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 	}
 	var off int
 	v.Pager, off = pager(lang, page("sida"), listed, func(n int) string { return link("vardelista", "sida", strconv.Itoa(n)) })
-	cur, err := s.store.ObservationPage(ctx, list, off, valuesPage)
+	var cur []strategy.Observation
+	if filter.Valid() && listed == 0 { // a period before the summary's: read directly
+		cur, err = s.store.ObservationPage(ctx, list, off, valuesPage)
+	} else {
+		cur, err = s.pageByPeriod(ctx, list, sum, off, valuesPage)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -452,6 +458,37 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 		}
 	}
 	return v, nil
+}
+
+// pageByPeriod reads one page of the values list f selects (after off,
+// at most limit) a period at a time: the summary sum says how many values
+// each period holds, in the list's order, so each read groups one
+// period's keys (5 000 of an upload by department) rather than all of
+// the indicator's (100 000).
+func (s *Service) pageByPeriod(ctx context.Context, f clickhouse.ObservationFilter, sum []clickhouse.PeriodSummary, off, limit int) ([]strategy.Observation, error) {
+	var out []strategy.Observation
+	for _, ps := range sum {
+		if limit <= 0 {
+			break
+		}
+		if f.Kind != "" && ps.Period.Kind != f.Kind || !f.From.IsZero() && ps.Period.Start().Before(f.From) ||
+			!f.To.IsZero() && !ps.Period.Start().Before(f.To) {
+			continue // not in the list (a period filter)
+		}
+		if off >= ps.Values {
+			off -= ps.Values
+			continue
+		}
+		one := f
+		one.Kind, one.From, one.To = ps.Period.Kind, ps.Period.Start(), ps.Period.End()
+		page, err := s.store.ObservationPage(ctx, one, off, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		off, limit = 0, limit-len(page)
+	}
+	return out, nil
 }
 
 // pager places page (1-based; past the end: the last page) of a list of

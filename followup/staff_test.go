@@ -7,12 +7,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/malbild/malbild/auth"
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -308,5 +310,64 @@ func TestStaffLargeUpload(t *testing.T) {
 	mustNotContain(t, "upload answer", a.body, "Förvaltning 0050", "department=")
 	if rows := strings.Count(a.body, "<tr"); rows > 60 {
 		t.Errorf("the answer has %d table rows", rows)
+	}
+}
+
+// pageReads records the filters the values list reads pages with.
+type pageReads struct {
+	Store
+	mu      sync.Mutex
+	filters []clickhouse.ObservationFilter
+}
+
+func (p *pageReads) ObservationPage(ctx context.Context, f clickhouse.ObservationFilter, offset, limit int) ([]strategy.Observation, error) {
+	p.mu.Lock()
+	p.filters = append(p.filters, f)
+	p.mu.Unlock()
+	return p.Store.ObservationPage(ctx, f, offset, limit)
+}
+
+// TestStaffValuePageOnePeriodAtATime: a page of the values list reads
+// one period at a time (so ClickHouse groups one period's keys, not all
+// of the indicator's), also a page that spans two periods, in the
+// summary's order.
+func TestStaffValuePageOnePeriodAtATime(t *testing.T) {
+	reads := &pageReads{}
+	e := newEnvCfg(t, envCfg{wrap: func(s Store) Store { reads.Store = s; return reads }})
+	rec := time.Date(2025, 5, 20, 8, 0, 0, 0, strategy.Stockholm)
+	var obs []strategy.Observation
+	for m := 1; m <= 3; m++ { // 30 values a month: the second page starts with February's last 10, then January's 30
+		for d := range 30 {
+			o := strategy.Observation{Tenant: tenant, Indicator: "andel-digitala", Period: strategy.Period{Kind: strategy.Month, Year: 2025, N: m},
+				Value: float64(d), Source: SourceUpload, Author: "bo", Recorded: rec}
+			if d > 0 {
+				o.Dimension = strategy.Dimension{Kind: "department", Value: fmt.Sprintf("Förvaltning %02d", d)}
+			}
+			obs = append(obs, o)
+		}
+	}
+	if err := e.store.WriteObservations(context.Background(), obs); err != nil {
+		t.Fatal(err)
+	}
+	bo := e.login("bo")
+	reads.filters = nil
+	p2 := nbsp(bo.get("/uppfoljning/indikator/andel-digitala/2025-T1?sida=2"))
+	mustContain(t, "page 2", p2.body, "Visar 51–92 av 92")
+	if len(reads.filters) < 2 {
+		t.Fatalf("page 2 read %d times, want once per period it shows: %+v", len(reads.filters), reads.filters)
+	}
+	for i, f := range reads.filters {
+		if f.Kind == "" || f.From.IsZero() || f.To.IsZero() {
+			t.Errorf("read %d is not of one period: %+v", i, f)
+		}
+	}
+	// February's last 10 (from Förvaltning 20), then January's 30, the
+	// total first.
+	list := p2.body[strings.Index(p2.body, `id="vardelista"`):]
+	list = list[:strings.Index(list, `id="vardehistorik"`)]
+	feb, jan := strings.Count(list, `<th scope="row">februari 2025`), strings.Count(list, `<th scope="row">januari 2025`)
+	first, janStart := strings.Index(list, "Förvaltning 20"), strings.Index(list, `<th scope="row">januari 2025`)
+	if feb != 10 || jan != 30 || first < 0 || first > janStart || strings.Contains(list[:janStart], "Förvaltning 19") {
+		t.Errorf("page 2 lists %d values of February (want 10, from Förvaltning 20) and %d of January (want 30)", feb, jan)
 	}
 }
