@@ -68,8 +68,15 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		if refresh, err = s.beginCaseRefresh(ctx, b.Tenant, t[facts.KindCases]); err != nil {
 			return nil, err
 		}
+		// Months earlier writes left to refresh are touched too.
+		own := map[time.Time]bool{}
+		for _, d := range t[facts.KindCases].List() {
+			own[monthStart(d)] = true
+		}
 		for m := range refresh {
-			t[facts.KindCases].Add(m)
+			if !own[m] {
+				t[facts.KindCases].Add(m)
+			}
 		}
 	}
 	// The cases' days go first: should writing the cases fail, writing

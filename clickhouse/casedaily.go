@@ -203,7 +203,7 @@ func (q *measureQuery) monthRange() {
 // case_refresh_pending whose refresh is still owed, each with the version
 // of its mark.
 func (s *Store) pendingCaseMonths(ctx context.Context, tenant string) (map[time.Time]uint64, error) {
-	rows, err := s.conn.Query(tenantContext(ctx, tenant), `SELECT month, v FROM (SELECT month,
+	rows, err := s.conn.Query(ctx, `SELECT month, v FROM (SELECT month,
   argMax(pending, version) AS p, max(version) AS v FROM case_refresh_pending WHERE tenant = ? GROUP BY month) WHERE p = 1`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("reading the months whose case figures await a refresh: %w", err)
@@ -327,7 +327,7 @@ func (s *Store) RebuildCaseAggregates(ctx context.Context, tenant string) error 
 	if err != nil {
 		return err
 	}
-	rows, err := s.conn.Query(tenantContext(ctx, tenant), `SELECT DISTINCT m FROM (
+	rows, err := s.conn.Query(ctx, `SELECT DISTINCT m FROM (
  SELECT toStartOfMonth(day) AS m FROM case_days WHERE tenant = ?
  UNION ALL SELECT month AS m FROM case_monthly WHERE tenant = ?
  UNION ALL SELECT month AS m FROM case_handling_monthly WHERE tenant = ?) ORDER BY m`, tenant, tenant, tenant)
