@@ -58,6 +58,27 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	if err := s.priorDays(ctx, b, t, all, prior); err != nil {
 		return nil, err
 	}
+	// The months the cases touch are marked first: should the refresh
+	// after the write fail or never run, the next write of the tenant's
+	// cases (or a recompute) refreshes them, though the stored versions
+	// no longer show the months cases left.
+	var refresh map[time.Time]uint64
+	if len(b.Cases) > 0 {
+		var err error
+		if refresh, err = s.beginCaseRefresh(ctx, b.Tenant, t[facts.KindCases]); err != nil {
+			return nil, err
+		}
+		// Months earlier writes left to refresh are touched too.
+		own := map[time.Time]bool{}
+		for _, d := range t[facts.KindCases].List() {
+			own[monthStart(d)] = true
+		}
+		for m := range refresh {
+			if !own[m] {
+				t[facts.KindCases].Add(m)
+			}
+		}
+	}
 	// The cases' days go first: should writing the cases fail, writing
 	// the batch again finds the same stored versions and writes the same
 	// rows.
@@ -73,7 +94,7 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		}
 	}
 	if len(b.Cases) > 0 {
-		if err := s.refreshCaseMonthly(ctx, b.Tenant, t[facts.KindCases]); err != nil {
+		if err := s.finishCaseRefresh(ctx, b.Tenant, refresh); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,8 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -195,4 +197,167 @@ func (q *measureQuery) monthRange() {
 	if !q.req.To.IsZero() {
 		q.add(" AND month < toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).End()))
 	}
+}
+
+// pendingCaseMonths returns tenant's months marked in
+// case_refresh_pending whose refresh is still owed, each with the version
+// of its mark.
+func (s *Store) pendingCaseMonths(ctx context.Context, tenant string) (map[time.Time]uint64, error) {
+	rows, err := s.conn.Query(ctx, `SELECT month, v FROM (SELECT month,
+  argMax(pending, version) AS p, max(version) AS v FROM case_refresh_pending WHERE tenant = ? GROUP BY month) WHERE p = 1`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("reading the months whose case figures await a refresh: %w", err)
+	}
+	defer rows.Close()
+	out := map[time.Time]uint64{}
+	for rows.Next() {
+		var m time.Time
+		var v uint64
+		if err := rows.Scan(&m, &v); err != nil {
+			return nil, fmt.Errorf("reading the months whose case figures await a refresh: %w", err)
+		}
+		out[dateFromColumn(m)] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the months whose case figures await a refresh: %w", err)
+	}
+	return out, nil
+}
+
+// markCaseMonths writes tenant's months (first days, month → version) to
+// case_refresh_pending as pending or no longer pending.
+func (s *Store) markCaseMonths(ctx context.Context, tenant string, months map[time.Time]uint64, pending bool) error {
+	if len(months) == 0 {
+		return nil
+	}
+	ms := slices.SortedFunc(maps.Keys(months), func(a, b time.Time) int { return a.Compare(b) })
+	err := s.insert(ctx, "case_refresh_pending", []string{"tenant", "month", "pending", "version"}, len(ms), func(w *blockWriter, lo, hi int) {
+		part := ms[lo:hi]
+		constStrCol(w, 0, len(part), tenant)
+		dateCol(w, 1, part, func(m *time.Time) time.Time { return *m })
+		boolCol(w, 2, part, func(*time.Time) bool { return pending })
+		u64Col(w, 3, part, func(m *time.Time) uint64 { return months[*m] })
+	})
+	if err != nil {
+		what := "clearing"
+		if pending {
+			what = "marking"
+		}
+		return fmt.Errorf("%s %d months of case figures awaiting a refresh: %w", what, len(ms), err)
+	}
+	return nil
+}
+
+// monthStart is the first day of t's Europe/Stockholm month.
+func monthStart(t time.Time) time.Time {
+	y, m, _ := t.In(strategy.Stockholm).Date()
+	return time.Date(y, m, 1, 0, 0, 0, 0, strategy.Stockholm)
+}
+
+// beginCaseRefresh marks the months of days as awaiting a refresh, before
+// a write of tenant's cases changes them, and returns the months to
+// refresh after the write: those and the ones earlier writes left marked
+// (month → version to clear them with, newer than their marks).
+func (s *Store) beginCaseRefresh(ctx context.Context, tenant string, days *Days) (map[time.Time]uint64, error) {
+	owed, err := s.pendingCaseMonths(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	version := uint64(time.Now().UnixNano())
+	marks := map[time.Time]uint64{}
+	for _, d := range days.List() {
+		marks[monthStart(d)] = version
+	}
+	if err := s.markCaseMonths(ctx, tenant, marks, true); err != nil {
+		return nil, err
+	}
+	for m, v := range owed {
+		marks[m] = max(marks[m], v)
+	}
+	for m, v := range marks {
+		marks[m] = v + 1
+	}
+	return marks, nil
+}
+
+// finishCaseRefresh refreshes tenant's months (as beginCaseRefresh
+// returns them) and then clears their marks.
+func (s *Store) finishCaseRefresh(ctx context.Context, tenant string, months map[time.Time]uint64) error {
+	var days Days
+	for m := range months {
+		days.Add(m)
+	}
+	if err := s.refreshCaseMonthly(ctx, tenant, &days); err != nil {
+		return err
+	}
+	return s.markCaseMonths(ctx, tenant, months, false)
+}
+
+// RefreshPendingCases refreshes the case figures of tenant's months that
+// a failed or interrupted write left awaiting a refresh, and returns
+// those months (their first days), for the measures to recompute.
+func (s *Store) RefreshPendingCases(ctx context.Context, tenant string) (*Days, error) {
+	owed, err := s.pendingCaseMonths(ctx, tenant)
+	if err != nil || len(owed) == 0 {
+		return nil, err
+	}
+	for m, v := range owed {
+		owed[m] = v + 1
+	}
+	if err := s.finishCaseRefresh(ctx, tenant, owed); err != nil {
+		return nil, err
+	}
+	var days Days
+	for m := range owed {
+		days.Add(m)
+	}
+	return &days, nil
+}
+
+// rebuildMonths is how many months one refresh of RebuildCaseAggregates
+// reads.
+const rebuildMonths = 12
+
+// RebuildCaseAggregates rebuilds case_monthly and case_handling_monthly
+// of tenant from case_days: every month with cases in case_days or rows
+// in either table (those written again, with zero counts where no case is
+// left), a year at a time; then clears the months awaiting a refresh.
+func (s *Store) RebuildCaseAggregates(ctx context.Context, tenant string) error {
+	owed, err := s.pendingCaseMonths(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	rows, err := s.conn.Query(ctx, `SELECT DISTINCT m FROM (
+ SELECT toStartOfMonth(day) AS m FROM case_days WHERE tenant = ?
+ UNION ALL SELECT month AS m FROM case_monthly WHERE tenant = ?
+ UNION ALL SELECT month AS m FROM case_handling_monthly WHERE tenant = ?) ORDER BY m`, tenant, tenant, tenant)
+	if err != nil {
+		return fmt.Errorf("reading the months of tenant %s's cases: %w", tenant, err)
+	}
+	var months []time.Time
+	for rows.Next() {
+		var m time.Time
+		if err := rows.Scan(&m); err != nil {
+			rows.Close()
+			return fmt.Errorf("reading the months of tenant %s's cases: %w", tenant, err)
+		}
+		months = append(months, dateFromColumn(m))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the months of tenant %s's cases: %w", tenant, err)
+	}
+	for lo := 0; lo < len(months); lo += rebuildMonths {
+		var days Days
+		for _, m := range months[lo:min(lo+rebuildMonths, len(months))] {
+			days.Add(m)
+		}
+		if err := s.refreshCaseMonthly(ctx, tenant, &days); err != nil {
+			return fmt.Errorf("rebuilding the case figures of tenant %s: %w", tenant, err)
+		}
+	}
+	for m, v := range owed {
+		owed[m] = v + 1
+	}
+	return s.markCaseMonths(ctx, tenant, owed, false)
 }

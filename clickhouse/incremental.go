@@ -212,6 +212,21 @@ const priorCaseBytes = 200 << 10
 // of the cases ids, at most priorKeys and priorCaseBytes at a time, into
 // prior and d.
 func (s *Store) priorCases(ctx context.Context, tenant string, ids []string, d *Days, prior map[string][2]time.Time) error {
+	// One look at the key range first: a first import of the cases (no
+	// stored case between the smallest and the largest ID) needs no
+	// look-up of the IDs, which costs more than writing them.
+	if len(ids) == 0 {
+		return nil
+	}
+	var stored uint8
+	err := s.conn.QueryRow(ctx, `SELECT toUInt8(count() > 0) FROM cases WHERE tenant = ? AND case_id >= ? AND case_id <= ?`,
+		tenant, slices.Min(ids), slices.Max(ids)).Scan(&stored)
+	if err != nil {
+		return err
+	}
+	if stored == 0 {
+		return nil
+	}
 	for lo := 0; lo < len(ids); {
 		hi, size := lo, 0
 		for hi < len(ids) && hi-lo < priorKeys && (hi == lo || size+len(ids[hi])+4 <= priorCaseBytes) {

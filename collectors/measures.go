@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/facts"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -21,6 +22,14 @@ import (
 type MeasureStore interface {
 	ComputeMeasure(ctx context.Context, tenant string, m clickhouse.MeasureRequest) ([]strategy.Observation, error)
 	WriteObservations(ctx context.Context, obs []strategy.Observation) error
+}
+
+// caseAggregates is what a measure store that keeps pre-aggregates of
+// the cases (clickhouse.Store) offers a recompute: refreshing the months
+// a failed write left awaiting a refresh, and rebuilding them all.
+type caseAggregates interface {
+	RefreshPendingCases(ctx context.Context, tenant string) (*clickhouse.Days, error)
+	RebuildCaseAggregates(ctx context.Context, tenant string) error
 }
 
 // RhythmKinds are the period kinds a strategy is followed up in: month,
@@ -249,6 +258,22 @@ func (r *Runner) recomputeTenant(ctx context.Context, tenant string, touched cli
 	}
 	if r.cfg.Recompute {
 		touched = nil
+	}
+	if ca, ok := r.cfg.Measures.(caseAggregates); ok {
+		if r.cfg.Recompute {
+			if err := ca.RebuildCaseAggregates(ctx, tenant); err != nil {
+				return fmt.Errorf("recomputing measures of tenant %s: %w", tenant, err)
+			}
+		} else {
+			days, err := ca.RefreshPendingCases(ctx, tenant)
+			if err != nil {
+				return fmt.Errorf("recomputing measures of tenant %s: %w", tenant, err)
+			}
+			if days != nil && touched != nil {
+				touched = touched.Clone()
+				touched.Merge(clickhouse.Touched{facts.KindCases: days})
+			}
+		}
 	}
 	start := r.cfg.Now()
 	res, err := recompute(ctx, r.cfg.Measures, s, nil, touched, start)
