@@ -192,8 +192,18 @@ type rawData struct {
 	collectors        []clickhouse.CollectorStatus
 	services          []clickhouse.ServiceStatus
 	benchmarks        []facts.BenchmarkValue
+	// bodyReports are the responsible bodies' reports by goal, body and
+	// period; activities the activity updates by activity id.
+	bodyReports map[bodyKey]*clickhouse.BodyReport
+	activities  map[string][]clickhouse.ActivityUpdate
 	// updated is the latest Recorded time per indicator.
 	updated map[string]time.Time
+}
+
+// bodyKey finds a responsible body's report of a goal for a period.
+type bodyKey struct {
+	goal, body string
+	period     strategy.Period
 }
 
 // load reads everything the pages of st show.
@@ -225,6 +235,22 @@ func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, err
 	}
 	if raw.services, err = s.opts.Store.ServiceStatus(ctx, tenant); err != nil {
 		return nil, err
+	}
+	rs, err := s.opts.Store.BodyReports(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	raw.bodyReports = make(map[bodyKey]*clickhouse.BodyReport, len(rs))
+	for i := range rs {
+		raw.bodyReports[bodyKey{rs[i].Goal, rs[i].Body, rs[i].Period}] = &rs[i]
+	}
+	us, err := s.opts.Store.ActivityUpdates(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	raw.activities = map[string][]clickhouse.ActivityUpdate{}
+	for _, u := range us {
+		raw.activities[u.Activity] = append(raw.activities[u.Activity], u)
 	}
 	var kpis []string
 	for _, ind := range st.Indicators() {
