@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -206,6 +207,35 @@ type bodyKey struct {
 	period     strategy.Period
 }
 
+// continueHistory makes the values of the previous plan's indicator that
+// an indicator continues (Indicator.Continues) the older part of its
+// series: each old value for a period and dimension the indicator has no
+// value of itself joins it under the new id, in period order.
+func continueHistory(st *strategy.Strategy, obs map[string][]strategy.Observation) {
+	type key struct {
+		p strategy.Period
+		d strategy.Dimension
+	}
+	for _, ind := range st.Indicators() {
+		if ind.Continues == "" || ind.Continues == ind.ID {
+			continue
+		}
+		have := map[key]bool{}
+		for _, o := range obs[ind.ID] {
+			have[key{o.Period, o.Dimension}] = true
+		}
+		cur := obs[ind.ID]
+		for _, o := range obs[ind.Continues] {
+			if !have[key{o.Period, o.Dimension}] {
+				o.Indicator = ind.ID
+				cur = append(cur, o)
+			}
+		}
+		slices.SortStableFunc(cur, func(a, b strategy.Observation) int { return a.Period.Start().Compare(b.Period.Start()) })
+		obs[ind.ID] = cur
+	}
+}
+
 // load reads everything the pages of st show.
 func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, error) {
 	tenant := st.Municipality.Code
@@ -217,6 +247,7 @@ func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, err
 	for _, o := range obs {
 		raw.obs[o.Indicator] = append(raw.obs[o.Indicator], o)
 	}
+	continueHistory(st, raw.obs)
 	for _, ind := range st.Indicators() {
 		for _, o := range raw.obs[ind.ID] {
 			if o.Recorded.After(raw.updated[ind.ID]) {

@@ -197,6 +197,9 @@ func periodParam(r *http.Request, st *strategy.Strategy, def strategy.Period) (s
 // A strategy without a start reaches back to its first values.
 func leadershipPeriods(st *strategy.Strategy, rep *progress.Report, raw *rawData) []strategy.Period {
 	first := rep.Open.Year
+	if !st.Start.IsZero() {
+		first = min(first, st.Start.In(strategy.Stockholm).Year())
+	}
 	for _, obs := range raw.obs {
 		for _, o := range obs {
 			first = min(first, o.Period.Year)
