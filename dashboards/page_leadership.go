@@ -249,11 +249,10 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 	if !asked {
 		period = leadershipPeriod(snap)
 	}
-	if len(periods) > 0 && !slices.Contains(periods, period) {
-		if asked {
-			s.serveError(w, r, http.StatusBadRequest, "err_bad_request")
-			return
-		}
+	// A period outside the list can still be asked for by URL (like the
+	// follow-up's report pages: what was written for it stays reachable);
+	// the picker and the default keep to the strategy's periods.
+	if !asked && len(periods) > 0 && !slices.Contains(periods, period) {
 		period = periods[0]
 	}
 	s.serveCached(w, r, snap, "leadership|"+period.String()+"|"+strconv.FormatBool(asked)+"|"+filter.key(), func() (cached, error) {
