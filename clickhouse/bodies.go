@@ -287,3 +287,22 @@ func (s *Store) scanActivityUpdates(ctx context.Context, tenant, q string, args 
 	}
 	return out, rows.Err()
 }
+
+// ActivityAt is the update of an activity in force in report period p
+// among its updates (ActivityUpdates of one activity): the latest of p or
+// of an earlier period that ends no later than p, the latest revision on
+// a tie; nil when there is none (the strategy file's values hold). The
+// follow-up and the dashboards read an activity's state through it.
+func ActivityAt(updates []ActivityUpdate, p strategy.Period) *ActivityUpdate {
+	var in *ActivityUpdate
+	for i, u := range updates {
+		if u.Period != p && u.Period.End().After(p.End()) {
+			continue
+		}
+		if in == nil || u.Period.End().After(in.Period.End()) ||
+			(u.Period.End().Equal(in.Period.End()) && u.Revision > in.Revision) {
+			in = &updates[i]
+		}
+	}
+	return in
+}

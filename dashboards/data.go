@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -192,8 +193,47 @@ type rawData struct {
 	collectors        []clickhouse.CollectorStatus
 	services          []clickhouse.ServiceStatus
 	benchmarks        []facts.BenchmarkValue
+	// bodyReports are the responsible bodies' reports by goal, body and
+	// period; activities the activity updates by activity id.
+	bodyReports map[bodyKey]*clickhouse.BodyReport
+	activities  map[string][]clickhouse.ActivityUpdate
 	// updated is the latest Recorded time per indicator.
 	updated map[string]time.Time
+}
+
+// bodyKey finds a responsible body's report of a goal for a period.
+type bodyKey struct {
+	goal, body string
+	period     strategy.Period
+}
+
+// continueHistory makes the values of the previous plan's indicator that
+// an indicator continues (Indicator.Continues) the older part of its
+// series: each old value for a period and dimension the indicator has no
+// value of itself joins it under the new id, in period order.
+func continueHistory(st *strategy.Strategy, obs map[string][]strategy.Observation) {
+	type key struct {
+		p strategy.Period
+		d strategy.Dimension
+	}
+	for _, ind := range st.Indicators() {
+		if ind.Continues == "" || ind.Continues == ind.ID {
+			continue
+		}
+		have := map[key]bool{}
+		for _, o := range obs[ind.ID] {
+			have[key{o.Period, o.Dimension}] = true
+		}
+		cur := obs[ind.ID]
+		for _, o := range obs[ind.Continues] {
+			if !have[key{o.Period, o.Dimension}] {
+				o.Indicator = ind.ID
+				cur = append(cur, o)
+			}
+		}
+		slices.SortStableFunc(cur, func(a, b strategy.Observation) int { return a.Period.Start().Compare(b.Period.Start()) })
+		obs[ind.ID] = cur
+	}
 }
 
 // load reads everything the pages of st show.
@@ -207,6 +247,7 @@ func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, err
 	for _, o := range obs {
 		raw.obs[o.Indicator] = append(raw.obs[o.Indicator], o)
 	}
+	continueHistory(st, raw.obs)
 	for _, ind := range st.Indicators() {
 		for _, o := range raw.obs[ind.ID] {
 			if o.Recorded.After(raw.updated[ind.ID]) {
@@ -225,6 +266,22 @@ func (s *Server) load(ctx context.Context, st *strategy.Strategy) (*rawData, err
 	}
 	if raw.services, err = s.opts.Store.ServiceStatus(ctx, tenant); err != nil {
 		return nil, err
+	}
+	rs, err := s.opts.Store.BodyReports(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	raw.bodyReports = make(map[bodyKey]*clickhouse.BodyReport, len(rs))
+	for i := range rs {
+		raw.bodyReports[bodyKey{rs[i].Goal, rs[i].Body, rs[i].Period}] = &rs[i]
+	}
+	us, err := s.opts.Store.ActivityUpdates(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	raw.activities = map[string][]clickhouse.ActivityUpdate{}
+	for _, u := range us {
+		raw.activities[u.Activity] = append(raw.activities[u.Activity], u)
 	}
 	var kpis []string
 	for _, ind := range st.Indicators() {

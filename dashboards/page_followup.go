@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/progress"
 	"github.com/malbild/malbild/strategy"
 )
@@ -56,14 +57,14 @@ func (s *Server) serveFollowup(w http.ResponseWriter, r *http.Request) {
 		for y := last; y >= first; y-- {
 			v.Years = append(v.Years, option{Value: strconv.Itoa(y), Label: strconv.Itoa(y), Selected: y == year})
 		}
-		v.Matrix = followupMatrix(q.base, q.strat, rep, year, lang)
+		v.Matrix = followupMatrix(q.base, q.strat, rep, snap.raw, year, lang)
 		v.Collectors = collectorTable(snap.raw, lang)
 		p.Data = v
 		return s.htmlPage("followup", p)
 	})
 }
 
-func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, year int, lang string) table {
+func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, raw *rawData, year int, lang string) table {
 	var ps []strategy.Period
 	for _, p := range progress.ReportPeriods(st.Rhythm, year) {
 		if !p.End().After(rep.Open.End()) {
@@ -111,11 +112,16 @@ func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, ye
 			if r := gp.Reason.In(lang); r != "" {
 				text += " · " + r
 			}
+			if len(gr.Goal.Bodies) > 0 {
+				text += " · " + bodyCompletion(raw, gr.Goal, p).Text(lang)
+			}
 			mark = mark || status.Class == "bad"
 			cells = append(cells, cell{Status: status, Text: text})
 		}
 		cells = append(cells, txt("–"))
 		t.Rows = append(t.Rows, row{Cells: cells, Mark: mark})
+		t.Rows = append(t.Rows, bodyRows(raw, gr.Goal, ps, lang)...)
+		t.Rows = append(t.Rows, activityRows(raw, gr.Goal, ps, lang)...)
 		for _, ir := range gr.Indicators {
 			if ir.Dropped {
 				continue
@@ -124,6 +130,61 @@ func followupMatrix(base string, st *strategy.Strategy, rep *progress.Report, ye
 		}
 	}
 	return t
+}
+
+// bodyCompletion is how many of g's responsible bodies have reported for
+// p, by the follow-up's own count (progress.BodyCompletion).
+func bodyCompletion(raw *rawData, g *strategy.Goal, p strategy.Period) progress.BodyCount {
+	return progress.BodyCompletion(g, func(body string) bool { return raw.bodyReports[bodyKey{g.ID, body, p}] != nil })
+}
+
+// bodyRows are g's responsible bodies' parts: each body's own assessment
+// and comment per report period, or that it has not reported.
+func bodyRows(raw *rawData, g *strategy.Goal, ps []strategy.Period, lang string) []row {
+	var out []row
+	for _, b := range g.Bodies {
+		cells := []cell{txt(tr(lang, "body_part") + ": " + b.Name)}
+		mark := false
+		for _, p := range ps {
+			r := raw.bodyReports[bodyKey{g.ID, b.ID, p}]
+			if r == nil {
+				cells = append(cells, txt(tr(lang, "body_not_reported")))
+				continue
+			}
+			c := cell{Status: levelStatus(r.Level, lang), Text: r.Comment}
+			mark = mark || c.Status.Class == "bad"
+			cells = append(cells, c)
+		}
+		out = append(out, row{Cells: append(cells, txt("–")), Mark: mark})
+	}
+	return out
+}
+
+// activityRows are g's activities as they stand in each report period:
+// status and outcome from the latest update in force
+// (clickhouse.ActivityAt), else the strategy file's values.
+func activityRows(raw *rawData, g *strategy.Goal, ps []strategy.Period, lang string) []row {
+	var out []row
+	for _, a := range g.Activities {
+		title := tr(lang, "activity") + ": " + a.Title.In(lang)
+		if a.Responsible != "" {
+			title += " (" + a.Responsible + ")"
+		}
+		cells := []cell{txt(title)}
+		for _, p := range ps {
+			status, outcome, comment := a.Status, a.Outcome, ""
+			if u := clickhouse.ActivityAt(raw.activities[a.ID], p); u != nil {
+				status, outcome, comment = u.Status, u.Outcome, u.Comment
+			}
+			text := capitalize(status.Label(lang)) + " · " + tr(lang, "outcome") + " " + money(outcome, lang) + " tkr"
+			if comment != "" {
+				text += " · " + comment
+			}
+			cells = append(cells, txt(text))
+		}
+		out = append(out, row{Cells: append(cells, txt("–"))})
+	}
+	return out
 }
 
 // followupIndicatorRow is an indicator's row of the follow-up matrix.

@@ -26,6 +26,7 @@ type benchmarkView struct {
 }
 
 type leadershipView struct {
+	Lifecycle   *lifecycleView
 	Strategy    string
 	PeriodLabel string
 	PrevLabel   string
@@ -190,6 +191,23 @@ func periodParam(r *http.Request, st *strategy.Strategy, def strategy.Period) (s
 	return p, true
 }
 
+// leadershipPeriods is /ledning's period picker: the strategy's own report
+// periods that have begun, plus its follow-up after the end
+// (progress.StrategyReportPeriods, the follow-up's lists), newest first.
+// A strategy without a start reaches back to its first values.
+func leadershipPeriods(st *strategy.Strategy, rep *progress.Report, raw *rawData) []strategy.Period {
+	first := rep.Open.Year
+	if !st.Start.IsZero() {
+		first = min(first, st.Start.In(strategy.Stockholm).Year())
+	}
+	for _, obs := range raw.obs {
+		for _, o := range obs {
+			first = min(first, o.Period.Year)
+		}
+	}
+	return progress.StrategyReportPeriods(st, rep.Now, max(first, rep.Open.Year-20))
+}
+
 // reportAt is the full report as it stood at the end of period p (or now,
 // for the period in progress).
 func (s *Server) reportAt(snap *snapshot, p strategy.Period) *progress.Report {
@@ -227,8 +245,15 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	asked := r.URL.Query().Get("period") != ""
+	periods := leadershipPeriods(q.strat, snap.eval.full, snap.raw)
 	if !asked {
 		period = leadershipPeriod(snap)
+	}
+	// A period outside the list can still be asked for by URL (like the
+	// follow-up's report pages: what was written for it stays reachable);
+	// the picker and the default keep to the strategy's periods.
+	if !asked && len(periods) > 0 && !slices.Contains(periods, period) {
+		period = periods[0]
 	}
 	s.serveCached(w, r, snap, "leadership|"+period.String()+"|"+strconv.FormatBool(asked)+"|"+filter.key(), func() (cached, error) {
 		lang := q.lang
@@ -251,8 +276,9 @@ func (s *Server) serveLeadership(w http.ResponseWriter, r *http.Request) {
 			PeriodLabel: period.Label(lang),
 			PrevLabel:   prev.Label(lang),
 			Action:      q.base + "/ledning",
+			Lifecycle:   lifecycleOf(st, rep.Now, lang),
 		}
-		for _, rp := range reportPeriods(st, snap.eval.full.Open, snap.raw) {
+		for _, rp := range periods {
 			v.Periods = append(v.Periods, option{Value: rp.String(), Label: rp.Label(lang), Selected: rp == period})
 		}
 		v.Areas = []option{{Value: "", Label: tr(lang, "filter_all")}}

@@ -58,6 +58,7 @@ func stalePage(p *page, snap *snapshot) {
 
 type publicView struct {
 	Title, Vision, Description string
+	Lifecycle                  *lifecycleView
 	Glance                     *glanceView
 	Areas                      []*areaView
 	Services                   []serviceView
@@ -102,7 +103,8 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) {
 		p := s.newPage(r, st.Title.In(lang), "public")
 		p.Charts = true
 		stalePage(p, snap)
-		v := &publicView{Title: st.Title.In(lang), Vision: st.Vision.In(lang), Description: st.Description.In(lang)}
+		v := &publicView{Title: st.Title.In(lang), Vision: st.Vision.In(lang), Description: st.Description.In(lang),
+			Lifecycle: lifecycleOf(st, rep.Now, lang)}
 		// One assessment period for the whole page, named in the glance
 		// and beside every goal (issue 13).
 		period := assessmentPeriod(st, rep, snap.raw)

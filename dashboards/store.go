@@ -22,6 +22,10 @@ type Store interface {
 	CollectorStatus(ctx context.Context, tenant string) ([]clickhouse.CollectorStatus, error)
 	ServiceStatus(ctx context.Context, tenant string) ([]clickhouse.ServiceStatus, error)
 	Benchmarks(ctx context.Context, tenant string, kpis []string) ([]facts.BenchmarkValue, error)
+	// BodyReports and ActivityUpdates are the follow-up's body reports and
+	// activity updates, the same reads its period report makes.
+	BodyReports(ctx context.Context, tenant string) ([]clickhouse.BodyReport, error)
+	ActivityUpdates(ctx context.Context, tenant string) ([]clickhouse.ActivityUpdate, error)
 }
 
 var _ Store = (*clickhouse.Store)(nil)

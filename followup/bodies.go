@@ -327,19 +327,9 @@ type ActivityRow struct {
 	MayEdit bool
 }
 
-// BodyCount is the completion of a goal's or a report's body reports:
-// "2 av 3 nämnder har rapporterat".
-type BodyCount struct {
-	Reported, Total int
-}
-
-// Text says the count in lang.
-func (c BodyCount) Text(lang string) string {
-	if lang == "en" {
-		return fmt.Sprintf("%d of %d bodies have reported", c.Reported, c.Total)
-	}
-	return fmt.Sprintf("%d av %d ansvariga har rapporterat", c.Reported, c.Total)
-}
+// BodyCount is the completion of a goal's or a report's body reports
+// (progress.BodyCount).
+type BodyCount = progress.BodyCount
 
 // bodyData is what the store holds on bodies and activities, indexed.
 type bodyData struct {
@@ -373,19 +363,11 @@ func (s *Service) loadBodyData(ctx context.Context, tenant string) (*bodyData, e
 
 // parts lists g's bodies with their reports for p.
 func (d *bodyData) parts(g *strategy.Goal, p strategy.Period, who *auth.Identity) ([]BodyPart, BodyCount) {
-	var (
-		out []BodyPart
-		c   BodyCount
-	)
+	var out []BodyPart
 	for _, b := range g.Bodies {
-		bp := BodyPart{Body: b, Report: d.reports[bodyKey{g.ID, b.ID, p}], MayEdit: who.MayEdit(b.ID, b.Name, g.Owner)}
-		c.Total++
-		if bp.Report != nil {
-			c.Reported++
-		}
-		out = append(out, bp)
+		out = append(out, BodyPart{Body: b, Report: d.reports[bodyKey{g.ID, b.ID, p}], MayEdit: who.MayEdit(b.ID, b.Name, g.Owner)})
 	}
-	return out, c
+	return out, progress.BodyCompletion(g, func(body string) bool { return d.reports[bodyKey{g.ID, body, p}] != nil })
 }
 
 // activities lists g's activities as they stand in p: the latest update
@@ -395,14 +377,7 @@ func (d *bodyData) activities(g *strategy.Goal, p strategy.Period, who *auth.Ide
 	var out []ActivityRow
 	for _, a := range g.Activities {
 		row := ActivityRow{Activity: a, Status: a.Status, Outcome: a.Outcome, MayEdit: who.MayEdit(a.Responsible, g.Owner)}
-		for i, u := range d.updates[a.ID] {
-			if u.Period == p || !u.Period.End().After(p.End()) {
-				if row.Update == nil || u.Period.End().After(row.Update.Period.End()) ||
-					(u.Period.End().Equal(row.Update.Period.End()) && u.Revision > row.Update.Revision) {
-					row.Update = &d.updates[a.ID][i]
-				}
-			}
-		}
+		row.Update = clickhouse.ActivityAt(d.updates[a.ID], p)
 		if u := row.Update; u != nil {
 			row.Status, row.Outcome, row.Comment = u.Status, u.Outcome, u.Comment
 		}

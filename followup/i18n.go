@@ -191,6 +191,9 @@ var messages = map[string][2]string{
 	"no_comment":       {"Ingen kommentar.", "No comment."},
 	"not_assessed_yet": {"Inte bedömd", "Not assessed"},
 
+	"body_reported":     {"Rapporterat", "Reported"},
+	"body_not_reported": {"Ej rapporterat", "Not reported"},
+
 	"login_title":   {"Logga in", "Sign in"},
 	"login_intro":   {"Logga in för att se interna sidor och arbeta med uppföljningen.", "Sign in to see internal pages and work on the follow-up."},
 	"user_name":     {"Användarnamn", "User name"},

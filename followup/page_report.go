@@ -359,12 +359,50 @@ func (s *Service) serveReportCSV(w http.ResponseWriter, r *http.Request, q *req)
 				}
 				rows = append(rows, rec)
 			}
+			rows = append(rows, partsCSV(a.Area.ID, g, q.lang)...)
 		}
 	}
 	name := fmt.Sprintf("uppfoljning-%s-%s.csv", q.st.Municipality.Code, p)
 	if err := writeCSV(w, name, head, rows); err != nil {
 		s.log.Warn("followup: writing a CSV download failed", "err", err)
 	}
+}
+
+// partsCSV are the CSV rows of goal g's responsible bodies (type "body":
+// the body's assessment, comment, whether it has reported, author and
+// time) and activities (type "activity": responsible, outcome in tkr and
+// the period of the update in force, status and comment), in the period
+// report's columns.
+func partsCSV(area string, g GoalReport, lang string) [][]string {
+	var rows [][]string
+	for _, b := range g.Bodies {
+		rec := []string{area, g.Goal.ID, "body", b.Body.ID, b.Body.Name, "", "", "", "", "", ""}
+		if r := b.Report; r != nil {
+			rec = append(rec, progress.LevelLabel(r.Level, lang), "", r.Comment, tr(lang, "body_reported"), r.Author, formatTime(r.Created))
+		} else {
+			rec = append(rec, "", "", "", tr(lang, "body_not_reported"), "", "")
+		}
+		rows = append(rows, rec)
+	}
+	for _, a := range g.Activities {
+		rec := []string{area, g.Goal.ID, "activity", a.Activity.ID, a.Activity.Title.In(lang), a.Activity.Responsible, "tkr"}
+		if a.Outcome != nil {
+			period := ""
+			if a.Update != nil {
+				period = a.Update.Period.String()
+			}
+			rec = append(rec, csvNumber(*a.Outcome), period)
+		} else {
+			rec = append(rec, "", "")
+		}
+		author, saved := "", ""
+		if u := a.Update; u != nil {
+			author, saved = u.Author, formatTime(u.Created)
+		}
+		rec = append(rec, "", "", "", "", a.Comment, a.Status.Label(lang), author, saved)
+		rows = append(rows, rec)
+	}
+	return rows
 }
 
 // csvNumber writes a number with a decimal comma, without grouping.

@@ -22,34 +22,14 @@ const periodYears = 3
 // and reaches back from there; report periods the strategy does not
 // report (Strategy.Reports) are left out.
 func (s *Service) reportPeriods(st *strategy.Strategy) []strategy.Period {
-	last := s.lastReportPeriod(st)
-	first := last.Year - periodYears + 1
-	if !st.Start.IsZero() {
-		first = max(first, st.Start.In(strategy.Stockholm).Year())
-	}
-	var out []strategy.Period
-	for y := first; y <= last.Year; y++ {
-		for _, p := range progress.ReportPeriods(st.Rhythm, y) {
-			if !p.End().After(last.End()) && st.InPeriod(p) && st.Reported(p) {
-				out = append(out, p)
-			}
-		}
-	}
-	slices.Reverse(out)
-	return out
+	now := s.opts.Now()
+	return progress.StrategyReportPeriods(st, now, progress.LastReportPeriod(st, now).Year-periodYears+1)
 }
 
-// lastReportPeriod is the latest report period of st that has begun: the
-// one in progress, or, once the strategy's period has ended, the full
-// year of its last year.
+// lastReportPeriod is the latest report period of st that has begun
+// (progress.LastReportPeriod).
 func (s *Service) lastReportPeriod(st *strategy.Strategy) strategy.Period {
-	open := progress.OpenReportPeriod(st.Rhythm, s.opts.Now())
-	if y := st.LastYear(); y != 0 {
-		if end := (strategy.Period{Kind: strategy.Year, Year: y}); end.End().Before(open.End()) {
-			return end
-		}
-	}
-	return open
+	return progress.LastReportPeriod(st, s.opts.Now())
 }
 
 // duePeriod is the report period whose report is due: the latest that

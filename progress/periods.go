@@ -160,3 +160,41 @@ func Periods(k strategy.PeriodKind, from, to time.Time) iter.Seq[strategy.Period
 func PeriodsBetween(k strategy.PeriodKind, from, to time.Time) []strategy.Period {
 	return slices.Collect(Periods(k, from, to))
 }
+
+// LastReportPeriod is the latest report period of st that has begun at
+// now: the one in progress (OpenReportPeriod), or, once the strategy's
+// period has ended, the full year of its last year (its follow-up after
+// the end).
+func LastReportPeriod(st *strategy.Strategy, now time.Time) strategy.Period {
+	open := OpenReportPeriod(st.Rhythm, now)
+	if y := st.LastYear(); y != 0 {
+		if end := (strategy.Period{Kind: strategy.Year, Year: y}); end.End().Before(open.End()) {
+			return end
+		}
+	}
+	return open
+}
+
+// StrategyReportPeriods lists the report periods of st that have begun at
+// now, newest first: from year first (never before the strategy's start
+// year) to LastReportPeriod, so an ended strategy's list stops at its
+// follow-up after the end. Report periods outside the strategy's own
+// period (Strategy.InPeriod) or that it does not report
+// (Strategy.Reports) are left out. It is the one list of report periods
+// the follow-up's lists and the dashboards' period pickers offer.
+func StrategyReportPeriods(st *strategy.Strategy, now time.Time, first int) []strategy.Period {
+	last := LastReportPeriod(st, now)
+	if !st.Start.IsZero() {
+		first = max(first, st.Start.In(strategy.Stockholm).Year())
+	}
+	var out []strategy.Period
+	for y := first; y <= last.Year; y++ {
+		for _, p := range ReportPeriods(st.Rhythm, y) {
+			if !p.End().After(last.End()) && st.InPeriod(p) && st.Reported(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Reverse(out)
+	return out
+}

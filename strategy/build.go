@@ -65,7 +65,8 @@ type builder struct {
 	upperIDs  map[string]int // upper goals: id → line
 	dims      map[string]bool
 	readFile  func(name string) ([]byte, error)
-	nested    bool // parsing the file named by upper_goals_from
+	nested    bool           // parsing the file named by upper_goals_from
+	continued map[string]int // previous plan's ids continued → line
 	refs      []goalRef
 }
 
@@ -293,6 +294,7 @@ func (b *builder) strategy(r *yStrategy, root *yaml.Node) *Strategy {
 	}
 	s.Reports = b.reports(r.Reports, root)
 	b.upperGoals(r, root)
+	b.follows(r, root)
 	s.RollUp = DefaultRollUp
 	if r.RollUp != "" {
 		if _, ok := RollUpRules[r.RollUp]; ok {
@@ -453,6 +455,7 @@ func (b *builder) goal(r *yGoal, n *yaml.Node, a *GoalArea, parent *Goal) *Goal 
 		ID: r.ID, Title: b.title(&r.Title, n), Description: b.text(&r.Description),
 		Owner: r.Owner, Horizon: strings.TrimSpace(r.Horizon), AreaID: a.ID, Line: n.Line,
 	}
+	g.Continues = b.continues(r.Continues, n, "goal")
 	if r.Public != nil {
 		g.Public = *r.Public
 	}
@@ -573,6 +576,7 @@ func (b *builder) indicator(r *yIndicator, n *yaml.Node, g *Goal) *Indicator {
 		ID: r.ID, Title: b.title(&r.Title, n), Description: b.text(&r.Description), Method: b.text(&r.Method),
 		Public: g.Public, Owner: g.Owner, Weight: 1, GoalID: g.ID, Line: n.Line,
 	}
+	ind.Continues = b.continues(r.Continues, n, "indicator")
 	if r.Public != nil {
 		ind.Public = *r.Public
 	}

@@ -419,3 +419,88 @@ func keyLine(m *yaml.Node, key string) int {
 	}
 	return nodeLine(m, nil)
 }
+
+// follows reads follows: the file of the strategy this one succeeds. Only
+// one level is followed: the previous plan's own follows (or
+// upper_goals_from) is not read.
+func (b *builder) follows(r *yStrategy, root *yaml.Node) {
+	f := strings.TrimSpace(r.Follows)
+	if f == "" {
+		return
+	}
+	b.s.Follows = f
+	line := lineOf(root, "follows")
+	if b.nested {
+		b.errorf(line, "follows in a file that is itself read with follows or upper_goals_from: only one level is followed")
+		return
+	}
+	name := f
+	if !filepath.IsAbs(name) {
+		name = path.Join(filepath.ToSlash(filepath.Dir(b.file)), filepath.ToSlash(f))
+	}
+	data, err := b.readFile(filepath.FromSlash(name))
+	if err != nil {
+		why := "cannot read it"
+		if errors.Is(err, fs.ErrNotExist) {
+			why = "there is no such file"
+		}
+		b.errorf(line, "follows %q: %s", f, why)
+		return
+	}
+	prev, err := parse(filepath.FromSlash(name), data, Options{ReadFile: b.readFile}, true)
+	if err != nil {
+		first := err.Error()
+		var es strictyaml.Errors
+		if errors.As(err, &es) && len(es) > 0 {
+			first = es[0].Error()
+		}
+		b.errorf(line, "follows %q is not a valid strategy file: %s", f, first)
+		return
+	}
+	if prev.Municipality.Code != b.s.Municipality.Code {
+		b.errorf(line, "follows %q: that strategy is for municipality %s, this one for %s", f, prev.Municipality.Code, b.s.Municipality.Code)
+		return
+	}
+	b.s.Previous = prev
+}
+
+// continues reads continues: the id of the previous plan's goal (what is
+// "goal") or indicator (what is "indicator") this one continues.
+func (b *builder) continues(id string, n *yaml.Node, what string) string {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return ""
+	}
+	line := lineOf(n, "continues")
+	prev := b.s.Previous
+	if prev == nil {
+		if b.s.Follows == "" {
+			b.errorf(line, "continues %q: the strategy follows no previous plan (add follows: the previous plan's file)", id)
+		}
+		return id
+	}
+	var ids []string
+	if what == "goal" {
+		for _, g := range prev.Goals() {
+			ids = append(ids, g.ID)
+		}
+	} else {
+		for _, ind := range prev.Indicators() {
+			ids = append(ids, ind.ID)
+		}
+	}
+	if !slices.Contains(ids, id) {
+		b.errorf(line, "continues %q: the previous plan (%s) has no %s with that id%s", id, b.s.Follows, what, strictyaml.Suggest(id, ids, 3))
+		return id
+	}
+	if b.continued == nil {
+		b.continued = map[string]int{}
+	}
+	key := what + ":" + id
+	if l, ok := b.continued[key]; ok {
+		b.errorf(line, "continues %q: line %d continues that %s already", id, l, what)
+		return id
+	}
+	b.continued[key] = line
+	return id
+}

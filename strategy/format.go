@@ -23,6 +23,7 @@ func Format(s *Strategy) ([]byte, error) {
 		DecidedBy:    s.DecidedBy,
 		Owner:        s.Owner,
 		UpperFrom:    s.UpperFrom,
+		Follows:      s.Follows,
 		Start:        dateString(s.Start),
 		End:          dateString(s.End),
 		Rhythm:       string(s.Rhythm),
@@ -97,7 +98,7 @@ func Format(s *Strategy) ([]byte, error) {
 func formatGoal(g *Goal) yGoal {
 	public := g.Public
 	yg := yGoal{
-		ID: g.ID, Title: textNode(g.Title), Description: textNode(g.Description), Kind: string(g.Kind),
+		ID: g.ID, Continues: g.Continues, Title: textNode(g.Title), Description: textNode(g.Description), Kind: string(g.Kind),
 		Public: &public, Owner: g.Owner, Horizon: g.Horizon,
 	}
 	if m := g.Milestone; m != nil {
@@ -139,7 +140,7 @@ func formatGoal(g *Goal) yGoal {
 func formatIndicator(ind *Indicator) yIndicator {
 	public := ind.Public
 	yi := yIndicator{
-		ID: ind.ID, Title: textNode(ind.Title), Description: textNode(ind.Description), Method: textNode(ind.Method),
+		ID: ind.ID, Continues: ind.Continues, Title: textNode(ind.Title), Description: textNode(ind.Description), Method: textNode(ind.Method),
 		Unit: string(ind.Unit), Direction: string(ind.Direction),
 		Tolerance: formatNumber(ind.Tolerance), Freshness: FormatDuration(ind.Freshness),
 		Public: &public, Owner: ind.Owner, Weight: formatNumber(ind.Weight),

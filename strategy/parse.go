@@ -110,6 +110,7 @@ type yStrategy struct {
 	Reports      []string       `yaml:"reports,omitempty"`
 	UpperGoals   []yUpperGoal   `yaml:"upper_goals,omitempty"`
 	UpperFrom    string         `yaml:"upper_goals_from,omitempty"`
+	Follows      string         `yaml:"follows,omitempty"`
 	Start        string         `yaml:"start,omitempty"`
 	End          string         `yaml:"end,omitempty"`
 	Rhythm       string         `yaml:"rhythm,omitempty"`
@@ -179,6 +180,7 @@ type yActivity struct {
 
 type yGoal struct {
 	ID          string       `yaml:"id,omitempty"`
+	Continues   string       `yaml:"continues,omitempty"`
 	Title       yaml.Node    `yaml:"title,omitempty"`
 	Description yaml.Node    `yaml:"description,omitempty"`
 	Kind        string       `yaml:"kind,omitempty"`
@@ -211,6 +213,7 @@ type yDecision struct {
 
 type yIndicator struct {
 	ID          string            `yaml:"id,omitempty"`
+	Continues   string            `yaml:"continues,omitempty"`
 	Title       yaml.Node         `yaml:"title,omitempty"`
 	Description yaml.Node         `yaml:"description,omitempty"`
 	Method      yaml.Node         `yaml:"method,omitempty"`

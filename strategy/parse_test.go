@@ -82,6 +82,11 @@ func TestInvalid(t *testing.T) {
 		{"contributes-unknown", `15: contributes_to "kf-2": no upper goal has that id (did you mean "kf-1"?)`},
 		{"contributes-without-upper", `8: contributes_to "kf-1": the strategy declares no goals of the level above (upper_goals or upper_goals_from)`},
 		{"contributes-twice", `16: contributes_to "kf-1" is listed twice`},
+		// strategies in succession (issue 12)
+		{"follows-missing", `5: follows "plan-saknas.yaml": there is no such file`},
+		{"continues-unknown", `13: continues "e-tjanster-2014": the previous plan (plan-2015.yaml) has no goal with that id (did you mean "e-tjanster-2015"?)`},
+		{"continues-without-follows", `12: continues "e-tjanster-2015": the strategy follows no previous plan (add follows: the previous plan's file)`},
+		{"continues-twice", `17: continues "e-tjanster-2015": line 13 continues that goal already`},
 		{"ref-other-keys", `15: a goal reference (ref: goal) takes no other keys: the goal is defined once, under its first area`},
 		{"ref-unknown", `15: goal reference "gaol": no goal of an area has that id`},
 		{"ref-same-area", `12: goal reference "goal": the goal is defined under this area already`},

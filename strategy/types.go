@@ -88,7 +88,15 @@ type Strategy struct {
 	// whose goal areas are then the inriktningsmål and its goals the mål.
 	UpperGoals []*UpperGoal `json:"upper_goals,omitempty"`
 	// UpperFrom is the file the upper goals were read from, as written.
-	UpperFrom  string         `json:"upper_from,omitempty"`
+	UpperFrom string `json:"upper_from,omitempty"`
+
+	// Follows is the file of the strategy this one succeeds (the 2015–17
+	// plan before the 2018–20 plan), as written; Previous is that
+	// strategy, read with it. Goals and indicators that continue one of
+	// the previous plan's say so in Continues.
+	Follows  string    `json:"follows,omitempty"`
+	Previous *Strategy `json:"-"`
+
 	Maturity   *MaturityModel `json:"maturity,omitempty"`
 	Areas      []*GoalArea    `json:"areas"`
 	Programmes []*Programme   `json:"programmes,omitempty"`
@@ -193,6 +201,10 @@ type Goal struct {
 	Dropped *Decision `json:"dropped,omitempty"`
 	AreaID  string    `json:"area"`
 	Line    int       `json:"-"`
+
+	// Continues is the id of the goal or indicator of the previous plan
+	// (Strategy.Follows) this one continues, keeping its history.
+	Continues string `json:"continues,omitempty"`
 }
 
 // Milestone is a goal that is done by a date. Due is the last day of what
@@ -332,6 +344,10 @@ type Indicator struct {
 	Source    Source        `json:"source"`
 	GoalID    string        `json:"goal"`
 	Line      int           `json:"-"`
+
+	// Continues is the id of the goal or indicator of the previous plan
+	// (Strategy.Follows) this one continues, keeping its history.
+	Continues string `json:"continues,omitempty"`
 }
 
 // Baseline is the value an indicator started from (nuläge). An approximate
