@@ -56,7 +56,7 @@ vet:
 # The gate is deterministic: go test runs every fuzz target's committed seed
 # corpus (testdata/fuzz/...) as ordinary tests, and nothing random.
 test: deps-test assets chdb vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Exploratory fuzzing, for developers and never part of the gate: each
 # target runs FUZZTIME. A crasher it finds lands in the package's
