@@ -39,6 +39,14 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if len(cfg.Strategies) > 0 {
 		name = cfg.Strategies[0]
 	}
+	// "malbild demo ils-it-plan" names the strategy as --strategy does;
+	// anything more is a mistake, not something to ignore.
+	switch rest := g.fs.Args(); {
+	case len(rest) > 1 || (len(rest) == 1 && len(cfg.Strategies) > 0):
+		return fmt.Errorf("demo takes one strategy, by --strategy or as its argument; got %q", rest)
+	case len(rest) == 1:
+		name = rest[0]
+	}
 	s, err := demoStrategy(name)
 	if err != nil {
 		return err

@@ -163,3 +163,22 @@ func tail(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestDemoStrategyArgument: "malbild demo NAME" names the strategy; more
+// than one, or a name beside --strategy, is refused before anything starts
+// (it used to be ignored, and the demo ran Värmdö's).
+func TestDemoStrategyArgument(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "ils-it-plan", "varmdo"},
+		{"demo", "--strategy", "varmdo", "ils-it-plan"},
+	} {
+		code, _, stderr := runCmd(t, args...)
+		if code == 0 || !strings.Contains(stderr, "demo takes one strategy") {
+			t.Errorf("%q: exit %d, %s", args, code, stderr)
+		}
+	}
+	code, _, stderr := runCmd(t, "demo", "--data-dir", t.TempDir(), "ingen-sadan")
+	if code == 0 || !strings.Contains(stderr, `strategy "ingen-sadan": no such file and no example of that name`) {
+		t.Errorf("an unknown strategy argument: exit %d, %s", code, stderr)
+	}
+}
