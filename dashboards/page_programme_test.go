@@ -172,3 +172,16 @@ func TestAPIStrategyUnknownIsNull(t *testing.T) {
 		`"upper_goals":[`, `"refs":["arkiv"]`, `{"year":2023,"budget":1000,"outcome":1200}`)
 	mustNotContain(t, "strategy API", body, "0001-01-01")
 }
+
+// TestPublicTextsRich: the strategy's and its areas' descriptions on / are
+// the Markdown subset rendered (paragraphs, lists, bold), not raw "**" and
+// "- " as a new user of the ILS example saw them.
+func TestPublicTextsRich(t *testing.T) {
+	st := testStrategy(t)
+	st.Description = strategy.Text{SV: "Planen gäller för **alla nämnder och bolag**:\n\n- nämnderna bedömer\n- kontoret fastställer"}
+	st.Areas[0].Description = strategy.Text{SV: "Första stycket.\n\nAndra <b>stycket</b>."}
+	e := newEnv(t, []*strategy.Strategy{st})
+	_, _, body := e.get("/")
+	mustContain(t, "/", body, "<strong>alla nämnder och bolag</strong>", "<li>nämnderna bedömer</li>", "<p>Första stycket.</p>", "&lt;b&gt;stycket&lt;/b&gt;")
+	mustNotContain(t, "/", body, "**alla", "<b>stycket")
+}
