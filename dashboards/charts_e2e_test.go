@@ -88,7 +88,7 @@ func TestChartsInBrowser(t *testing.T) {
 			for _, width := range []int64{1280, 390} {
 				browsertest.Do(t, ctx, fmt.Sprintf("resizing to %d px", width), chromedp.EmulateViewport(width, 900))
 				browsertest.Navigate(t, ctx, e.http.URL+p.path)
-				if left := browsertest.Eval[[]string](t, ctx, drawAllCharts); len(left) > 0 {
+				if left := drawAllCharts(t, ctx); len(left) > 0 {
 					t.Fatalf("charts not drawn: %v", left)
 				}
 				browsertest.Screenshot(t, ctx, fmt.Sprintf("charts-%s-%d", p.name, width))

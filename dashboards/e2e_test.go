@@ -32,24 +32,37 @@ func needECharts(t testing.TB) {
 	}
 }
 
-// drawAllCharts scrolls each chart container into view in turn, waits
-// until its chart is drawn, scrolls back to the top and returns the ids
-// of the containers without a chart (none when all went well).
-const drawAllCharts = `(async () => {
-  const drawn = el => el.querySelector("svg, canvas") !== null;
-  const els = Array.from(document.querySelectorAll("[data-chart]"));
-  for (const el of els) {
-    if (drawn(el)) continue;
-    el.scrollIntoView({block: "center"});
-    await new Promise(resolve => {
-      if (drawn(el)) { resolve(); return; }
-      new MutationObserver((_, obs) => { if (drawn(el)) { obs.disconnect(); resolve(); } })
-        .observe(el, {childList: true, subtree: true});
-    });
-  }
-  window.scrollTo(0, 0);
-  return els.filter(el => !drawn(el)).map(el => el.id);
+// drawChart scrolls chart container number %d into view and waits until
+// its chart is drawn (an svg or canvas inside it).
+const drawChart = `(async () => {
+  const el = document.querySelectorAll("[data-chart]")[%d];
+  const drawn = () => el.querySelector("svg, canvas") !== null;
+  if (drawn()) return true;
+  el.scrollIntoView({block: "center"});
+  await new Promise(resolve => {
+    if (drawn()) { resolve(); return; }
+    new MutationObserver((_, obs) => { if (drawn()) { obs.disconnect(); resolve(); } })
+      .observe(el, {childList: true, subtree: true});
+  });
+  return true;
 })()`
+
+// drawAllCharts brings each chart container into view in turn and waits
+// for its drawing — one browser step per chart, so the step's failure
+// limit bounds one chart, not a page of them on a loaded machine — then
+// scrolls back to the top and returns the ids of the containers without a
+// chart (none when all went well).
+func drawAllCharts(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("[data-chart]").length`)
+	for i := range n {
+		browsertest.Eval[bool](t, ctx, fmt.Sprintf(drawChart, i))
+	}
+	return browsertest.Eval[[]string](t, ctx, `(() => {
+  window.scrollTo(0, 0);
+  return Array.from(document.querySelectorAll("[data-chart]")).filter(el => el.querySelector("svg, canvas") === null).map(el => el.id);
+})()`)
+}
 
 func TestBrowser(t *testing.T) {
 	needECharts(t)
@@ -80,7 +93,7 @@ func TestBrowser(t *testing.T) {
 			// drawn as they scroll into view: bring each into view and
 			// wait for its drawing itself, not for a time. The test's
 			// deadline bounds a chart that never comes.
-			charts := browsertest.Eval[[]string](t, ctx, drawAllCharts)
+			charts := drawAllCharts(t, ctx)
 			if len(charts) > 0 {
 				t.Errorf("%s: charts not drawn: %v", p.path, charts)
 			}

@@ -122,7 +122,7 @@ func TestPublicPageElements(t *testing.T) {
 	// once puts them all in the queue together.
 	browsertest.Eval[chromedp.Void](t, ctx, perTaskProbe)
 	browsertest.Do(t, ctx, "showing every chart at once", chromedp.EmulateViewport(1280, 40000))
-	if left := browsertest.Eval[[]string](t, ctx, drawAllCharts); len(left) > 0 {
+	if left := drawAllCharts(t, ctx); len(left) > 0 {
 		t.Fatalf("charts not drawn: %v", left)
 	}
 	type perTask struct {
