@@ -123,39 +123,14 @@ func observationFill(obs []strategy.Observation) func(w *blockWriter, lo, hi int
 // first).
 func (s *Store) Observations(ctx context.Context, f ObservationFilter) ([]strategy.Observation, error) {
 	ctx = tenantContext(ctx, f.Tenant)
-	var (
-		where strings.Builder
-		args  = []any{f.Tenant}
-	)
-	where.WriteString("tenant = ?")
-	if len(f.Indicators) > 0 {
-		where.WriteString(" AND indicator IN ?")
-		args = append(args, inSet(f.Indicators))
-	}
-	if f.Kind != "" {
-		where.WriteString(" AND period_kind = ?")
-		args = append(args, string(f.Kind))
-	}
-	if !f.From.IsZero() {
-		// period_start is midnight Stockholm time: it is at or after From
-		// when its date is at or after From's date rounded up.
-		where.WriteString(" AND period_start >= toDate(?)")
-		args = append(args, dateArg(ceilDate(f.From)))
-	}
-	if !f.To.IsZero() {
-		where.WriteString(" AND period_start < toDate(?)")
-		args = append(args, dateArg(ceilDate(f.To)))
-	}
-	if !f.Dimensions {
-		where.WriteString(" AND dim_kind = '' AND dim_value = ''")
-	}
+	where, args := observationWhere(f)
 	// GROUP BY with argMax rather than FINAL: rows of one key may sit in
 	// parts not merged yet, and this works the same on 18.16 and today.
 	q := `SELECT indicator, period_kind, period_start, dim_kind, dim_value,
 	argMax(value, version), argMax(source, version), max(version),
 	argMax(author, version), argMax(comment, version), argMax(recorded, version)
 FROM observations
-WHERE ` + where.String() + `
+WHERE ` + where + `
 GROUP BY indicator, period_kind, period_start, dim_kind, dim_value
 ORDER BY indicator, period_start, period_kind, dim_kind, dim_value`
 	out, err := s.scanObservations(ctx, f.Tenant, q, args)

@@ -51,6 +51,8 @@ func observationWhere(f ObservationFilter) (string, []any) {
 		args = append(args, string(f.Kind))
 	}
 	if !f.From.IsZero() {
+		// period_start is midnight Stockholm time: it is at or after From
+		// when its date is at or after From's date rounded up.
 		where.WriteString(" AND period_start >= toDate(?)")
 		args = append(args, dateArg(ceilDate(f.From)))
 	}
