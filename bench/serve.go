@@ -19,13 +19,16 @@ import (
 )
 
 // Rows of the load section.
-type loadRows struct{ public, api, rss *row }
+type loadRows struct{ public, publicBr, api, rss *row }
 
 const (
 	loadTargetRate = 2000
 	loadTargetP99  = 50 * time.Millisecond
-	rssTarget      = 300 << 20
-	apiPath        = "/api/v1/"
+	// loadTargetBr is the compressed page's share of the rate of a static
+	// answer of the same compressed size.
+	loadTargetBr = 0.9
+	rssTarget    = 300 << 20
+	apiPath      = "/api/v1/"
 )
 
 func (b *bench) declareLoad() loadRows {
@@ -33,6 +36,8 @@ func (b *bench) declareLoad() loadRows {
 	return loadRows{
 		public: b.report.declare("load", "GET "+publicPath+" (public page, warm) under "+w,
 			fmt.Sprintf("≥ %s req/s, p99 ≤ %s", numfmt.Group(loadTargetRate), ms(loadTargetP99))),
+		publicBr: b.report.declare("load", "GET "+publicPath+" (public page, warm) with Accept-Encoding: br under "+w,
+			fmt.Sprintf("≥ %s of the static rate", percent(loadTargetBr))),
 		api: b.report.declare("load", "GET "+apiPath+" (open-data API index) under "+w, ""),
 		rss: b.report.declare("load", "Peak RSS of the dashboards server process (VmHWM) over the load section", "≤ "+mb(rssTarget)),
 	}
@@ -66,22 +71,29 @@ func (b *bench) load(ctx context.Context, d *datasets) error {
 
 	var errs []error
 	for _, t := range []struct {
-		path string
-		row  *row
-	}{{publicPath, rows.public}, {apiPath, rows.api}} {
-		page, static, err := b.loadPair(ctx, child, client, t.path)
+		path, encoding string
+		row            *row
+	}{{publicPath, "", rows.public}, {publicPath, "br", rows.publicBr}, {apiPath, "", rows.api}} {
+		page, static, err := b.loadPair(ctx, child, t.path, t.encoding)
 		if err != nil {
 			b.report.skip(t.row, oneLine(err.Error()))
 			errs = append(errs, err)
 			continue
 		}
+		share := page.perSecond / static.perSecond
 		v := ""
-		if t.path == publicPath {
+		switch {
+		case t.path == publicPath && t.encoding == "":
 			v = verdict(page.perSecond >= loadTargetRate && page.p99 <= loadTargetP99)
+		case t.encoding != "":
+			v = verdict(share >= loadTargetBr)
 		}
-		b.report.fill(t.row, page.String(), fmt.Sprintf("static %s bytes, same server: %s", numfmt.Group(int64(static.bytes)), static.wrkResult),
-			percent(page.perSecond/static.perSecond)+" of the rate", v)
-		if t.path == publicPath && static.p99 > loadTargetP99 {
+		what := fmt.Sprintf("static %s bytes, same server: %s", numfmt.Group(int64(static.bytes)), static.wrkResult)
+		if t.encoding != "" {
+			what = fmt.Sprintf("static %s bytes (the %s body's size), same server: %s", numfmt.Group(int64(static.bytes)), t.encoding, static.wrkResult)
+		}
+		b.report.fill(t.row, page.String(), what, percent(share)+" of the rate", v)
+		if t.path == publicPath && t.encoding == "" && static.p99 > loadTargetP99 {
 			b.report.addNote("Load: the static answer of the same size also had p99 %s > %s in this run (load average %s at the end): "+
 				"on this shared 2-core machine the tail comes from the machine, not from the page handler.",
 				ms(static.p99), ms(loadTargetP99), loadAverage())
@@ -103,28 +115,36 @@ type staticResult struct {
 }
 
 // loadPair runs wrk on path and then on a static answer of the same size.
-func (b *bench) loadPair(ctx context.Context, c *childServer, client *http.Client, path string) (wrkResult, staticResult, error) {
-	// Warm the page (and learn its size) before measuring it.
-	_, size, err := timedGet(ctx, client, c.url+path)
+// With an encoding ("br", "gzip") wrk asks for it, and the static answer
+// has the size of the compressed body: the server sends the compressed
+// bytes it keeps for the page's version, as a file server would.
+func (b *bench) loadPair(ctx context.Context, c *childServer, path, encoding string) (wrkResult, staticResult, error) {
+	var headers []string
+	if encoding != "" {
+		headers = append(headers, "Accept-Encoding: "+encoding)
+	}
+	// Warm the page (and learn the size of its body as sent) before
+	// measuring it.
+	size, err := bodySize(ctx, c.url+path, encoding)
 	if err != nil {
 		return wrkResult{}, staticResult{}, err
 	}
-	page, err := b.wrkProfiled(ctx, c, path)
+	page, err := b.wrkProfiled(ctx, c, path, headers...)
 	if err != nil {
 		return page, staticResult{}, err
 	}
-	b.log.Info("wrk", "path", path, "bytes", size, "result", page.String(), "socket_errors", page.errors,
+	b.log.Info("wrk", "path", path, "encoding", encoding, "bytes", size, "result", page.String(), "socket_errors", page.errors,
 		"bytes_per_request", page.bytesRead/page.requests)
-	// wrk asks without Accept-Encoding; its answers must be as large as
-	// ours (headers included), or the two runs did not fetch the same.
+	// Its answers must be as large as ours (headers included), or the two
+	// runs did not fetch the same.
 	if per := page.bytesRead / page.requests; per < int64(size) {
 		b.report.addNote("Load: wrk read %d bytes per request of %s, less than its %d-byte body.", per, path, size)
 	}
 	staticPath := staticPrefix + strconv.Itoa(size)
-	if _, n, err := timedGet(ctx, client, c.url+staticPath); err != nil || n != size {
+	if n, err := bodySize(ctx, c.url+staticPath, ""); err != nil || n != size {
 		return page, staticResult{}, fmt.Errorf("static baseline of %d bytes: got %d bytes, %v", size, n, err)
 	}
-	static, err := runWrk(ctx, b.cfg, c.url+staticPath)
+	static, err := runWrk(ctx, b.cfg, c.url+staticPath, headers...)
 	if err != nil {
 		return page, staticResult{}, err
 	}
@@ -132,17 +152,52 @@ func (b *bench) loadPair(ctx context.Context, c *childServer, client *http.Clien
 	return page, staticResult{static, size}, nil
 }
 
+// bodySize fetches url, asking for encoding when it is not "", and
+// returns the size of the body as sent (not decoded). The answer must
+// come in that encoding.
+func bodySize(ctx context.Context, url, encoding string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	if encoding != "" {
+		req.Header.Set("Accept-Encoding", encoding)
+	}
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, fmt.Errorf("GET %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	if got := resp.Header.Get("Content-Encoding"); got != encoding {
+		return 0, fmt.Errorf("GET %s with Accept-Encoding %q: Content-Encoding %q", url, encoding, got)
+	}
+	return len(body), nil
+}
+
 // wrkProfiled runs wrk on path; with -profile-dir it also takes a CPU
 // profile of the server during the run.
-func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string) (wrkResult, error) {
+func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string, headers ...string) (wrkResult, error) {
 	if b.cfg.profileDir == "" {
-		return runWrk(ctx, b.cfg, c.url+path)
+		return runWrk(ctx, b.cfg, c.url+path, headers...)
 	}
 	secs := max(1, int(b.cfg.wrkDur/time.Second)-2)
-	name := filepath.Join(b.cfg.profileDir, "cpu"+strings.NewReplacer("/", "_").Replace(strings.TrimSuffix(path, "/"))+".prof")
+	enc := ""
+	if len(headers) > 0 {
+		enc = "-" + strings.NewReplacer(" ", "", ":", "_").Replace(headers[0])
+	}
+	name := filepath.Join(b.cfg.profileDir, "cpu"+strings.NewReplacer("/", "_").Replace(strings.TrimSuffix(path, "/"))+enc+".prof")
 	done := make(chan error, 1)
 	go func() { done <- fetchTo(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.url, secs), name) }()
-	r, err := runWrk(ctx, b.cfg, c.url+path)
+	r, err := runWrk(ctx, b.cfg, c.url+path, headers...)
 	if perr := <-done; perr != nil {
 		b.log.Warn("CPU profile of the server failed", "err", perr)
 	} else {

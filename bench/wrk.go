@@ -26,8 +26,9 @@ func (r wrkResult) String() string {
 	return fmt.Sprintf("%s req/s, p50 %s, p99 %s", numfmt.Group(int64(r.perSecond+0.5)), ms(r.p50), ms(r.p99))
 }
 
-// runWrk runs wrk against url with --latency and parses its report.
-func runWrk(ctx context.Context, cfg config, url string) (wrkResult, error) {
+// runWrk runs wrk against url with --latency and parses its report; each
+// of headers ("Name: value") is sent with every request.
+func runWrk(ctx context.Context, cfg config, url string, headers ...string) (wrkResult, error) {
 	path, err := exec.LookPath("wrk")
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk is not installed (scripts/install-deps.sh bench installs it)")
@@ -36,8 +37,12 @@ func runWrk(ctx context.Context, cfg config, url string) (wrkResult, error) {
 		"-t" + strconv.Itoa(cfg.wrkThreads),
 		"-c" + strconv.Itoa(cfg.wrkConns),
 		"-d" + strconv.Itoa(int(cfg.wrkDur/time.Second)) + "s",
-		"--latency", url,
+		"--latency",
 	}
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	args = append(args, url)
 	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk %s: %v: %s", strings.Join(args, " "), err, oneLine(string(out)))
