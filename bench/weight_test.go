@@ -79,3 +79,21 @@ func TestFirstView(t *testing.T) {
 		t.Errorf("lazy bundle = %d (%d plain), want 100 (1000)", v.lazyBrotli, v.lazyPlain)
 	}
 }
+
+// TestReportName gives each page, form factor and run a report file of
+// its own, so a -dir run keeps them all.
+func TestReportName(t *testing.T) {
+	for _, c := range []struct {
+		url, ff string
+		run     int
+		want    string
+	}{
+		{"http://127.0.0.1:1/", "mobile", 0, "lighthouse-root-mobile-0.json"},
+		{"http://127.0.0.1:1/ledning", "desktop", 2, "lighthouse-ledning-desktop-2.json"},
+		{"http://127.0.0.1:1/indikator/andel-ansokningar-e-tjanst", "mobile", 1, "lighthouse-indikator_andel-ansokningar-e-tjanst-mobile-1.json"},
+	} {
+		if got := reportName(c.url, c.ff, c.run); got != c.want {
+			t.Errorf("reportName(%q, %q, %d) = %q, want %q", c.url, c.ff, c.run, got, c.want)
+		}
+	}
+}
