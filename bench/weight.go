@@ -132,6 +132,7 @@ var (
 	stylesheetRe = regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)"`)
 	scriptRe     = regexp.MustCompile(`<script src="([^"]+)"`)
 	lazyRe       = regexp.MustCompile(`data-echarts="([^"]+)"`)
+	noscriptRe   = regexp.MustCompile(`(?s)<noscript>.*?</noscript>`)
 )
 
 // firstView fetches / and what its <head> loads, each with brotli and
@@ -152,6 +153,8 @@ func firstView(ctx context.Context, base string) (*view, error) {
 	if i := strings.Index(head, "</head>"); i >= 0 {
 		head = head[:i]
 	}
+	// What a <noscript> loads is only fetched without JavaScript.
+	head = noscriptRe.ReplaceAllString(head, "")
 	var urls []string
 	for _, re := range []*regexp.Regexp{stylesheetRe, scriptRe} {
 		for _, m := range re.FindAllStringSubmatch(head, -1) {

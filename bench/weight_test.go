@@ -43,10 +43,11 @@ func TestLighthouseScores(t *testing.T) {
 
 // TestFirstView counts the page and what its <head> loads, brotli and
 // plain, and the lazily fetched bundle apart; a script in the body is not
-// part of the first view's <head>.
+// part of the first view's <head>, nor a stylesheet in a <noscript> (only
+// fetched without JavaScript; the test server does not have it).
 func TestFirstView(t *testing.T) {
 	files := map[string][2]string{ // path → plain, brotli stand-in
-		"/":             {`<html><head><link rel="stylesheet" href="/a/style.css"><script src="/a/charts.js" defer data-echarts="/a/echarts.js"></script></head><body><script src="/a/late.js"></script></body></html>`, "PAGE"},
+		"/":             {`<html><head><link rel="stylesheet" href="/a/style.css"><noscript><link rel="stylesheet" href="/a/noscript.css"></noscript><script src="/a/charts.js" defer data-echarts="/a/echarts.js"></script></head><body><script src="/a/late.js"></script></body></html>`, "PAGE"},
 		"/a/style.css":  {"body{}body{}", "CSS"},
 		"/a/charts.js":  {"charts();charts();", "JS"},
 		"/a/echarts.js": {strings.Repeat("e", 1000), strings.Repeat("b", 100)},
