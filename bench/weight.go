@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +132,7 @@ var (
 	stylesheetRe = regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)"`)
 	scriptRe     = regexp.MustCompile(`<script src="([^"]+)"`)
 	lazyRe       = regexp.MustCompile(`data-echarts="([^"]+)"`)
+	noscriptRe   = regexp.MustCompile(`(?s)<noscript>.*?</noscript>`)
 )
 
 // firstView fetches / and what its <head> loads, each with brotli and
@@ -151,6 +153,8 @@ func firstView(ctx context.Context, base string) (*view, error) {
 	if i := strings.Index(head, "</head>"); i >= 0 {
 		head = head[:i]
 	}
+	// What a <noscript> loads is only fetched without JavaScript.
+	head = noscriptRe.ReplaceAllString(head, "")
 	var urls []string
 	for _, re := range []*regexp.Regexp{stylesheetRe, scriptRe} {
 		for _, m := range re.FindAllStringSubmatch(head, -1) {
@@ -275,7 +279,7 @@ func (b *bench) lighthouse(ctx context.Context, lh []string, url, formFactor str
 	var all [4][]int
 	var runs []string
 	for i := range b.cfg.lighthouseRuns {
-		out := filepath.Join(b.dir, fmt.Sprintf("lighthouse-%s-%d.json", formFactor, i))
+		out := filepath.Join(b.dir, reportName(url, formFactor, i))
 		args := append(slices.Clone(lh[1:]), url, "--quiet", "--output=json", "--output-path="+out,
 			"--only-categories=performance,accessibility,best-practices,seo",
 			"--chrome-flags=--headless --no-sandbox")
@@ -303,6 +307,21 @@ func (b *bench) lighthouse(ctx context.Context, lh []string, url, formFactor str
 		med[k] = all[k][len(all[k])/2]
 	}
 	return med, runs, nil
+}
+
+// reportName is the file name of a Lighthouse report: one per page, form
+// factor and run, so a -dir keeps every report of the run for reading.
+func reportName(url, formFactor string, run int) string {
+	page := "root"
+	if u, err := neturl.Parse(url); err == nil && strings.Trim(u.Path, "/") != "" {
+		page = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+				return r
+			}
+			return '_'
+		}, strings.Trim(u.Path, "/"))
+	}
+	return fmt.Sprintf("lighthouse-%s-%s-%d.json", page, formFactor, run)
 }
 
 // lighthouseScores reads the four category scores (0–100) of a

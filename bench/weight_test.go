@@ -43,10 +43,11 @@ func TestLighthouseScores(t *testing.T) {
 
 // TestFirstView counts the page and what its <head> loads, brotli and
 // plain, and the lazily fetched bundle apart; a script in the body is not
-// part of the first view's <head>.
+// part of the first view's <head>, nor a stylesheet in a <noscript> (only
+// fetched without JavaScript; the test server does not have it).
 func TestFirstView(t *testing.T) {
 	files := map[string][2]string{ // path → plain, brotli stand-in
-		"/":             {`<html><head><link rel="stylesheet" href="/a/style.css"><script src="/a/charts.js" defer data-echarts="/a/echarts.js"></script></head><body><script src="/a/late.js"></script></body></html>`, "PAGE"},
+		"/":             {`<html><head><link rel="stylesheet" href="/a/style.css"><noscript><link rel="stylesheet" href="/a/noscript.css"></noscript><script src="/a/charts.js" defer data-echarts="/a/echarts.js"></script></head><body><script src="/a/late.js"></script></body></html>`, "PAGE"},
 		"/a/style.css":  {"body{}body{}", "CSS"},
 		"/a/charts.js":  {"charts();charts();", "JS"},
 		"/a/echarts.js": {strings.Repeat("e", 1000), strings.Repeat("b", 100)},
@@ -77,5 +78,23 @@ func TestFirstView(t *testing.T) {
 	}
 	if v.lazyBrotli != 100 || v.lazyPlain != 1000 {
 		t.Errorf("lazy bundle = %d (%d plain), want 100 (1000)", v.lazyBrotli, v.lazyPlain)
+	}
+}
+
+// TestReportName gives each page, form factor and run a report file of
+// its own, so a -dir run keeps them all.
+func TestReportName(t *testing.T) {
+	for _, c := range []struct {
+		url, ff string
+		run     int
+		want    string
+	}{
+		{"http://127.0.0.1:1/", "mobile", 0, "lighthouse-root-mobile-0.json"},
+		{"http://127.0.0.1:1/ledning", "desktop", 2, "lighthouse-ledning-desktop-2.json"},
+		{"http://127.0.0.1:1/indikator/andel-ansokningar-e-tjanst", "mobile", 1, "lighthouse-indikator_andel-ansokningar-e-tjanst-mobile-1.json"},
+	} {
+		if got := reportName(c.url, c.ff, c.run); got != c.want {
+			t.Errorf("reportName(%q, %q, %d) = %q, want %q", c.url, c.ff, c.run, got, c.want)
+		}
 	}
 }

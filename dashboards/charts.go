@@ -292,8 +292,13 @@ func progressChart(id, class, label string, d progressSeries, unit strategy.Unit
 			charts.WithLineStyleOpts(opts.LineStyle{Color: colForecast, Width: 2, Type: "dotted"}),
 			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Color = colForecast }))
 	}
+	// A dense series (monthly values over years) is drawn as a line
+	// alone: its points would be too close to tell apart, and echarts
+	// only thins them. The value under the pointer still shows its
+	// circle and the tooltip.
+	dense := countOK(d.Actual) > denseSeries
 	line.AddSeries(chartText(n.Actual), lineData(d.Actual),
-		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 7, ConnectNulls: opts.Bool(true)}),
+		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(!dense), Symbol: "circle", SymbolSize: 7, ConnectNulls: opts.Bool(true)}),
 		charts.WithLineStyleOpts(opts.LineStyle{Color: colActual, Width: 3}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Color = colActual }))
 	markers := map[string]bool{}
@@ -342,6 +347,10 @@ func progressChart(id, class, label string, d progressSeries, unit strategy.Unit
 		}
 	})
 }
+
+// denseSeries is the number of values above which a progress chart's
+// actual values get no symbol per point (five years of months).
+const denseSeries = 60
 
 func hasAny(ps []point) bool {
 	for _, p := range ps {

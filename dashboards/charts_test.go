@@ -60,14 +60,14 @@ func seriesNamed(o map[string]any, name string) map[string]any {
 // ones; the y axis is named with the unit.
 func TestChartNumberFormat(t *testing.T) {
 	for _, tc := range []struct {
-		lang, locale, suffix, unitName string
-		unit                           strategy.Unit
+		lang, point, group, suffix, unitName string
+		unit                                 strategy.Unit
 	}{
-		{"sv", "sv-SE", "\u00a0%", "%", strategy.UnitPercent},
-		{"en", "en-GB", "%", "%", strategy.UnitPercent},
-		{"sv", "sv-SE", "\u00a0dagar", "dagar", strategy.UnitDays},
-		{"en", "en-GB", "\u00a0days", "days", strategy.UnitDays},
-		{"sv", "sv-SE", "", "antal", strategy.UnitCount},
+		{"sv", ",", "\u00a0", "\u00a0%", "%", strategy.UnitPercent},
+		{"en", ".", ",", "%", "%", strategy.UnitPercent},
+		{"sv", ",", "\u00a0", "\u00a0dagar", "dagar", strategy.UnitDays},
+		{"en", ".", ",", "\u00a0days", "days", strategy.UnitDays},
+		{"sv", ",", "\u00a0", "", "antal", strategy.UnitCount},
 	} {
 		c, err := progressChart("c", "large", "Diagram", monthlySeries(), tc.unit, tc.lang)
 		if err != nil {
@@ -79,8 +79,8 @@ func TestChartNumberFormat(t *testing.T) {
 		}
 		o := optionsOf(t, c)
 		f, _ := o[formatKey].(map[string]any)
-		if f == nil || f["locale"] != tc.locale || fmt.Sprint(f["suffix"]) != tc.suffix && !(tc.suffix == "" && f["suffix"] == nil) {
-			t.Errorf("%s %s: format %v, want locale %s suffix %q", tc.lang, tc.unit, f, tc.locale, tc.suffix)
+		if f == nil || f["point"] != tc.point || f["group"] != tc.group || fmt.Sprint(f["suffix"]) != tc.suffix && !(tc.suffix == "" && f["suffix"] == nil) {
+			t.Errorf("%s %s: format %v, want point %q group %q suffix %q", tc.lang, tc.unit, f, tc.point, tc.group, tc.suffix)
 		}
 		wantAxisSuffix := ""
 		if tc.unit == strategy.UnitPercent {
@@ -211,6 +211,36 @@ func TestProgressChartOptions(t *testing.T) {
 		if s := seriesNamed(o, name); s == nil || fmt.Sprint(s["tooltip"]) != "map[show:false]" {
 			t.Errorf("series %s: %v, want it out of the tooltip", name, s)
 		}
+	}
+}
+
+// TestDenseProgressChart: a long monthly series is drawn as a line with
+// no symbol per point (fewer SVG nodes, less work on a phone), while the
+// target and baseline markers keep theirs, never thinned; a short series
+// keeps its points.
+func TestDenseProgressChart(t *testing.T) {
+	c, err := progressChart("c", "large", "Diagram", monthlySeries(), strategy.UnitPercent, "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := optionsOf(t, c)
+	for _, sr := range o["series"].([]any) {
+		sr := sr.(map[string]any)
+		marker := sr["name"] == "Mål" || sr["name"] == "Utgångsvärde"
+		if shown := sr["showSymbol"] == true; shown != marker {
+			t.Errorf("120 months, series %v: showSymbol %v, want symbols on the markers only", sr["name"], sr["showSymbol"])
+		}
+		if marker && sr["showAllSymbol"] != true {
+			t.Errorf("series %v: showAllSymbol %v, want markers never thinned", sr["name"], sr["showAllSymbol"])
+		}
+	}
+	d := monthlySeries()
+	d.Periods, d.Actual, d.TargetPath, d.Targets, d.Baseline = d.Periods[:12], d.Actual[:12], d.TargetPath[:12], d.Targets[:12], d.Baseline[:12]
+	if c, err = progressChart("c", "large", "Diagram", d, strategy.UnitPercent, "sv"); err != nil {
+		t.Fatal(err)
+	}
+	if s := seriesNamed(optionsOf(t, c), "Utfall"); s == nil || s["showSymbol"] != true {
+		t.Errorf("12 months: actual values %v, want a symbol per point", s)
 	}
 }
 

@@ -33,16 +33,18 @@ func needECharts(t testing.TB) {
 }
 
 // drawChart scrolls chart container number %d into view and waits until
-// its chart is drawn (an svg or canvas inside it).
+// its chart is drawn: charts.js marks the container data-drawn when the
+// chart is complete (it is made in two tasks, so an svg alone may still
+// be empty).
 const drawChart = `(async () => {
   const el = document.querySelectorAll("[data-chart]")[%d];
-  const drawn = () => el.querySelector("svg, canvas") !== null;
+  const drawn = () => el.getAttribute("data-drawn") === "true" && el.querySelector("svg, canvas") !== null;
   if (drawn()) return true;
   el.scrollIntoView({block: "center"});
   await new Promise(resolve => {
     if (drawn()) { resolve(); return; }
     new MutationObserver((_, obs) => { if (drawn()) { obs.disconnect(); resolve(); } })
-      .observe(el, {childList: true, subtree: true});
+      .observe(el, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-drawn"]});
   });
   return true;
 })()`
@@ -60,7 +62,7 @@ func drawAllCharts(t *testing.T, ctx context.Context) []string {
 	}
 	return browsertest.Eval[[]string](t, ctx, `(() => {
   window.scrollTo(0, 0);
-  return Array.from(document.querySelectorAll("[data-chart]")).filter(el => el.querySelector("svg, canvas") === null).map(el => el.id);
+  return Array.from(document.querySelectorAll("[data-chart]")).filter(el => el.getAttribute("data-drawn") !== "true" || el.querySelector("svg, canvas") === null).map(el => el.id);
 })()`)
 }
 

@@ -32,9 +32,12 @@ func formatDateTime(t time.Time) string {
 // and go-echarts' function strings are never used). charts.js takes it
 // out of the options (key formatKey) and sets echarts formatters that
 // write numbers like progress.FormatNumber: "99,65 %" on Swedish pages,
-// "99.65%" on English ones.
+// "99.65%" on English ones. The decimal sign and digit grouping are given
+// rather than a locale: charts.js then needs no Intl.NumberFormat, whose
+// first use is slow on a phone.
 type chartFormat struct {
-	Locale     string   `json:"locale"`               // "sv-SE" or "en-GB"
+	Point      string   `json:"point"`                // decimal sign: "," or "."
+	Group      string   `json:"group"`                // digit grouping: no-break space or ","
 	AxisSuffix string   `json:"axisSuffix,omitempty"` // after an axis label: " %" for percent, else the unit is the axis name
 	Suffix     string   `json:"suffix,omitempty"`     // after a value in the tooltip: " %", " dagar"
 	Axes       []string `json:"axes,omitempty"`       // the value axes to format: "xAxis", "yAxis"
@@ -44,10 +47,11 @@ type chartFormat struct {
 const formatKey = "malbildFormat"
 
 func numberFormat(u strategy.Unit, lang string, axes ...string) chartFormat {
-	f := chartFormat{Locale: "sv-SE", Axes: axes}
-	if lang == "en" {
-		f.Locale = "en-GB"
-	}
+	f := chartFormat{Axes: axes}
+	// The signs as FormatNumber writes them: "1 000" or "1,000", "1,5"
+	// or "1.5".
+	g, p := progress.FormatNumber(1000, lang), progress.FormatNumber(1.5, lang)
+	f.Group, f.Point = g[1:len(g)-3], p[1:len(p)-1]
 	// The unit as FormatValue writes it after a number (2: the plural).
 	f.Suffix = strings.Replace(strings.TrimPrefix(progress.FormatValue(2, u, lang), "2"), " ", "\u00a0", 1)
 	if u == strategy.UnitPercent {

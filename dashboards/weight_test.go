@@ -30,6 +30,11 @@ func TestEChartsBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := string(raw)
+	// V8 compiles the bundle's functions while it streams in, not on
+	// first call in the task drawing the first chart.
+	if !strings.HasPrefix(js, "//# allFunctionsCalledOnLoad\n") {
+		t.Errorf("the echarts bundle does not start with V8's compile hint //# allFunctionsCalledOnLoad (run `make assets`): %.40q", js)
+	}
 	for _, want := range []string{`series.line`, `registerPainter("svg"`, `"legend.scroll"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("the echarts bundle lacks %q, which the charts need", want)
@@ -70,10 +75,16 @@ func seedDemoSized(t testing.TB, e *env, st *strategy.Strategy) {
 
 // perTaskProbe wraps echarts.init (now, or when the bundle arrives) to
 // count the charts made in one task: a counter that a microtask resets,
-// and microtasks run when the task's code has returned.
+// and microtasks run when the task's code has returned. It also counts
+// the charts whose options were set in the task that made them (charts.js
+// makes a chart in one task and draws it in the next, so neither is a
+// long task on a phone), and the Intl.NumberFormat objects built (none:
+// the number format comes as data; building the first one is slow).
 const perTaskProbe = `(() => {
-  window.__inits = 0; window.__maxPerTask = 0;
+  window.__inits = 0; window.__maxPerTask = 0; window.__drawnInInitTask = 0; window.__numberFormats = 0;
   let inTask = 0;
+  const NF = Intl.NumberFormat;
+  Intl.NumberFormat = function () { window.__numberFormats++; return new NF(...arguments); };
   const wrap = ec => {
     const init = ec.init;
     ec.init = function () {
@@ -81,7 +92,15 @@ const perTaskProbe = `(() => {
       inTask++;
       window.__maxPerTask = Math.max(window.__maxPerTask, inTask);
       if (inTask === 1) queueMicrotask(() => { inTask = 0; });
-      return init.apply(this, arguments);
+      const chart = init.apply(this, arguments);
+      let sameTask = true;
+      queueMicrotask(() => { sameTask = false; });
+      const setOption = chart.setOption;
+      chart.setOption = function () {
+        if (sameTask) window.__drawnInInitTask++;
+        return setOption.apply(this, arguments);
+      };
+      return chart;
     };
     return ec;
   };
@@ -107,6 +126,22 @@ func TestPublicPageElements(t *testing.T) {
 	seedDemoSized(t, e, st)
 	ctx := browsertest.Start(t)
 	browsertest.Navigate(t, ctx, e.http.URL+"/")
+	// A chart's box has its height from the start, whatever class
+	// charts.js gives the page: boxes that appeared only once the
+	// deferred script ran moved the tables below them (a layout shift).
+	// Without JavaScript a stylesheet in a <noscript> hides them.
+	if h := browsertest.Eval[int](t, ctx, `(() => {
+  const el = document.querySelector("[data-chart]");
+  document.documentElement.className = "no-js";
+  const h = el.getBoundingClientRect().height;
+  document.documentElement.className = "js";
+  return Math.round(h);
+})()`); h < 100 {
+		t.Errorf("a chart box is %d px high on a page marked no-js; want its height kept (hiding it until charts.js runs shifts the layout)", h)
+	}
+	if !browsertest.Eval[bool](t, ctx, `Array.from(document.head.querySelectorAll("noscript")).some(n => /noscript\.css/.test(n.textContent))`) {
+		t.Error("the page's <head> has no <noscript> stylesheet hiding the charts without JavaScript")
+	}
 	const limit = 1500
 	if n := browsertest.Eval[int](t, ctx, countElements); n >= limit {
 		t.Errorf("/ has %d elements after loading, want fewer than %d", n, limit)
@@ -126,13 +161,21 @@ func TestPublicPageElements(t *testing.T) {
 		t.Fatalf("charts not drawn: %v", left)
 	}
 	type perTask struct {
-		Inits int `json:"inits"`
-		Max   int `json:"max"`
+		Inits         int `json:"inits"`
+		Max           int `json:"max"`
+		DrawnInInit   int `json:"drawnInInit"`
+		NumberFormats int `json:"numberFormats"`
 	}
-	pt := browsertest.Eval[perTask](t, ctx, `({inits: window.__inits, max: window.__maxPerTask})`)
+	pt := browsertest.Eval[perTask](t, ctx, `({inits: window.__inits, max: window.__maxPerTask, drawnInInit: window.__drawnInInitTask, numberFormats: window.__numberFormats})`)
 	charts := browsertest.Eval[int](t, ctx, `document.querySelectorAll("[data-chart]").length`)
 	if pt.Inits != charts || pt.Max != 1 {
 		t.Errorf("echarts.init ran %d times for %d charts, at most %d in one task; want each chart in a task of its own", pt.Inits, charts, pt.Max)
+	}
+	if pt.DrawnInInit != 0 {
+		t.Errorf("%d of %d charts were drawn (setOption) in the task that made them (echarts.init); want making and drawing in tasks of their own", pt.DrawnInInit, charts)
+	}
+	if pt.NumberFormats != 0 {
+		t.Errorf("drawing the charts built %d Intl.NumberFormat objects; want none (the format comes as data)", pt.NumberFormats)
 	}
 	browsertest.Do(t, ctx, "resizing to 1280 px", chromedp.EmulateViewport(1280, 900))
 	n := browsertest.Eval[int](t, ctx, countElements)

@@ -6,8 +6,9 @@
 //
 // Weight and speed: the echarts bundle (named by this script's
 // data-echarts attribute) is only fetched when the first chart comes near
-// the screen, each chart is drawn when it scrolls into view, and each in a
-// task of its own, so no long task draws them all.
+// the screen, each chart is drawn when it scrolls into view, and each in
+// tasks of its own (one to make it, one to draw it), so no long task draws
+// them all.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -29,23 +30,26 @@
   var charts = [];
   var queue = [];
   var busy = false;
+  var prepared = null; // the chart made but not yet drawn
   var loading = null; // the <script> fetching echarts, once started
 
   // format takes the chart's number format (data written by the server
   // under "malbildFormat", never code: the CSP allows no eval) out of the
   // options and sets echarts formatters from it, writing numbers as the
   // server does (progress.FormatNumber): two decimals below 1, one below
-  // 1 000, none above, in the page's language ("99,65 %" on Swedish
-  // pages, "99.65%" on English ones).
+  // 1 000, none above, with the page language's decimal sign and digit
+  // grouping ("99,65 %" and "1 000" on Swedish pages, "99.65%" and
+  // "1,000" on English ones). The signs come with the format, so no
+  // Intl.NumberFormat is built: making the first one costs more than the
+  // rest of a small chart on a slow phone.
   var format = function (option) {
     var f = option.malbildFormat;
     delete option.malbildFormat;
-    if (!f || typeof Intl === "undefined") {
+    if (!f) {
       return;
     }
-    var nf = [2, 1, 0].map(function (d) {
-      return new Intl.NumberFormat(f.locale, { maximumFractionDigits: d });
-    });
+    var point = f.point || ".";
+    var group = f.group || "";
     var num = function (v) {
       if (typeof v === "string" && v !== "" && v !== "-") {
         v = Number(v);
@@ -54,7 +58,14 @@
         return null;
       }
       var a = Math.abs(v);
-      return nf[a < 1 ? 0 : a < 1000 ? 1 : 2].format(v);
+      if (a >= 1e21) {
+        return String(v);
+      }
+      var parts = a.toFixed(a < 1 ? 2 : a < 1000 ? 1 : 0).split(".");
+      var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, group);
+      var frac = (parts[1] || "").replace(/0+$/, "");
+      var minus = v < 0 && (whole !== "0" || frac !== "") ? "\u2212" : "";
+      return minus + whole + (frac ? point + frac : "");
     };
     var axisLabel = function (v) {
       var s = num(v);
@@ -84,26 +95,46 @@
     }
   };
 
-  // draw makes the chart of one container.
-  var draw = function (el) {
+  // A chart is made in two tasks, so neither is long on a slow phone:
+  // prepare reads and formats its options and makes the (empty) echarts
+  // instance, paint hands it the options, which draws it. The container
+  // gets data-drawn when the chart is complete.
+  var prepare = function (el) {
     if (el.getAttribute("data-drawn")) {
-      return;
+      return null;
     }
     var src = document.getElementById(el.getAttribute("data-chart"));
     if (!src) {
-      return;
+      return null;
     }
     var option;
     try {
       option = JSON.parse(src.textContent);
     } catch (e) {
-      return;
+      return null;
     }
     format(option);
-    var chart = window.echarts.init(el, null, { renderer: "svg" });
-    chart.setOption(option);
-    el.setAttribute("data-drawn", "true");
-    charts.push(chart);
+    return { el: el, option: option, chart: window.echarts.init(el, null, { renderer: "svg" }) };
+  };
+
+  var paint = function (job) {
+    job.chart.setOption(job.option);
+    job.el.setAttribute("data-drawn", "true");
+    charts.push(job.chart);
+  };
+
+  // draw makes the chart of one container at once (for printing).
+  var draw = function (el) {
+    if (prepared && prepared.el === el) {
+      var job = prepared;
+      prepared = null;
+      paint(job);
+      return;
+    }
+    var j = prepare(el);
+    if (j) {
+      paint(j);
+    }
   };
 
   // later runs fn in a task of its own.
@@ -115,9 +146,10 @@
     }
   };
 
-  // pump draws the queued charts, one per task, once echarts is there.
+  // pump draws the queued charts, one step of one chart per task, once
+  // echarts is there.
   var pump = function () {
-    if (busy || queue.length === 0) {
+    if (busy || queue.length === 0 && !prepared) {
       return;
     }
     if (typeof window.echarts === "undefined") {
@@ -132,9 +164,12 @@
     busy = true;
     later(function () {
       busy = false;
-      var el = queue.shift();
-      if (el) {
-        draw(el);
+      if (prepared) {
+        var job = prepared;
+        prepared = null;
+        paint(job);
+      } else if (queue.length > 0) {
+        prepared = prepare(queue.shift());
       }
       pump();
     });

@@ -28,6 +28,11 @@ const result = esbuild.buildSync({
   // build drops them.
   define: { __DEV__: "false", "process.env.NODE_ENV": '"production"' },
   legalComments: "eof",
+  // V8's explicit compile hint: the bundle's functions are compiled
+  // eagerly while the script streams in (off the main thread), instead of
+  // one by one on first call in the task that draws the first chart,
+  // where compiling them took about half of that task.
+  banner: { js: "//# allFunctionsCalledOnLoad" },
   write: false,
   logLevel: "warning",
 });
