@@ -207,8 +207,8 @@ func caseMonthlyTotals(t *testing.T, s *Store) (daily, handling map[string]int64
 		}
 		return out
 	}
-	daily = read(`SELECT month, sum(n) FROM case_month_counts WHERE tenant = ? GROUP BY month`)
-	handling = read(`SELECT month, sum(n) FROM case_handling_counts WHERE tenant = ? GROUP BY month`)
+	daily = read(`SELECT month, sum(n) FROM case_month_counts WHERE tenant = ? GROUP BY month HAVING sum(n) != 0`)
+	handling = read(`SELECT month, sum(n) FROM case_handling_counts WHERE tenant = ? GROUP BY month HAVING sum(n) != 0`)
 	return daily, handling
 }
 

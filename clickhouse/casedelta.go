@@ -345,7 +345,8 @@ func (s *Store) readCaseClasses(ctx context.Context, f *caseFigures, keep func(m
 }
 
 // readCaseSums adds the current sums of tenant's case figures to f, in
-// the months given (nil: all).
+// the months given (nil: all). Keys that sum to zero are left out: a
+// merge may or may not have dropped their rows yet.
 func (s *Store) readCaseSums(ctx context.Context, tenant string, f *caseFigures, months []month) error {
 	where, args := "tenant = ?", []any{tenant}
 	if months != nil {
@@ -358,7 +359,8 @@ func (s *Store) readCaseSums(ctx context.Context, tenant string, f *caseFigures,
 	}
 	ctx = ch.Context(ctx, ch.WithSettings(repairSettings))
 	rows, err := s.conn.Query(ctx, `SELECT month, case_type, department, sum(n), sum(apps), sum(apps_digital)
- FROM case_month_counts WHERE `+where+` GROUP BY month, case_type, department`, args...)
+ FROM case_month_counts WHERE `+where+` GROUP BY month, case_type, department
+ HAVING sum(n) != 0 OR sum(apps) != 0 OR sum(apps_digital) != 0`, args...)
 	if err != nil {
 		return fmt.Errorf("reading the monthly case counts: %w", err)
 	}
@@ -379,7 +381,7 @@ func (s *Store) readCaseSums(ctx context.Context, tenant string, f *caseFigures,
 		return fmt.Errorf("reading the monthly case counts: %w", err)
 	}
 	rows, err = s.conn.Query(ctx, `SELECT month, case_type, department, days, sum(n)
- FROM case_handling_counts WHERE `+where+` GROUP BY month, case_type, department, days`, args...)
+ FROM case_handling_counts WHERE `+where+` GROUP BY month, case_type, department, days HAVING sum(n) != 0`, args...)
 	if err != nil {
 		return fmt.Errorf("reading the monthly handling times: %w", err)
 	}

@@ -196,6 +196,9 @@ func TestClusterStoreSuite(t *testing.T) {
 		{"WriteBatchTouched", TestWriteBatchTouched},
 		{"MeasureFingerprints", TestMeasureFingerprints},
 		{"ProbeDailyEqualsRaw", TestProbeDailyEqualsRaw},
+		{"CaseMonthlyReimports", TestCaseMonthlyReimports},
+		{"CaseDeltasEqualRaw", TestCaseDeltasEqualRaw},
+		{"CaseRefreshFailureIsMadeUp", TestCaseRefreshFailureIsMadeUp},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
