@@ -99,8 +99,8 @@ func (b *bench) ingest(ctx context.Context) error {
 	bareRate := float64(n) / median(bare).Seconds()
 	b.report.fill(rows.e2e, rate(e2eRate), "store.WriteBatch of the same rows: "+rate(storeRate), percent(e2eRate/storeRate), verdict(e2eRate >= 0.8*storeRate))
 	b.report.fill(rows.store, rate(storeRate), "bare clickhouse-go: "+rate(bareRate), percent(storeRate/bareRate), "")
-	b.report.addNote("Ingest: store.WriteBatch of cases also reads the stored versions of the cases, writes case_days and refreshes "+
-		"case_monthly and case_handling_monthly (issue 15), which the bare insert does not: end to end is %s of the bare clickhouse-go rate.",
+	b.report.addNote("Ingest: store.WriteBatch of cases also looks for stored versions of the cases and inserts the changes of "+
+		"case_month_counts and case_handling_counts (issue 15), which the bare insert does not: end to end is %s of the bare clickhouse-go rate.",
 		percent(e2eRate/bareRate))
 	b.report.addNote("Ingest: of the end-to-end time (median %s), reading, decoding, parsing and validating alone — the same runner "+
 		"and collector with a sink that only counts — took %s (median), i.e. %s.", median(e2e).Round(time.Millisecond),

@@ -104,7 +104,7 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 			return nil
 		}
 		// Start over: a half-loaded data set would be counted twice.
-		for _, t := range []string{"cases", "probe_results", "observations", "probe_daily", "case_days", "case_monthly", "case_handling_monthly"} {
+		for _, t := range []string{"cases", "probe_results", "observations", "probe_daily", "case_month_counts", "case_handling_counts"} {
 			if err := s.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
 				return err
 			}

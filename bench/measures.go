@@ -48,7 +48,19 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 	if d.err != nil {
 		return d.err
 	}
-	large, err := b.incremental(ctx, d.strat, d.large)
+	// The growth row compares equal new data on 1× and on more history:
+	// the larger set has more services (demo.ProbeResults adds services
+	// with the probe results), so the probe minute is for the smaller
+	// set's services on both (the first services of the larger set have
+	// the same names).
+	var services []string
+	if d.small != nil {
+		var err error
+		if services, _, err = probedServices(ctx, d.small.store); err != nil {
+			return err
+		}
+	}
+	large, err := b.incremental(ctx, d.strat, d.large, services)
 	if err != nil {
 		return err
 	}
@@ -61,7 +73,7 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 		b.report.skip(b.measureRows.growth, "no smaller data set (-growth 1, or it failed to load)")
 		return nil
 	}
-	small, err := b.incremental(ctx, d.strat, d.small)
+	small, err := b.incremental(ctx, d.strat, d.small, services)
 	if err != nil {
 		return err
 	}
@@ -87,38 +99,46 @@ var (
 	caseMeasures  = []string{"digital_share", "handling_time_median", "handling_time_p90"}
 )
 
-// incremental writes one minute of probe results for every service and
-// then a month of new cases after d's history, each through
-// WriteBatchTouched, and times collectors.RecomputeTouched after each, as
-// the runner does after a collector run.
-func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *dataset) (incrementalTimes, error) {
-	var res incrementalTimes
-	if d.full == nil {
-		return res, errors.New("the data set has no timed full recompute")
-	}
-	res.probesFull, res.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
-	s, tenant := d.store, st.Municipality.Code
-	var last time.Time
-	var services []string
+// probedServices returns the services with probe results in s and the
+// time of the latest result.
+func probedServices(ctx context.Context, s *clickhouse.Store) (services []string, last time.Time, err error) {
 	rows, err := s.Conn().Query(ctx, "SELECT service, max(ts) FROM probe_results GROUP BY service ORDER BY service")
 	if err != nil {
-		return res, err
+		return nil, last, err
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var svc string
 		var t time.Time
 		if err := rows.Scan(&svc, &t); err != nil {
-			rows.Close()
-			return res, err
+			return nil, last, err
 		}
 		services = append(services, svc)
 		if t.After(last) {
 			last = t
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	return services, last, rows.Err()
+}
+
+// incremental writes one minute of probe results for every service (or
+// for the services given) and then a month of new cases after d's
+// history, each through WriteBatchTouched, and times
+// collectors.RecomputeTouched after each, as the runner does after a
+// collector run.
+func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *dataset, only []string) (incrementalTimes, error) {
+	var res incrementalTimes
+	if d.full == nil {
+		return res, errors.New("the data set has no timed full recompute")
+	}
+	res.probesFull, res.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
+	s, tenant := d.store, st.Municipality.Code
+	services, last, err := probedServices(ctx, s)
+	if err != nil {
 		return res, err
+	}
+	if only != nil {
+		services = only
 	}
 	minute := &facts.Batch{Tenant: tenant, Source: "bench-minute", Version: 2}
 	for _, svc := range services {

@@ -34,8 +34,9 @@ var (
 // failed half-way can simply be written again.
 //
 // Probe results and maintenance windows also refresh probe_daily for the
-// days they touch (see refreshProbeDaily), cases case_monthly and
-// case_handling_monthly (see refreshCaseMonthly).
+// days they touch (see refreshProbeDaily); cases add their changes to
+// case_month_counts and case_handling_counts (see casedelta.go). Of cases
+// with the same ID in one batch, only the last is written.
 func (s *Store) WriteBatch(ctx context.Context, b *facts.Batch) error {
 	_, err := s.writeBatch(ctx, b, false)
 	return err
@@ -48,42 +49,39 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	if err := checkBatch(b); err != nil {
 		return nil, err
 	}
-	if b.Version == 0 {
+	if b.Version == 0 || len(b.Cases) > 0 {
 		c := *b
-		c.Version = uint64(time.Now().UnixNano())
+		if c.Version == 0 {
+			c.Version = uint64(time.Now().UnixNano())
+		}
+		c.Cases = dedupCases(c.Cases)
 		b = &c
 	}
+	if len(b.Cases) > 0 {
+		// The deltas hold only if no other write of the tenant's cases
+		// comes between the look-up of the stored versions and the insert.
+		defer s.caseLock(b.Tenant)()
+	}
 	t := BatchDays(b)
-	prior := map[string][2]time.Time{}
+	prior := map[string]priorCase{}
 	if err := s.priorDays(ctx, b, t, all, prior); err != nil {
 		return nil, err
 	}
-	// The months the cases touch are marked first: should the refresh
-	// after the write fail or never run, the next write of the tenant's
-	// cases (or a recompute) refreshes them, though the stored versions
-	// no longer show the months cases left.
-	var refresh map[time.Time]uint64
+	// The months the deltas touch are marked first: should the cases be
+	// written and the deltas not (or not be known to be), the next write
+	// of the tenant's cases (or a recompute) repairs those months from
+	// the cases, though the stored versions no longer show the months
+	// cases left.
+	var cw *caseWrite
 	if len(b.Cases) > 0 {
 		var err error
-		if refresh, err = s.beginCaseRefresh(ctx, b.Tenant, t[facts.KindCases]); err != nil {
+		if cw, err = s.beginCaseWrite(ctx, b.Tenant, caseDeltas(b.Cases, b.Version, prior)); err != nil {
 			return nil, err
 		}
-		// Months earlier writes left to refresh are touched too.
-		own := map[time.Time]bool{}
-		for _, d := range t[facts.KindCases].List() {
-			own[monthStart(d)] = true
+		// Months earlier writes left to repair are touched too.
+		for m := range cw.owed {
+			t[facts.KindCases].Add(m.start())
 		}
-		for m := range refresh {
-			if !own[m] {
-				t[facts.KindCases].Add(m)
-			}
-		}
-	}
-	// The cases' days go first: should writing the cases fail, writing
-	// the batch again finds the same stored versions and writes the same
-	// rows.
-	if err := s.writeCaseDays(ctx, b, b.Version, prior); err != nil {
-		return nil, err
 	}
 	if err := s.writeFacts(ctx, b); err != nil {
 		return nil, err
@@ -93,8 +91,8 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 			return nil, err
 		}
 	}
-	if len(b.Cases) > 0 {
-		if err := s.finishCaseRefresh(ctx, b.Tenant, refresh); err != nil {
+	if cw != nil {
+		if err := s.finishCaseWrite(ctx, cw); err != nil {
 			return nil, err
 		}
 	}

@@ -144,8 +144,8 @@ func randomCases(r *rand.Rand, lo, n int) []facts.Case {
 	return out
 }
 
-// Property: the case measures read from case_monthly and
-// case_handling_monthly equal those computed from the raw cases, exactly,
+// Property: the case measures read from case_month_counts and
+// case_handling_counts equal those computed from the raw cases, exactly,
 // however the cases arrive: the same batch again, re-imports that move
 // cases to other days and decide them, single cases, new cases.
 func TestCaseMonthlyEqualsRaw(t *testing.T) {
@@ -180,25 +180,25 @@ func TestCaseMonthlyEqualsRaw(t *testing.T) {
 	checkCasesEqualRaw(t, s, "more cases")
 }
 
-// caseMonthlyTotals are case_monthly's latest counts of cases per month
-// and case_handling_monthly's per decided month, zero months left out.
-func caseMonthlyTotals(t *testing.T, s *Store) (daily, handling map[string]uint64) {
+// caseMonthlyTotals are case_month_counts' sums of cases per month and
+// case_handling_counts' per decided month, zero months left out.
+func caseMonthlyTotals(t *testing.T, s *Store) (daily, handling map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
-	read := func(sql string) map[string]uint64 {
+	read := func(sql string) map[string]int64 {
 		rows, err := s.conn.Query(ctx, sql, measureTenant)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rows.Close()
-		out := map[string]uint64{}
+		out := map[string]int64{}
 		for rows.Next() {
 			var d time.Time
-			var n uint64
+			var n int64
 			if err := rows.Scan(&d, &n); err != nil {
 				t.Fatal(err)
 			}
-			if n > 0 {
+			if n != 0 {
 				out[d.Format(time.DateOnly)] = n
 			}
 		}
@@ -207,10 +207,8 @@ func caseMonthlyTotals(t *testing.T, s *Store) (daily, handling map[string]uint6
 		}
 		return out
 	}
-	daily = read(`SELECT month, sum(cn) FROM (SELECT month, argMax(n, version) AS cn FROM case_monthly WHERE tenant = ?
- GROUP BY month, case_type, department) GROUP BY month`)
-	handling = read(`SELECT month, sum(cn) FROM (SELECT month, argMax(n, version) AS cn FROM case_handling_monthly WHERE tenant = ?
- GROUP BY month, case_type, department, days) GROUP BY month`)
+	daily = read(`SELECT month, sum(n) FROM case_month_counts WHERE tenant = ? GROUP BY month HAVING sum(n) != 0`)
+	handling = read(`SELECT month, sum(n) FROM case_handling_counts WHERE tenant = ? GROUP BY month HAVING sum(n) != 0`)
 	return daily, handling
 }
 
@@ -249,7 +247,7 @@ func TestCaseMonthlyReimports(t *testing.T) {
 }
 
 // The backfill migrations fill the pre-aggregates from cases stored
-// before they existed, giving the same figures as the store's refresh.
+// before they existed, giving the same figures as the store's deltas.
 func TestCaseMonthlyBackfill(t *testing.T) {
 	ctx := context.Background()
 	s := mStore(t)
@@ -269,12 +267,12 @@ func TestCaseMonthlyBackfill(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	want := figures()
-	for _, table := range []string{"case_days", "case_monthly", "case_handling_monthly"} {
+	for _, table := range []string{"case_month_counts", "case_handling_counts"} {
 		if err := s.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"0034_case_days_backfill.sql", "0036_case_monthly_backfill.sql", "0038_case_handling_monthly_backfill.sql"} {
+	for _, f := range []string{"0040_case_month_counts_backfill.sql", "0042_case_handling_counts_backfill.sql"} {
 		sql, err := fs.ReadFile(schema.Files, f)
 		if err != nil {
 			t.Fatal(err)
@@ -286,7 +284,7 @@ func TestCaseMonthlyBackfill(t *testing.T) {
 	if got := figures(); got != want || !strings.Contains(want, "2024-") {
 		t.Fatalf("after the backfill:\n%s\nwant\n%s", got, want)
 	}
-	// A refresh after the backfill finds the moved cases' old days.
+	// Deltas after the backfill take the moved cases out of their months.
 	again := slices.Clone(moved[:50])
 	for i := range again {
 		again[i].Received = again[i].Received.AddDate(0, 1, 0)

@@ -232,7 +232,8 @@ func (c *clusterConn) PrepareBatch(ctx context.Context, query string, opts ...dr
 }
 
 var (
-	createTableRE = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*ENGINE\s*=\s*([A-Za-z]*MergeTree)\s*(?:\(([^)]*)\))?(.*)$`)
+	createTableRE = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*ENGINE\s*=\s*([A-Za-z]*MergeTree)\s*(?:\(((?:[^()]|\([^()]*\))*)\))?(.*)$`)
+	dropTableRE   = regexp.MustCompile(`(?is)^DROP\s+TABLE\s+IF\s+EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)$`)
 	createMVRE    = regexp.MustCompile(`(?is)^CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)\s+ENGINE\s*=\s*([A-Za-z]*MergeTree)\s*(?:\(([^)]*)\))?(.*?)\s+AS\s+(SELECT\b.*)$`)
 	insertRE      = regexp.MustCompile(`(?is)^INSERT\s+INTO\s+[A-Za-z_][A-Za-z0-9_]*\s*\([^)]*\)\s*SELECT\b`)
 	alterRE       = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+((?:ADD|DROP|MODIFY)\s+COLUMN\b.*)$`)
@@ -326,13 +327,21 @@ func clusterForm(stmt, cluster, db string) ([]string, error) {
 		}, nil
 	case mutationRE.MatchString(stmt):
 		return []string{clusterSQL(stmt, cluster, db)}, nil
+	case dropTableRE.MatchString(stmt):
+		// Every object CREATE TABLE made of it, the Distributed ones first.
+		name := dropTableRE.FindStringSubmatch(stmt)[1]
+		var out []string
+		for _, t := range []string{name + "_final", name + "_final_local", name, name + "_local"} {
+			out = append(out, "DROP TABLE IF EXISTS "+db+"."+t+on)
+		}
+		return out, nil
 	}
 	first := strings.Fields(stmt)
 	if len(first) > 3 {
 		first = first[:3]
 	}
 	return nil, fmt.Errorf("no cluster form for a statement starting %q: cluster mode knows CREATE TABLE IF NOT EXISTS … ENGINE = *MergeTree, "+
-		"CREATE MATERIALIZED VIEW IF NOT EXISTS, INSERT … SELECT, ALTER TABLE … ADD/DROP/MODIFY COLUMN and ALTER TABLE … DELETE/UPDATE", strings.Join(first, " "))
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS, INSERT … SELECT, ALTER TABLE … ADD/DROP/MODIFY COLUMN, ALTER TABLE … DELETE/UPDATE and DROP TABLE IF EXISTS", strings.Join(first, " "))
 }
 
 // lockRetry is how often Migrate tries again to take the migration lock

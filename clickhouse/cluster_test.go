@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,6 +196,9 @@ func TestClusterStoreSuite(t *testing.T) {
 		{"WriteBatchTouched", TestWriteBatchTouched},
 		{"MeasureFingerprints", TestMeasureFingerprints},
 		{"ProbeDailyEqualsRaw", TestProbeDailyEqualsRaw},
+		{"CaseMonthlyReimports", TestCaseMonthlyReimports},
+		{"CaseDeltasEqualRaw", TestCaseDeltasEqualRaw},
+		{"CaseRefreshFailureIsMadeUp", TestCaseRefreshFailureIsMadeUp},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
@@ -234,6 +238,21 @@ ORDER BY (tenant, id)`, "c", "db")
 	got, err = clusterForm("ALTER TABLE cases ADD COLUMN x UInt8", "c", "db")
 	if err != nil || len(got) != 3 || got[0] != "ALTER TABLE db.cases_local ON CLUSTER c ADD COLUMN x UInt8" || got[1] != "ALTER TABLE db.cases ON CLUSTER c ADD COLUMN x UInt8" {
 		t.Errorf("ALTER: %q, %v", got, err)
+	}
+
+	// Engine arguments in parentheses of their own (a SummingMergeTree's
+	// columns).
+	got, err = clusterForm("CREATE TABLE IF NOT EXISTS sums (tenant String, k String, n Int64, m Int64) ENGINE = SummingMergeTree((n, m)) ORDER BY (tenant, k)", "c", "db")
+	if err != nil || len(got) != 4 || got[0] != "CREATE TABLE IF NOT EXISTS db.sums_local ON CLUSTER c (tenant String, k String, n Int64, m Int64) ENGINE = "+
+		"ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/db/sums_local', '{replica}', (n, m)) ORDER BY (tenant, k)" {
+		t.Errorf("SummingMergeTree((n, m)): %q, %v", got, err)
+	}
+
+	// DROP TABLE drops every object CREATE TABLE made, Distributed first.
+	got, err = clusterForm("-- Not needed any more.\nDROP TABLE IF EXISTS case_days", "c", "db")
+	if want := []string{"DROP TABLE IF EXISTS db.case_days_final ON CLUSTER c", "DROP TABLE IF EXISTS db.case_days_final_local ON CLUSTER c",
+		"DROP TABLE IF EXISTS db.case_days ON CLUSTER c", "DROP TABLE IF EXISTS db.case_days_local ON CLUSTER c"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("DROP TABLE: %q, %v; want %q", got, err, want)
 	}
 
 	if _, err := clusterForm("CREATE TABLE IF NOT EXISTS t (tenant String) ENGINE = ReplicatedMergeTree('/p', 'r') ORDER BY tenant", "c", "db"); err == nil ||

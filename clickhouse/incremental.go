@@ -144,10 +144,10 @@ const priorKeys = 20000
 var priorSettings = ch.Settings{"max_query_size": 16 << 20}
 
 // priorDays adds the days of the stored versions of b's facts to t: of
-// maintenance windows and cases always (probe_daily and case_monthly need
-// them), of survey responses with all. The cases' days go to prior too,
-// per case ID (received day, decided day; zero for none).
-func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool, prior map[string][2]time.Time) error {
+// maintenance windows and cases always (probe_daily and the case figures
+// need them), of survey responses with all. The cases' stored versions go
+// to prior too, per case ID.
+func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bool, prior map[string]priorCase) error {
 	if len(b.Cases) > 0 {
 		ids := make([]string, len(b.Cases))
 		for i := range b.Cases {
@@ -208,10 +208,10 @@ func (s *Store) priorDays(ctx context.Context, b *facts.Batch, t Touched, all bo
 // (256 KiB) whatever the IDs' length.
 const priorCaseBytes = 200 << 10
 
-// priorCases reads the received and decided days of the stored versions
-// of the cases ids, at most priorKeys and priorCaseBytes at a time, into
-// prior and d.
-func (s *Store) priorCases(ctx context.Context, tenant string, ids []string, d *Days, prior map[string][2]time.Time) error {
+// priorCases reads the stored versions (argMax by version) of the cases
+// ids, at most priorKeys and priorCaseBytes at a time, into prior, and
+// their received and decided days into d.
+func (s *Store) priorCases(ctx context.Context, tenant string, ids []string, d *Days, prior map[string]priorCase) error {
 	// One look at the key range first: a first import of the cases (no
 	// stored case between the smallest and the largest ID) needs no
 	// look-up of the IDs, which costs more than writing them.
@@ -236,26 +236,27 @@ func (s *Store) priorCases(ctx context.Context, tenant string, ids []string, d *
 		chunk := ids[lo:hi]
 		lo = hi
 		rows, err := s.conn.Query(ch.Context(ctx, ch.WithSettings(priorSettings)), `SELECT case_id,
-  toDate(argMax(received, version), 'Europe/Stockholm'), toDate(argMax(ifNull(decided, toDateTime(0)), version), 'Europe/Stockholm')
+  argMax(case_type, version), argMax(department, version), argMax(digital, version), argMax(application, version),
+  argMax(received, version), argMax(ifNull(decided, toDateTime(0)), version), max(version)
  FROM cases WHERE tenant = ? AND case_id IN (SELECT arrayJoin(?)) GROUP BY case_id`, tenant, chunk)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var id string
-			var days [2]time.Time
-			if err := rows.Scan(&id, &days[0], &days[1]); err != nil {
+			var p priorCase
+			var dig, app uint8
+			if err := rows.Scan(&id, &p.typ, &p.dep, &dig, &app, &p.received, &p.decided, &p.version); err != nil {
 				rows.Close()
 				return err
 			}
-			for i, x := range days {
-				days[i] = time.Time{}
-				if x.Year() > 1970 {
-					days[i] = dateFromColumn(x)
-					d.Add(days[i])
-				}
+			p.digital, p.app = dig == 1, app == 1
+			p.received, p.decided = timeFromColumn(p.received), timeFromColumn(p.decided)
+			d.Add(p.received)
+			if !p.decided.IsZero() {
+				d.Add(p.decided)
 			}
-			prior[id] = days
+			prior[id] = p
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

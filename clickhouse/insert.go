@@ -57,7 +57,9 @@ type blockWriter struct {
 	str  []string
 	u8   []uint8
 	u16  []uint16
+	u32  []uint32
 	u64  []uint64
+	i64  []int64
 	f64  []float64
 	pf64 []*float64
 	tm   []time.Time
@@ -128,6 +130,14 @@ func u64Col[T any](w *blockWriter, i int, rows []T, f func(*T) uint64) {
 }
 
 func constU64Col(w *blockWriter, i, n int, v uint64) { constCol(w, i, &w.u64, n, v) }
+
+func u32Col[T any](w *blockWriter, i int, rows []T, f func(*T) uint32) {
+	fillCol(w, i, &w.u32, rows, f)
+}
+
+func i64Col[T any](w *blockWriter, i int, rows []T, f func(*T) int64) {
+	fillCol(w, i, &w.i64, rows, f)
+}
 
 func f64Col[T any](w *blockWriter, i int, rows []T, f func(*T) float64) {
 	fillCol(w, i, &w.f64, rows, f)

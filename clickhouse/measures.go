@@ -431,13 +431,13 @@ func eservicesSnapshot(value, having string) measureFunc {
 	})
 }
 
-// digitalShare reads case_monthly (see refreshCaseMonthly): the
-// period's months, not its cases.
+// digitalShare reads case_month_counts (see casedelta.go): the period's
+// months, not its cases.
 func (q *measureQuery) digitalShare() error {
 	ps := periodExpr(q.req.Kind, "month")
 	q.selectHead(ps, caseCols, "100 * sum(cd) / sum(ca)")
 	q.add(" FROM ")
-	q.caseMonthly()
+	q.caseMonthCounts()
 	q.add(" WHERE ca > 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
@@ -466,10 +466,10 @@ func (q *measureQuery) top() (int, error) {
 
 // topCaseTypesSQL adds the query of the top most common case types of
 // the tenant's cases (under the case_types and department filters), from
-// case_monthly's counts of all cases.
+// case_month_counts' counts of all cases.
 func (q *measureQuery) topCaseTypesSQL(top int) {
-	q.add("SELECT ctype FROM (SELECT case_type AS ctype, department AS dep, argMax(n, version) AS cn FROM case_monthly WHERE tenant = ?"+
-		" GROUP BY month, case_type, department) WHERE cn > 0", q.tenant)
+	q.add("SELECT ctype FROM (SELECT case_type AS ctype, department AS dep, sum(n) AS cn FROM case_month_counts WHERE tenant = ?"+
+		" GROUP BY case_type, department) WHERE cn > 0", q.tenant)
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")
 	q.add(" GROUP BY ctype ORDER BY sum(cn) DESC, ctype LIMIT ?", top)
@@ -503,7 +503,7 @@ func topCaseTypes(ctx context.Context, s *Store, q *measureQuery) (string, error
 	return string(b), err
 }
 
-// handlingTime reads case_handling_monthly (see refreshCaseMonthly): per
+// handlingTime reads case_handling_counts (see casedelta.go): per
 // period and dimension the histogram of whole handling days, from which
 // the quantile is exact — quantileExact's value at position ⌊level·n⌋ of
 // the sorted days is the first day count whose cumulative count exceeds
@@ -527,7 +527,7 @@ func (q *measureQuery) handlingTime(level string) error {
 		"SELECT ps, dk, dv, toUInt64(" + level + " * sum(c)) AS pos, arraySort(groupArray((days, c))) AS h," +
 		" arrayMap(x -> tupleElement(x, 1), h) AS hd, arrayMap(x -> tupleElement(x, 2), h) AS hc FROM (")
 	q.add("SELECT " + ps + " AS ps, tupleElement(" + q.dims(caseCols) + " AS dim, 1) AS dk, tupleElement(dim, 2) AS dv, days, sum(cn) AS c FROM ")
-	q.caseHandlingMonthly()
+	q.caseHandlingCounts()
 	q.add(" WHERE cn > 0")
 	q.listFilter("case_types", "ctype")
 	q.filter("department", "dep")

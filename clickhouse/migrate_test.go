@@ -42,7 +42,7 @@ func TestMigrateFreshThenNothing(t *testing.T) {
 	if got := count(); got != strconv.Itoa(len(files)) {
 		t.Fatalf("schema_migrations has %s rows, want %d", got, len(files))
 	}
-	want := "activity_updates\nassessments\naudit_log\nauth_keys\nauth_login_failures\nauth_sessions\nbenchmark_values\nbody_reports\ncase_days\ncase_handling_monthly\ncase_monthly\ncase_refresh_pending\ncases\ncollector_runs\neservice_snapshots\nmaintenance_windows\nmeasure_fingerprints\nobservation_log\nobservations\nperiod_closures\nprobe_daily\nprobe_latest\nprobe_results\nschema_migrations\nsurvey_responses"
+	want := "activity_updates\nassessments\naudit_log\nauth_keys\nauth_login_failures\nauth_sessions\nbenchmark_values\nbody_reports\ncase_handling_counts\ncase_month_counts\ncase_refresh_pending\ncases\ncollector_runs\neservice_snapshots\nmaintenance_windows\nmeasure_fingerprints\nobservation_log\nobservations\nperiod_closures\nprobe_daily\nprobe_latest\nprobe_results\nschema_migrations\nsurvey_responses"
 	if got := tables(); got != want {
 		t.Fatalf("tables:\n%s\nwant:\n%s", got, want)
 	}
