@@ -99,22 +99,40 @@ func TestObservationPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.ObservationHistoryCount(ctx, "0120", "andel")
-	if err != nil || n != len(hist) || n != 12 {
-		t.Fatalf("history count %d (%v), ObservationHistory %d, want 12", n, err, len(hist))
+	groups, err := s.ObservationHistoryGroups(ctx, "0120", "andel")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var hpaged []strategy.Observation
-	for off := 0; off < n; off += 5 {
-		pg, err := s.ObservationHistoryPage(ctx, "0120", "andel", off, 5)
-		if err != nil {
-			t.Fatal(err)
+	n := 0
+	for _, g := range groups {
+		n += g.Versions
+	}
+	if n != len(hist) || n != 12 {
+		t.Fatalf("history groups hold %d versions, ObservationHistory %d, want 12", n, len(hist))
+	}
+	for _, size := range []int{1, 5, 7, 12, 0} {
+		var hpaged []strategy.Observation
+		for off := 0; off < n; off += max(size, 1) {
+			pg, err := s.ObservationHistoryPage(ctx, "0120", "andel", groups, off, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if size > 0 && len(pg) != min(size, n-off) {
+				t.Fatalf("history page of %d at %d has %d versions", size, off, len(pg))
+			}
+			hpaged = append(hpaged, pg...)
+			if size == 0 {
+				break
+			}
 		}
-		hpaged = append(hpaged, pg...)
+		if obsKeys(hpaged) != obsKeys(hist) {
+			t.Fatalf("history pages of %d:\n%s\nwant:\n%s", size, obsKeys(hpaged), obsKeys(hist))
+		}
 	}
-	if obsKeys(hpaged) != obsKeys(hist) {
-		t.Fatalf("history pages:\n%s\nwant:\n%s", obsKeys(hpaged), obsKeys(hist))
+	if pg, err := s.ObservationHistoryPage(ctx, "0120", "andel", groups, n, 5); err != nil || len(pg) != 0 {
+		t.Fatalf("history page past the end: %s (%v)", obsKeys(pg), err)
 	}
-	if n, err := s.ObservationHistoryCount(ctx, "0121", "andel"); err != nil || n != 0 {
-		t.Fatalf("other tenant's history count: %d %v", n, err)
+	if g, err := s.ObservationHistoryGroups(ctx, "0121", "andel"); err != nil || len(g) != 0 {
+		t.Fatalf("other tenant's history: %+v %v", g, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
@@ -369,6 +370,37 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 		return q.url(self, args...) + "#" + anchor
 	}
 
+	// The history is read alongside the values (each a count, then a
+	// page): the two lists do not wait for each other. Its goroutine sets
+	// the history's fields of v only, and is waited for on every return.
+	var (
+		wg      sync.WaitGroup
+		histErr error
+	)
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		groups, err := s.store.ObservationHistoryGroups(ctx, tenant, key)
+		if err != nil {
+			histErr = err
+			return
+		}
+		n := 0
+		for _, g := range groups {
+			n += g.Versions
+		}
+		v.HistoryCount = trf(lang, "history_count", countText(n, lang))
+		var off int
+		v.HistoryPager, off = pager(lang, page("logg"), n, func(n int) string { return link("vardehistorik", "logg", strconv.Itoa(n)) })
+		hist, err := s.store.ObservationHistoryPage(ctx, tenant, key, groups, off, valuesPage)
+		for _, o := range hist {
+			v.History = append(v.History, valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang),
+				Value: formatValue(o.Value, ind.Unit, lang), Source: sourceText(o.Source, lang), Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
+		}
+		histErr = err
+	}()
+
 	from := time.Date(p.Year-1, 1, 1, 0, 0, 0, 0, strategy.Stockholm)
 	all := clickhouse.ObservationFilter{Tenant: tenant, Indicators: []string{key}, From: from, Dimensions: true}
 	sum, err := s.store.ObservationSummary(ctx, all)
@@ -426,20 +458,9 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 		row.CorrectURL = q.url(self, "varde", o.Period.String(), "dim", dim) + "#vardeformular"
 		v.Current = append(v.Current, row)
 	}
-
-	n, err := s.store.ObservationHistoryCount(ctx, tenant, key)
-	if err != nil {
-		return nil, err
-	}
-	v.HistoryCount = trf(lang, "history_count", countText(n, lang))
-	v.HistoryPager, off = pager(lang, page("logg"), n, func(n int) string { return link("vardehistorik", "logg", strconv.Itoa(n)) })
-	hist, err := s.store.ObservationHistoryPage(ctx, tenant, key, off, valuesPage)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range hist {
-		v.History = append(v.History, valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang),
-			Value: formatValue(o.Value, ind.Unit, lang), Source: sourceText(o.Source, lang), Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
+	wg.Wait()
+	if histErr != nil {
+		return nil, histErr
 	}
 	if vf != nil {
 		v.Period, v.Value, v.Dimension, v.Comment = vf.period, vf.value, vf.dimension, vf.comment
