@@ -168,6 +168,12 @@ func (s *Service) correctionForm(r *http.Request, q *req) *valueForm {
 func (s *Service) assessPage(w http.ResponseWriter, r *http.Request, q *req, subject strategy.SubjectKind, id string, p strategy.Period, af *assessForm, vf *valueForm, status int) {
 	ctx := r.Context()
 	st, lang := q.st, q.lang
+	// An indicator's values are read alongside the assessment's data.
+	var values func() (*valuesView, error)
+	if ind := st.Indicator(id); subject == strategy.SubjectIndicator && ind != nil {
+		values = s.goValues(r, q, ind, p, vf)
+		defer values()
+	}
 	rep, err := s.evaluate(ctx, st)
 	if err != nil {
 		s.fail(w, r, q, err)
@@ -298,8 +304,8 @@ func (s *Service) assessPage(w http.ResponseWriter, r *http.Request, q *req, sub
 		}
 		v.History = append(v.History, h)
 	}
-	if ind != nil {
-		if v.Values, err = s.valuesView(r, q, ind, p, vf); err != nil {
+	if values != nil {
+		if v.Values, err = values(); err != nil {
 			s.fail(w, r, q, err)
 			return
 		}
@@ -326,6 +332,24 @@ func assessmentFacts(a *strategy.Assessment, p strategy.Period, lang string) []f
 		fs = append(fs, fact{tr(lang, "forecast"), forecastLabel(a.Forecast, lang)})
 	}
 	return append(fs, fact{tr(lang, "comment"), a.Comment}, fact{tr(lang, "status"), stateLabel(stateOf(a), lang)})
+}
+
+// goValues starts reading an indicator's value section (valuesView); the
+// function it returns waits for it.
+func (s *Service) goValues(r *http.Request, q *req, ind *strategy.Indicator, p strategy.Period, vf *valueForm) func() (*valuesView, error) {
+	var (
+		v    *valuesView
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		v, err = s.valuesView(r, q, ind, p, vf)
+	}()
+	return func() (*valuesView, error) {
+		<-done
+		return v, err
+	}
 }
 
 // valuesPage is how many values (and versions of the history) one page
