@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -71,15 +73,17 @@ func observationWhere(f ObservationFilter) (string, []any) {
 // the shorter period first: month, quarter, tertial, year). Meant for one
 // indicator: several are counted together.
 func (s *Store) ObservationSummary(ctx context.Context, f ObservationFilter) ([]PeriodSummary, error) {
+	ctx = tenantContext(ctx, f.Tenant)
 	where, args := observationWhere(f)
-	// Counting distinct keys (uniqExact) and taking the total's latest
-	// version with argMaxIf reads each row once without building a state
-	// per key: ten times faster than grouping by key first at 100 000
-	// values. max(recorded) over every version is the latest one's.
+	// One pass over the periods' rows: the keys are counted once
+	// (uniqExact); of them, the totals are one key per indicator, so the
+	// break-downs are the rest and need no count of their own. The
+	// total's latest version comes from argMaxIf, which looks at the
+	// total rows only. max(recorded) over every version is the latest
+	// one's.
 	q := `SELECT period_kind, period_start,
 	uniqExact(indicator, dim_kind, dim_value),
-	uniqExactIf(indicator, dim_kind, dim_value, dim_kind != '' OR dim_value != ''),
-	max(dim_kind = '' AND dim_value = ''),
+	uniqExactIf(indicator, dim_kind = '' AND dim_value = ''),
 	argMaxIf(value, version, dim_kind = '' AND dim_value = ''),
 	argMaxIf(source, version, dim_kind = '' AND dim_value = ''),
 	max(recorded)
@@ -98,18 +102,17 @@ ORDER BY period_start DESC, period_kind`
 			p           PeriodSummary
 			kind        string
 			start, rec  time.Time
-			n, breaks   uint64
-			totals      uint8
+			n, totals   uint64
 			total       float64
 			totalSource string
 		)
-		if err := rows.Scan(&kind, &start, &n, &breaks, &totals, &total, &totalSource, &rec); err != nil {
+		if err := rows.Scan(&kind, &start, &n, &totals, &total, &totalSource, &rec); err != nil {
 			return nil, fmt.Errorf("summing up the observations of %s: %w", f.Tenant, err)
 		}
 		if p.Period, err = periodFromColumns(kind, start); err != nil {
 			return nil, fmt.Errorf("summing up the observations of %s: %w", f.Tenant, err)
 		}
-		p.Values, p.Breakdowns, p.HasTotal = int(n), int(breaks), totals > 0
+		p.Values, p.Breakdowns, p.HasTotal = int(n), int(n-totals), totals > 0
 		if p.HasTotal {
 			p.Total, p.TotalSource = total, totalSource
 		}
@@ -134,28 +137,23 @@ func pageBounds(offset, limit int) (int, int) {
 // ObservationPage returns one page of the latest values f selects: after
 // skipping offset, at most limit (see MaxObservationPage), in the order
 // of ObservationSummary and, within a period, the total first, then by
-// dimension.
+// dimension. Meant for one period at a time (ObservationSummary says how
+// many values each holds): it sorts the rows f selects.
 func (s *Store) ObservationPage(ctx context.Context, f ObservationFilter, offset, limit int) ([]strategy.Observation, error) {
+	ctx = tenantContext(ctx, f.Tenant)
 	where, args := observationWhere(f)
 	offset, limit = pageBounds(offset, limit)
-	// The page's keys first (grouping by key alone), then the latest
-	// version of those keys only: about twice as fast as taking every
-	// key's latest version and sorting those.
-	args = append(append(append([]any{}, args...), args...), offset, limit)
+	// One pass over the rows, each key's latest version first and LIMIT 1
+	// BY the key: no GROUP BY of every key and no second read of the
+	// page's keys. ClickHouse sorts only as far as the page's end.
+	args = append(append([]any{}, args...), offset, limit)
 	q := `SELECT indicator, period_kind, period_start, dim_kind, dim_value,
-	argMax(value, version), argMax(source, version), max(version),
-	argMax(author, version), argMax(comment, version), argMax(recorded, version)
+	value, source, version, author, comment, recorded
 FROM observations
-WHERE ` + where + ` AND (indicator, period_kind, period_start, dim_kind, dim_value) IN (
-	SELECT indicator, period_kind, period_start, dim_kind, dim_value
-	FROM observations
-	WHERE ` + where + `
-	GROUP BY indicator, period_kind, period_start, dim_kind, dim_value
-	ORDER BY period_start DESC, period_kind, indicator, dim_kind, dim_value
-	LIMIT ?, ?
-)
-GROUP BY indicator, period_kind, period_start, dim_kind, dim_value
-ORDER BY period_start DESC, period_kind, indicator, dim_kind, dim_value`
+WHERE ` + where + `
+ORDER BY period_start DESC, period_kind, indicator, dim_kind, dim_value, version DESC
+LIMIT 1 BY indicator, period_kind, period_start, dim_kind, dim_value
+LIMIT ?, ?`
 	out, err := s.scanObservations(ctx, f.Tenant, q, args)
 	if err != nil {
 		return nil, fmt.Errorf("reading a page of the observations of %s: %w", f.Tenant, err)
@@ -163,31 +161,112 @@ ORDER BY period_start DESC, period_kind, indicator, dim_kind, dim_value`
 	return out, nil
 }
 
-// ObservationHistoryCount is how many versions ObservationHistory would
-// return.
-func (s *Store) ObservationHistoryCount(ctx context.Context, tenant, indicator string) (int, error) {
-	q := `SELECT uniqExact(period_kind, period_start, dim_kind, dim_value, version)
+// HistoryGroup is what one write logged for one period of an indicator:
+// its versions of the period's values (one per dimension), all with one
+// version number.
+type HistoryGroup struct {
+	Period   strategy.Period
+	Version  uint64
+	Versions int
+}
+
+// ObservationHistoryGroups returns the groups of one indicator's
+// observation log in the order of ObservationHistory (version, newest
+// first, then period start, newest first, then period kind). Their
+// Versions add up to how many versions ObservationHistory would return.
+func (s *Store) ObservationHistoryGroups(ctx context.Context, tenant, indicator string) ([]HistoryGroup, error) {
+	ctx = tenantContext(ctx, tenant)
+	// Grouping by write and period, the dimensions are the only columns
+	// counted: a copy logged twice by a retried write counts once.
+	q := `SELECT version, period_kind, period_start, uniqExact(dim_kind, dim_value)
 FROM observation_log
-WHERE tenant = ? AND indicator = ?`
-	var n uint64
-	if err := s.conn.QueryRow(ctx, q, tenant, indicator).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting the history of %s for %s: %w", indicator, tenant, err)
+WHERE tenant = ? AND indicator = ?
+GROUP BY version, period_kind, period_start
+ORDER BY version DESC, period_start DESC, period_kind`
+	rows, err := s.conn.Query(ctx, q, tenant, indicator)
+	if err != nil {
+		return nil, fmt.Errorf("counting the history of %s for %s: %w", indicator, tenant, err)
 	}
-	return int(n), nil
+	defer rows.Close()
+	var out []HistoryGroup
+	for rows.Next() {
+		var (
+			g     HistoryGroup
+			kind  string
+			start time.Time
+			n     uint64
+		)
+		if err := rows.Scan(&g.Version, &kind, &start, &n); err != nil {
+			return nil, fmt.Errorf("counting the history of %s for %s: %w", indicator, tenant, err)
+		}
+		if g.Period, err = periodFromColumns(kind, start); err != nil {
+			return nil, fmt.Errorf("counting the history of %s for %s: %w", indicator, tenant, err)
+		}
+		g.Versions = int(n)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting the history of %s for %s: %w", indicator, tenant, err)
+	}
+	return out, nil
 }
 
 // ObservationHistoryPage is one page of ObservationHistory: after
 // skipping offset, at most limit versions (see MaxObservationPage).
-func (s *Store) ObservationHistoryPage(ctx context.Context, tenant, indicator string, offset, limit int) ([]strategy.Observation, error) {
+// groups is ObservationHistoryGroups' answer: the page reads the log rows
+// of the groups it covers only, not the whole log.
+func (s *Store) ObservationHistoryPage(ctx context.Context, tenant, indicator string, groups []HistoryGroup, offset, limit int) ([]strategy.Observation, error) {
+	ctx = tenantContext(ctx, tenant)
 	offset, limit = pageBounds(offset, limit)
+	// The groups the page covers: skip whole groups, then take groups
+	// until the page is full; offset is then the page's start within the
+	// first of them.
+	var (
+		set        []ch.GroupSet
+		from, to   time.Time
+		minV, maxV uint64
+		need       = limit
+	)
+	for _, g := range groups {
+		if need <= 0 {
+			break
+		}
+		if len(set) == 0 && offset >= g.Versions {
+			offset -= g.Versions
+			continue
+		}
+		start := g.Period.Start()
+		if len(set) == 0 {
+			from, to, minV, maxV = start, start, g.Version, g.Version
+			need -= g.Versions - offset
+		} else {
+			need -= g.Versions
+		}
+		set = append(set, ch.GroupSet{Value: []any{g.Version, string(g.Period.Kind), dateArg(start)}})
+		if start.Before(from) {
+			from = start
+		}
+		if start.After(to) {
+			to = start
+		}
+		minV, maxV = min(minV, g.Version), max(maxV, g.Version)
+	}
+	if len(set) == 0 {
+		return nil, nil
+	}
+	// The groups are consecutive in the log's order, so the page is their
+	// rows after offset. The bounds on period_start and version let the
+	// index skip the rest of the log before the set is tested.
 	q := `SELECT indicator, period_kind, period_start, dim_kind, dim_value,
 	value, source, version, author, comment, recorded
 FROM observation_log
-WHERE tenant = ? AND indicator = ?
+WHERE tenant = ? AND indicator = ? AND period_start >= toDate(?) AND period_start <= toDate(?)
+	AND version >= ? AND version <= ? AND (version, period_kind, period_start) IN (?)
 ORDER BY version DESC, period_start DESC, period_kind, dim_kind, dim_value
 LIMIT 1 BY period_kind, period_start, dim_kind, dim_value, version
 LIMIT ?, ?`
-	out, err := s.scanObservations(ctx, tenant, q, []any{tenant, indicator, offset, limit})
+	args := []any{tenant, indicator, dateArg(from), dateArg(to), minV, maxV, set, offset, limit}
+	out, err := s.scanObservations(ctx, tenant, q, args)
 	if err != nil {
 		return nil, fmt.Errorf("reading a page of the history of %s for %s: %w", indicator, tenant, err)
 	}

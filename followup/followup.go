@@ -37,8 +37,8 @@ type Store interface {
 	// The value list of an indicator's page, in pages (never all values).
 	ObservationSummary(ctx context.Context, f clickhouse.ObservationFilter) ([]clickhouse.PeriodSummary, error)
 	ObservationPage(ctx context.Context, f clickhouse.ObservationFilter, offset, limit int) ([]strategy.Observation, error)
-	ObservationHistoryCount(ctx context.Context, tenant, indicator string) (int, error)
-	ObservationHistoryPage(ctx context.Context, tenant, indicator string, offset, limit int) ([]strategy.Observation, error)
+	ObservationHistoryGroups(ctx context.Context, tenant, indicator string) ([]clickhouse.HistoryGroup, error)
+	ObservationHistoryPage(ctx context.Context, tenant, indicator string, groups []clickhouse.HistoryGroup, offset, limit int) ([]strategy.Observation, error)
 	WriteObservations(ctx context.Context, obs []strategy.Observation) error
 	Assessments(ctx context.Context, f clickhouse.AssessmentFilter) ([]strategy.Assessment, error)
 	AssessmentHistory(ctx context.Context, tenant string, subject strategy.SubjectKind, id string) ([]strategy.Assessment, error)

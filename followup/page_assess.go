@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/malbild/malbild/clickhouse"
@@ -167,6 +168,12 @@ func (s *Service) correctionForm(r *http.Request, q *req) *valueForm {
 func (s *Service) assessPage(w http.ResponseWriter, r *http.Request, q *req, subject strategy.SubjectKind, id string, p strategy.Period, af *assessForm, vf *valueForm, status int) {
 	ctx := r.Context()
 	st, lang := q.st, q.lang
+	// An indicator's values are read alongside the assessment's data.
+	var values func() (*valuesView, error)
+	if ind := st.Indicator(id); subject == strategy.SubjectIndicator && ind != nil {
+		values = s.goValues(r, q, ind, p, vf)
+		defer values()
+	}
 	rep, err := s.evaluate(ctx, st)
 	if err != nil {
 		s.fail(w, r, q, err)
@@ -297,8 +304,8 @@ func (s *Service) assessPage(w http.ResponseWriter, r *http.Request, q *req, sub
 		}
 		v.History = append(v.History, h)
 	}
-	if ind != nil {
-		if v.Values, err = s.valuesView(r, q, ind, p, vf); err != nil {
+	if values != nil {
+		if v.Values, err = values(); err != nil {
 			s.fail(w, r, q, err)
 			return
 		}
@@ -325,6 +332,24 @@ func assessmentFacts(a *strategy.Assessment, p strategy.Period, lang string) []f
 		fs = append(fs, fact{tr(lang, "forecast"), forecastLabel(a.Forecast, lang)})
 	}
 	return append(fs, fact{tr(lang, "comment"), a.Comment}, fact{tr(lang, "status"), stateLabel(stateOf(a), lang)})
+}
+
+// goValues starts reading an indicator's value section (valuesView); the
+// function it returns waits for it.
+func (s *Service) goValues(r *http.Request, q *req, ind *strategy.Indicator, p strategy.Period, vf *valueForm) func() (*valuesView, error) {
+	var (
+		v    *valuesView
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		v, err = s.valuesView(r, q, ind, p, vf)
+	}()
+	return func() (*valuesView, error) {
+		<-done
+		return v, err
+	}
 }
 
 // valuesPage is how many values (and versions of the history) one page
@@ -368,6 +393,37 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 		}
 		return q.url(self, args...) + "#" + anchor
 	}
+
+	// The history is read alongside the values (each a count, then a
+	// page): the two lists do not wait for each other. Its goroutine sets
+	// the history's fields of v only, and is waited for on every return.
+	var (
+		wg      sync.WaitGroup
+		histErr error
+	)
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		groups, err := s.store.ObservationHistoryGroups(ctx, tenant, key)
+		if err != nil {
+			histErr = err
+			return
+		}
+		n := 0
+		for _, g := range groups {
+			n += g.Versions
+		}
+		v.HistoryCount = trf(lang, "history_count", countText(n, lang))
+		var off int
+		v.HistoryPager, off = pager(lang, page("logg"), n, func(n int) string { return link("vardehistorik", "logg", strconv.Itoa(n)) })
+		hist, err := s.store.ObservationHistoryPage(ctx, tenant, key, groups, off, valuesPage)
+		for _, o := range hist {
+			v.History = append(v.History, valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang),
+				Value: formatValue(o.Value, ind.Unit, lang), Source: sourceText(o.Source, lang), Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
+		}
+		histErr = err
+	}()
 
 	from := time.Date(p.Year-1, 1, 1, 0, 0, 0, 0, strategy.Stockholm)
 	all := clickhouse.ObservationFilter{Tenant: tenant, Indicators: []string{key}, From: from, Dimensions: true}
@@ -426,20 +482,9 @@ func (s *Service) valuesView(r *http.Request, q *req, ind *strategy.Indicator, p
 		row.CorrectURL = q.url(self, "varde", o.Period.String(), "dim", dim) + "#vardeformular"
 		v.Current = append(v.Current, row)
 	}
-
-	n, err := s.store.ObservationHistoryCount(ctx, tenant, key)
-	if err != nil {
-		return nil, err
-	}
-	v.HistoryCount = trf(lang, "history_count", countText(n, lang))
-	v.HistoryPager, off = pager(lang, page("logg"), n, func(n int) string { return link("vardehistorik", "logg", strconv.Itoa(n)) })
-	hist, err := s.store.ObservationHistoryPage(ctx, tenant, key, off, valuesPage)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range hist {
-		v.History = append(v.History, valueRow{Period: o.Period.Label(lang), Dimension: dimensionText(o.Dimension, lang),
-			Value: formatValue(o.Value, ind.Unit, lang), Source: sourceText(o.Source, lang), Author: o.Author, Comment: o.Comment, Saved: formatTime(o.Recorded)})
+	wg.Wait()
+	if histErr != nil {
+		return nil, histErr
 	}
 	if vf != nil {
 		v.Period, v.Value, v.Dimension, v.Comment = vf.period, vf.value, vf.dimension, vf.comment

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/malbild/malbild/auth"
 	"github.com/malbild/malbild/clickhouse"
+	"github.com/malbild/malbild/internal/chtest"
 	"github.com/malbild/malbild/strategy"
 )
 
@@ -369,5 +371,206 @@ func TestStaffValuePageOnePeriodAtATime(t *testing.T) {
 	first, janStart := strings.Index(list, "Förvaltning 20"), strings.Index(list, `<th scope="row">januari 2025`)
 	if feb != 10 || jan != 30 || first < 0 || first > janStart || strings.Contains(list[:janStart], "Förvaltning 19") {
 		t.Errorf("page 2 lists %d values of February (want 10, from Förvaltning 20) and %d of January (want 30)", feb, jan)
+	}
+}
+
+// TestStaffValueFiguresExact: the figures of an indicator's value section
+// (how many values, totals and break-downs, each period's total and
+// break-downs, the latest total, how many saved versions) equal a
+// computation over the raw rows, after uploads, a re-import of the same
+// file, a correction by hand, a retried write and a key written twice in
+// one write.
+func TestStaffValueFiguresExact(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bo := e.login("bo")
+	bo.get("/uppfoljning/uppladdning")
+	var b strings.Builder
+	b.WriteString("indikator;period;värde;dimension\n")
+	for _, per := range []string{"2025-01", "2025-02", "2025-03", "2024-11"} {
+		fmt.Fprintf(&b, "andel-digitala;%s;50;\n", per)
+		for d := range 25 {
+			fmt.Fprintf(&b, "andel-digitala;%s;%d;department=Förvaltning %02d\n", per, d, d)
+		}
+	}
+	file := b.String()
+	for range 2 { // the same file twice: a re-import
+		if a := bo.upload("avdelningar.csv", file, "Från ekonomisystemet", true); a.code != http.StatusOK {
+			t.Fatalf("upload: %d %s", a.code, a.body)
+		}
+	}
+	// A correction by hand of February's total.
+	const path = "/uppfoljning/indikator/andel-digitala/2025-T1"
+	form := nbsp(bo.get(path + "?varde=2025-02&dim="))
+	base := regexp.MustCompile(`name="bas" value="(\d+)"`).FindAllStringSubmatch(form.body, -1)
+	if len(base) == 0 {
+		t.Fatal("no base version in the value form")
+	}
+	if a := bo.post("/uppfoljning/indikator/andel-digitala/varde", url.Values{"period": {"2025-02"}, "varde": {"61,5"}, "dimension": {""},
+		"kommentar": {"Rättad"}, "bas": {base[len(base)-1][1]}, "tillbaka": {"2025-T1"}}); a.code != http.StatusSeeOther {
+		t.Fatalf("correction: %d %s", a.code, a.body)
+	}
+	// A retried write (the same rows twice, in the log too), a key twice
+	// in one write and one dimension value under two kinds.
+	rec := time.Date(2025, 5, 20, 8, 0, 0, 0, strategy.Stockholm)
+	apr := strategy.Period{Kind: strategy.Month, Year: 2025, N: 4}
+	o := func(kind, val string, v float64, ver uint64) strategy.Observation {
+		return strategy.Observation{Tenant: tenant, Indicator: "andel-digitala", Period: apr, Dimension: strategy.Dimension{Kind: kind, Value: val},
+			Value: v, Source: SourceUpload, Version: ver, Author: "bo", Recorded: rec}
+	}
+	retried := []strategy.Observation{o("", "", 70, 5), o("department", "Förvaltning 01", 71, 5)}
+	for _, obs := range [][]strategy.Observation{retried, retried, {o("case_type", "Förvaltning 01", 1, 6), o("case_type", "Förvaltning 01", 2, 7)}} {
+		if err := e.store.WriteObservations(ctx, obs); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	page := nbsp(bo.get(path))
+	if page.code != http.StatusOK {
+		t.Fatalf("page: %d", page.code)
+	}
+	// The raw computation: every stored row, the latest version of each
+	// key, from 2024 on (the page shows this year's and last year's).
+	type key struct{ kind, start, dk, dv string }
+	type row struct {
+		value   float64
+		version uint64
+	}
+	latest := map[key]row{}
+	for _, line := range strings.Split(strings.TrimSpace(chtest.Query(t, e.dsn, `SELECT period_kind, period_start, dim_kind, dim_value, value, version
+FROM observations WHERE tenant = '0999' AND indicator = 'andel-digitala' AND period_start >= '2024-01-01'`)), "\n") {
+		c := strings.Split(line, "\t")
+		var r row
+		fmt.Sscan(c[4], &r.value)
+		fmt.Sscan(c[5], &r.version)
+		if k := (key{c[0], c[1], c[2], c[3]}); r.version > latest[k].version {
+			latest[k] = r
+		}
+	}
+	type per struct {
+		p      strategy.Period
+		dims   int
+		total  *float64
+		latest bool
+	}
+	periods := map[[2]string]*per{}
+	values, totals := 0, 0
+	for k, r := range latest {
+		pk := [2]string{k.kind, k.start}
+		if periods[pk] == nil {
+			start, _ := time.ParseInLocation(time.DateOnly, k.start, strategy.Stockholm)
+			periods[pk] = &per{p: strategy.PeriodOf(strategy.PeriodKind(k.kind), start)}
+		}
+		values++
+		if k.dk == "" && k.dv == "" {
+			v := r.value
+			periods[pk].total = &v
+			totals++
+		} else {
+			periods[pk].dims++
+		}
+	}
+	logged := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(chtest.Query(t, e.dsn, `SELECT period_kind, period_start, dim_kind, dim_value, version
+FROM observation_log WHERE tenant = '0999' AND indicator = 'andel-digitala'`)), "\n") {
+		logged[line] = true
+	}
+	// The environment's two totals, four periods of 26 uploaded, April's
+	// three; the log: two uploads, the correction, two of the retried
+	// write, two of the key written twice.
+	if values != 2+4*26+3 || len(logged) != 2*4*26+1+2+2 {
+		t.Fatalf("the test writes %d values and %d versions", values, len(logged))
+	}
+
+	mustContain(t, "indicator page", page.body,
+		fmt.Sprintf("%s värden 2024–2025: %s totalvärden och %s per dimension.", countText(values, "sv"), countText(totals, "sv"), countText(values-totals, "sv")),
+		fmt.Sprintf("%s sparade versioner.", countText(len(logged), "sv")),
+		fmt.Sprintf("Visar 1–50 av %s", countText(values, "sv")),
+		`Senaste totalvärde</dt><dd><strong>70 %</strong> (april 2025)`)
+	sec := page.body[strings.Index(page.body, `id="vardeperioder"`):strings.Index(page.body, `id="vardelista"`)]
+	got := map[string]string{}
+	for _, m := range regexp.MustCompile(`<th scope="row">([^<]+)</th><td class="num">([^<]+)</td><td>[^<]*</td><td class="num">([^<]+)</td>`).FindAllStringSubmatch(sec, -1) {
+		got[m[1]] = m[2] + " " + m[3]
+	}
+	if len(got) != len(periods) {
+		t.Errorf("the summary has %d periods, the raw rows %d: %v", len(got), len(periods), got)
+	}
+	for _, p := range periods {
+		want := "– " + countText(p.dims, "sv")
+		if p.total != nil {
+			want = formatValue(*p.total, strategy.UnitPercent, "sv") + " " + countText(p.dims, "sv")
+		}
+		if g := got[p.p.Label("sv")]; g != want {
+			t.Errorf("%s: the summary shows %q, the raw rows give %q", p.p.Label("sv"), g, want)
+		}
+	}
+}
+
+// atOnce holds the value section's first reads (the summary, the
+// history's groups) and the engine's read of the values until all have
+// begun: it passes only if the page runs them at once.
+type atOnce struct {
+	Store
+	armed atomic.Bool
+	mu    sync.Mutex
+	seen  map[string]bool
+	all   chan struct{}
+	late  []string
+}
+
+func (a *atOnce) meet(name string) {
+	if !a.armed.Load() {
+		return
+	}
+	a.mu.Lock()
+	if a.seen[name] {
+		a.mu.Unlock()
+		return
+	}
+	a.seen[name] = true
+	if len(a.seen) == 3 {
+		close(a.all)
+	}
+	a.mu.Unlock()
+	select {
+	case <-a.all:
+	case <-time.After(20 * time.Second): // a failure limit: the others never came
+		a.mu.Lock()
+		a.late = append(a.late, name)
+		a.mu.Unlock()
+	}
+}
+
+func (a *atOnce) Observations(ctx context.Context, f clickhouse.ObservationFilter) ([]strategy.Observation, error) {
+	if !f.Dimensions {
+		a.meet("engine")
+	}
+	return a.Store.Observations(ctx, f)
+}
+
+func (a *atOnce) ObservationSummary(ctx context.Context, f clickhouse.ObservationFilter) ([]clickhouse.PeriodSummary, error) {
+	a.meet("summary")
+	return a.Store.ObservationSummary(ctx, f)
+}
+
+func (a *atOnce) ObservationHistoryGroups(ctx context.Context, tenant, indicator string) ([]clickhouse.HistoryGroup, error) {
+	a.meet("history")
+	return a.Store.ObservationHistoryGroups(ctx, tenant, indicator)
+}
+
+// TestStaffValueReadsAtOnce: an indicator's page reads its values, their
+// history and the engine's data at once, not one after the other.
+func TestStaffValueReadsAtOnce(t *testing.T) {
+	a := &atOnce{seen: map[string]bool{}, all: make(chan struct{})}
+	e := newEnvCfg(t, envCfg{wrap: func(s Store) Store { a.Store = s; return a }})
+	bo := e.login("bo")
+	a.armed.Store(true)
+	page := bo.get("/uppfoljning/indikator/andel-digitala/2025-T1")
+	a.armed.Store(false)
+	if page.code != http.StatusOK {
+		t.Fatalf("page: %d", page.code)
+	}
+	if len(a.seen) != 3 || len(a.late) > 0 {
+		t.Errorf("reads begun: %v; waited in vain for the others: %v", a.seen, a.late)
 	}
 }
