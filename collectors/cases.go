@@ -116,12 +116,13 @@ const (
 // parseCases reads a case-management export. Any problem rejects the whole
 // file: the error lists the first problems as file:line:column: reason.
 //
-// The rows are read first on two goroutines (one splits the rows, the
-// other checks them), stopping at the first problem, and without the
-// duplicate-id check, which a map of every id would make the slowest part;
-// a sort of the ids' hashes then shows that a good file has no id twice. A
-// file with a problem or with two equal hashes is read again row by row
-// with the check on every row, which finds the problems and their places.
+// The rows are read first by quickCases, on the undecoded bytes in parts
+// at once, stopping at the first problem, and without the duplicate-id
+// check, which a map of every id would make the slowest part; a sort of
+// the ids' hashes then shows that a good file has no id twice. A file
+// with a problem or with two equal hashes is read again row by row with
+// the check on every row, which finds the problems and their places in
+// file order.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	o := p.opts
 	c := o.Columns
@@ -138,14 +139,9 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 		return nil, err
 	}
 	cr := caseReader{idx: t.idx, now: p.now, digital: foldSet(o.DigitalChannels), application: foldSet(o.ApplicationValues)}
-	cases := make([]facts.Case, 0, t.rd.MaxRows())
 	// The dates are checked for personal numbers by pastTime.
 	personal := t.idx[caseID : caseChannel+1]
-	passed, ok := t.eachRowQuick(p.rows, personal, func(w *row) {
-		if k, _ := cr.read(w); !w.bad {
-			cases = append(cases, k)
-		}
-	})
+	cases, passed, ok := cr.quickCases(t, p.rows)
 	if ok && !sameHashes(cases) {
 		return cases, nil
 	}

@@ -64,7 +64,10 @@ type Reader struct {
 	// Delimiter is the field delimiter in use.
 	Delimiter rune
 
-	data       []byte // the decoded file after any sep= line
+	raw        []byte // the file after any byte order mark and sep= line, undecoded
+	data       []byte // raw decoded, once Read or Rewind needs it
+	decoded    bool   // data is set
+	bodyAt     int    // offset in raw after the header line; -1 when unknown
 	csv        *csv.Reader
 	header     []string
 	lineOffset int      // lines before the CSV data proper (a sep= line)
@@ -85,9 +88,11 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
 	r := &Reader{File: file}
-	if data, err = r.decode(data, strings.ToLower(opt.Encoding)); err != nil {
+	if data, err = r.encoding(data, strings.ToLower(opt.Encoding)); err != nil {
 		return nil, err
 	}
+	// The sep= line, the delimiter and the line count are the same in the
+	// undecoded data: Windows-1252 turns no byte from 0x80 up into ASCII.
 	delim := opt.Delimiter
 	if delim == "" || delim == Auto {
 		if sep, rest, ok := sepLine(data); ok {
@@ -98,8 +103,8 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 	}
 	r.Delimiter = rune(delim[0])
 	r.lines = bytes.Count(data, []byte{'\n'}) + 1
-	r.data = data
-	rec, err := r.start()
+	r.raw = data
+	rec, err := r.quickHeader()
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +119,63 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		r.header[i] = c
 	}
 	return r, nil
+}
+
+// quickHeader reads the header line, decoding only the lines up to it
+// when the Scanner finds where it ends (and encoding/csv agrees), else
+// the whole file. Read and Rewind decode the rest when they are first
+// called.
+func (r *Reader) quickHeader() ([]string, error) {
+	r.bodyAt = -1
+	s := r.NewScanner(r.raw, 0)
+	for {
+		fields, ok := s.Next()
+		if !ok {
+			break
+		}
+		if r.Blank(fields) {
+			continue
+		}
+		end := s.Pos()
+		r.data = r.AppendText(make([]byte, 0, 2*end), r.raw[:end])
+		rec, err := r.start()
+		if err == nil && sameFields(r, rec, fields) {
+			if _, err := r.csv.Read(); errors.Is(err, io.EOF) {
+				r.bodyAt = end
+				return r.start() // again, for FieldPos
+			}
+		}
+		break
+	}
+	r.bodyAt = -1
+	r.decodeAll()
+	return r.start()
+}
+
+// sameFields reports whether rec holds fields, decoded.
+func sameFields(r *Reader, rec []string, fields [][]byte) bool {
+	if len(rec) != len(fields) {
+		return false
+	}
+	for i, f := range fields {
+		if rec[i] != r.Text(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeAll decodes the whole file for Read.
+func (r *Reader) decodeAll() {
+	if r.decoded {
+		return
+	}
+	if r.Encoding == Windows1252 {
+		r.data = decode1252(r.raw)
+	} else {
+		r.data = r.raw
+	}
+	r.decoded = true
 }
 
 // start reads the decoded data from its beginning up to and including the
@@ -141,6 +203,7 @@ func (r *Reader) start() ([]string, error) {
 // Rewind goes back to the first row after the header, so that the rows can
 // be read again.
 func (r *Reader) Rewind() error {
+	r.decodeAll()
 	_, err := r.start()
 	return err
 }
@@ -166,8 +229,8 @@ func readAll(src io.Reader) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// decode strips a byte order mark and converts data to UTF-8.
-func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
+// encoding strips a byte order mark and sets the encoding of data.
+func (r *Reader) encoding(data []byte, enc string) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
 		return nil, &Error{File: r.File, Line: 1, Msg: "the file is UTF-16 text, which is not supported; save it as \"CSV UTF-8\" or \"CSV (semikolonavgränsad)\""}
 	}
@@ -190,7 +253,7 @@ func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
 		}
 	}
 	r.Encoding = Windows1252
-	return decode1252(data), nil
+	return data, nil
 }
 
 // cp1252 holds, for each byte of Windows-1252 from 0x80 up, its UTF-8
@@ -406,6 +469,11 @@ func (r *Reader) Missing(name string) *Error {
 // fields than the header is an *Error after which reading goes on; a CSV
 // syntax error is an *Error after which Read returns io.EOF.
 func (r *Reader) Read() ([]string, error) {
+	if !r.decoded {
+		if err := r.Rewind(); err != nil {
+			return nil, err
+		}
+	}
 	if r.broken {
 		return nil, io.EOF
 	}
