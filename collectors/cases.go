@@ -125,16 +125,7 @@ const (
 // file order.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	o := p.opts
-	c := o.Columns
-	t, err := openCSV(r, name, &o.FileOptions, []column{
-		caseID:         {names: []string{"Diarienummer"}, override: c.ID, required: true},
-		caseType:       {names: []string{"Ärendetyp"}, override: c.Type, required: true},
-		caseKind:       {names: []string{"Ärendeslag"}, override: c.Kind},
-		caseDepartment: {names: []string{"Enhet"}, override: c.Department},
-		caseChannel:    {names: []string{"Kanal"}, override: c.Channel, required: true},
-		caseReceived:   {names: []string{"Inkom"}, override: c.Received, required: true},
-		caseDecided:    {names: []string{"Beslutad"}, override: c.Decided, required: true},
-	})
+	t, err := openCSV(r, name, &o.FileOptions, caseColumns(o))
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +141,21 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 		return nil, err
 	}
 	return readCases(t, &cr, personal, skipRows(p.rows, passed))
+}
+
+// caseColumns are the columns of a cases export, by their positions in
+// parseCases.
+func caseColumns(o *CasesOptions) []column {
+	c := o.Columns
+	return []column{
+		caseID:         {names: []string{"Diarienummer"}, override: c.ID, required: true},
+		caseType:       {names: []string{"Ärendetyp"}, override: c.Type, required: true},
+		caseKind:       {names: []string{"Ärendeslag"}, override: c.Kind},
+		caseDepartment: {names: []string{"Enhet"}, override: c.Department},
+		caseChannel:    {names: []string{"Kanal"}, override: c.Channel, required: true},
+		caseReceived:   {names: []string{"Inkom"}, override: c.Received, required: true},
+		caseDecided:    {names: []string{"Beslutad"}, override: c.Decided, required: true},
+	}
 }
 
 // skipRows reports to progress the rows after the first n.

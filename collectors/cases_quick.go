@@ -59,16 +59,18 @@ func (cr *caseReader) quickCases(t *csvTable, progress func(int)) (cases []facts
 	for i := range parts {
 		p := &parts[i]
 		passed += p.rows
-		if !p.ok {
-			return nil, passed, false
-		}
 		if i > 0 && parts[i-1].end != p.from {
 			// A quoted field with a line break ran over the split: the part
 			// began inside it. Read the rest again from where the part
 			// before ended.
+			// Progress heard of the part's rows already.
 			redo := quickPart{from: parts[i-1].end, limit: len(body)}
-			redo.scan(cr, rd, body, cases[n:], func(m int) { passed += m; report(m) })
+			redo.scan(cr, rd, body, cases[n:], skipRows(report, p.rows))
+			passed += max(redo.rows-p.rows, 0)
 			return cases[:n+redo.rows], passed, redo.ok
+		}
+		if !p.ok {
+			return nil, passed, false
 		}
 		at := len(cases) - len(p.out)
 		if at != n {
