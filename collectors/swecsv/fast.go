@@ -74,6 +74,17 @@ func (s *Scanner) Next() ([][]byte, bool) {
 		}
 		break
 	}
+	// Most lines have no quote: their fields lie between the delimiters.
+	if nl := bytes.IndexByte(data[pos:], '\n'); nl >= 0 {
+		line := data[pos : pos+nl]
+		if bytes.IndexByte(line, '"') < 0 {
+			if nl > 0 && line[nl-1] == '\r' {
+				line = line[:nl-1]
+			}
+			s.pos = pos + nl + 1
+			return s.split(line), true
+		}
+	}
 	s.spans = s.spans[:0]
 	s.buf = s.buf[:0]
 	plain := true // every field is a slice of data
@@ -132,6 +143,20 @@ func (s *Scanner) Next() ([][]byte, bool) {
 			i++
 		}
 		return s.end(i, plain)
+	}
+}
+
+// split splits a line without quotes at the delimiters.
+func (s *Scanner) split(line []byte) [][]byte {
+	f := s.fields[:0]
+	for {
+		i := bytes.IndexByte(line, s.delim)
+		if i < 0 {
+			s.fields = append(f, line[:len(line):len(line)])
+			return s.fields
+		}
+		f = append(f, line[:i:i])
+		line = line[i+1:]
 	}
 }
 

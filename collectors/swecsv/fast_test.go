@@ -1,11 +1,13 @@
 package swecsv
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -191,5 +193,33 @@ func TestDatesMatchParseTime(t *testing.T) {
 				t.Fatalf("%q: not read, ParseTime reads %v", s, want)
 			}
 		}
+	}
+}
+
+// A large file is read in two halves at once, from where the file is
+// positioned, whole.
+func TestReadAllLargeFile(t *testing.T) {
+	data := make([]byte, 9<<20+7)
+	for i := range data {
+		data[i] = byte(i*7 + i>>13)
+	}
+	path := t.TempDir() + "/big.csv"
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(5, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(f)
+	if err != nil || !bytes.Equal(got, data[5:]) {
+		t.Fatalf("read %d bytes (%v), want %d", len(got), err, len(data)-5)
+	}
+	if n, err := f.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
+		t.Fatalf("after readAll: %d bytes, %v", n, err)
 	}
 }

@@ -209,24 +209,65 @@ func (r *Reader) Rewind() error {
 }
 
 // readAll reads src whole, sizing the buffer once when src knows its
-// length (a file, a bytes or strings reader).
+// length (a file, a bytes or strings reader). A large file is read in two
+// halves at once.
 func readAll(src io.Reader) ([]byte, error) {
 	size := 0
+	file := false // size is the whole file's, not what is left of it
 	switch s := src.(type) {
 	case interface{ Len() int }:
 		size = s.Len()
 	case interface{ Stat() (fs.FileInfo, error) }:
 		if st, err := s.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < 1<<40 {
-			size = int(st.Size())
+			size, file = int(st.Size()), true
 		}
 	}
 	if size <= 0 {
 		return io.ReadAll(src)
 	}
-	var buf bytes.Buffer
-	buf.Grow(size + bytes.MinRead)
-	_, err := buf.ReadFrom(src)
-	return buf.Bytes(), err
+	// One byte more than the size tells that the file did not grow.
+	buf := make([]byte, size+1)
+	n := 0
+	if ra, ok := src.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok && file && size >= 8<<20 {
+		start, err := ra.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, err
+		}
+		size -= int(min(start, int64(size)))
+		half := size / 2
+		var errB error
+		done := make(chan struct{})
+		go func() {
+			_, errB = ra.ReadAt(buf[half:size], start+int64(half))
+			close(done)
+		}()
+		_, errA := ra.ReadAt(buf[:half], start)
+		<-done
+		if err := errors.Join(errA, errB); err != nil {
+			return nil, err
+		}
+		if _, err := ra.Seek(start+int64(size), io.SeekStart); err != nil {
+			return nil, err
+		}
+		n = size
+	}
+	for {
+		m, err := src.Read(buf[n:])
+		n += m
+		if errors.Is(err, io.EOF) {
+			return buf[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == len(buf) { // it grew: read the rest as it comes
+			rest, err := io.ReadAll(src)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // encoding strips a byte order mark and sets the encoding of data.
