@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/malbild/malbild/collectors/swecsv"
@@ -241,8 +242,18 @@ func sameHashes(cases []facts.Case) bool {
 	}
 	seed := maphash.MakeSeed()
 	h := make([]uint64, len(cases))
-	for i := range cases {
-		h[i] = maphash.String(seed, cases[i].ID)
+	hash := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h[i] = maphash.String(seed, cases[i].ID)
+		}
+	}
+	if half := len(h) / 2; half >= 1<<15 { // in two halves at once
+		var wg sync.WaitGroup
+		wg.Go(func() { hash(half, len(h)) })
+		hash(0, half)
+		wg.Wait()
+	} else {
+		hash(0, len(h))
 	}
 	const digit = 11 // bits sorted per pass; the counts fit in L1
 	passes := 1

@@ -34,7 +34,20 @@ func (cr *caseReader) quickCases(t *csvTable, progress func(int)) (cases []facts
 		return nil, 0, false
 	}
 	bounds := append(append([]int{0}, splits...), len(body))
-	cases = make([]facts.Case, rd.MaxRows())
+	parts := make([]quickPart, len(bounds)-1)
+	// A part has at most a row per line break in it and one more (a row
+	// running over its end, or the last without a line break): the
+	// parts' rows go to separate places of cases, in order.
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() { parts[i].lines = bytes.Count(body[bounds[i]:bounds[i+1]], []byte{'\n'}) })
+	}
+	wg.Wait()
+	size := 0
+	for i := range parts {
+		size += parts[i].lines + 1
+	}
+	cases = make([]facts.Case, size)
 	var mu sync.Mutex // progress may not be safe for concurrent use
 	report := func(n int) {
 		if progress != nil {
@@ -43,16 +56,13 @@ func (cr *caseReader) quickCases(t *csvTable, progress func(int)) (cases []facts
 			mu.Unlock()
 		}
 	}
-	parts := make([]quickPart, len(bounds)-1)
-	var wg sync.WaitGroup
+	at := 0
 	for i := range parts {
 		p := &parts[i]
 		p.from, p.limit = bounds[i], bounds[i+1]
-		wg.Go(func() {
-			// Rows before the part: at most the line breaks before it.
-			at := bytes.Count(body[:p.from], []byte{'\n'})
-			p.scan(cr, rd, body, cases[at:], report)
-		})
+		out := cases[at : at+p.lines+1 : at+p.lines+1]
+		at += p.lines + 1
+		wg.Go(func() { p.scan(cr, rd, body, out, report) })
 	}
 	wg.Wait()
 	n := 0
@@ -72,9 +82,8 @@ func (cr *caseReader) quickCases(t *csvTable, progress func(int)) (cases []facts
 		if !p.ok {
 			return nil, passed, false
 		}
-		at := len(cases) - len(p.out)
-		if at != n {
-			copy(cases[n:], p.out[:p.rows]) // fewer rows than lines before the part
+		if &p.out[0] != &cases[n] {
+			copy(cases[n:], p.out[:p.rows]) // fewer rows than room before the part
 		}
 		n += p.rows
 	}
@@ -85,6 +94,7 @@ func (cr *caseReader) quickCases(t *csvTable, progress func(int)) (cases []facts
 // [from, limit) of the body.
 type quickPart struct {
 	from, limit int
+	lines       int          // line breaks in [from, limit)
 	end         int          // offset after the last record read
 	out         []facts.Case // where the part's cases go
 	rows        int          // rows read and found good
@@ -95,7 +105,7 @@ func (p *quickPart) scan(cr *caseReader, rd *swecsv.Reader, body []byte, out []f
 	p.out = out
 	q := quickRow{cr: cr, rd: rd, out: out}
 	for i := range q.labels {
-		q.labels[i] = map[string]quickLabel{}
+		q.labels[i].m = map[string]quickLabel{}
 	}
 	s := rd.NewScanner(body, p.from)
 	nf := rd.Fields()
@@ -152,6 +162,18 @@ type quickLabel struct {
 	flag bool   // in the column's set (digital channels, application kinds)
 }
 
+// labelCache holds what a column's raw values read as: the recent ones
+// in slots by length and end bytes, which most rows find their value in,
+// and up to maxLabels in a map.
+type labelCache struct {
+	slots [64]struct {
+		raw  string
+		l    quickLabel
+		used bool
+	}
+	m map[string]quickLabel
+}
+
 // maxLabels bounds each column's cache of labels: a file of a thousand
 // units or case types is odd, one of a million is not a label file.
 const maxLabels = 10000
@@ -161,8 +183,8 @@ type quickRow struct {
 	cr     *caseReader
 	rd     *swecsv.Reader
 	dates  swecsv.Dates
-	labels [4]map[string]quickLabel // type, kind, department, channel
-	out    []facts.Case             // the part's cases
+	labels [4]labelCache // type, kind, department, channel
+	out    []facts.Case  // the part's cases
 
 	// ids collects the ids that need no cleaning; flushIDs makes one
 	// string of them and hands out its pieces.
@@ -230,20 +252,28 @@ func (q *quickRow) label(slot int, fields [][]byte, c int, set foldSet) (quickLa
 		return quickLabel{ok: true, flag: set.has("")}, true
 	}
 	raw := fields[j]
-	m := q.labels[slot]
-	if l, hit := m[string(raw)]; hit {
-		return l, l.ok
+	lc := &q.labels[slot]
+	h := len(raw)
+	if h > 0 {
+		h = h*7 + int(raw[0]) + int(raw[h-1])*3
 	}
-	var l quickLabel
-	text := q.rd.Text(raw)
-	if _, found := pnr.Find(text); !found {
-		if s, err := swecsv.Clean(text); err == nil {
-			l = quickLabel{s: s, ok: true, flag: set.has(s)}
+	sl := &lc.slots[h&(len(lc.slots)-1)]
+	if sl.used && sl.raw == string(raw) {
+		return sl.l, sl.l.ok
+	}
+	l, hit := lc.m[string(raw)]
+	if !hit {
+		text := q.rd.Text(raw)
+		if _, found := pnr.Find(text); !found {
+			if s, err := swecsv.Clean(text); err == nil {
+				l = quickLabel{s: s, ok: true, flag: set.has(s)}
+			}
+		}
+		if len(lc.m) < maxLabels {
+			lc.m[string(raw)] = l
 		}
 	}
-	if len(m) < maxLabels {
-		m[string(raw)] = l
-	}
+	sl.raw, sl.l, sl.used = string(raw), l, true
 	return l, l.ok
 }
 

@@ -15,7 +15,7 @@ import (
 // two parts: rows of about 100 bytes, with labels of several kinds.
 func bigCases(n int, rowEnd string) []string {
 	types := []string{"Bygglov", "Försörjningsstöd", "Skolskjuts", "Livsmedelskontroll", "Parkeringstillstånd"}
-	units := []string{"Bygg- och miljöenheten", "Socialförvaltningen", `"Utbildning ""förskola"""`, "Miljöenheten", " Kultur "}
+	units := []string{"Bygg- och miljöenheten", "Socialförvaltningen", `"Utbildning ""förskola"""`, "Miljöenheten", " Kultur ", ""}
 	chans := []string{"E-tjänst", "Post", "e-post", "MINA SIDOR", "Telefon", "Besök", "Papper", "Webb"}
 	kinds := []string{"Ansökan", "Anmälan", "ansökan", "Övrigt"}
 	rows := []string{"Diarienummer;Ärendetyp;Ärendeslag;Enhet;Kanal;Inkom;Beslutad" + rowEnd}

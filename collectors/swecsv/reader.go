@@ -71,7 +71,7 @@ type Reader struct {
 	csv        *csv.Reader
 	header     []string
 	lineOffset int      // lines before the CSV data proper (a sep= line)
-	lines      int      // line breaks in the data: at most this many rows
+	lines      int      // line breaks in the data and one: at most this many rows; 0 until counted
 	rec        []string // the last row read, nil after a syntax error
 	line       int      // line of the last row read
 	broken     bool     // a syntax error ended the readable part
@@ -102,7 +102,6 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		}
 	}
 	r.Delimiter = rune(delim[0])
-	r.lines = bytes.Count(data, []byte{'\n'}) + 1
 	r.raw = data
 	rec, err := r.quickHeader()
 	if err != nil {
@@ -470,7 +469,12 @@ func (r *Reader) syntaxError(err error) error {
 }
 
 // MaxRows is an upper bound of the number of rows, for sizing slices.
-func (r *Reader) MaxRows() int { return r.lines }
+func (r *Reader) MaxRows() int {
+	if r.lines == 0 {
+		r.lines = bytes.Count(r.raw, []byte{'\n'}) + 1
+	}
+	return r.lines
+}
 
 // Header returns the trimmed header names.
 func (r *Reader) Header() []string { return r.header }
