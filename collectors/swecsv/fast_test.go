@@ -223,3 +223,28 @@ func TestReadAllLargeFile(t *testing.T) {
 		t.Fatalf("after readAll: %d bytes, %v", n, err)
 	}
 }
+
+// A large file is checked for UTF-8 in two halves: a byte that is not
+// UTF-8 in either half, or a character across the middle, is seen.
+func TestValidUTF8Halves(t *testing.T) {
+	line := []byte("Diarienummer;Ärendetyp;Enhet – Kultur\n")
+	var data []byte
+	for len(data) < 9<<20 {
+		data = append(data, line...)
+	}
+	if !validUTF8(data) {
+		t.Fatal("valid UTF-8 not valid")
+	}
+	for _, at := range []int{10, len(data)/2 - 3, len(data)/2 + 5, len(data) - 3} {
+		bad := bytes.Clone(data)
+		bad[at] = 0xe4 // ä in Windows-1252
+		if validUTF8(bad) {
+			t.Fatalf("byte 0xe4 at %d of %d not seen", at, len(bad))
+		}
+	}
+	// No line break after the middle: one part.
+	long := bytes.Repeat([]byte("ö"), 5<<20)
+	if !validUTF8(long) || validUTF8(append(long, 0xff)) {
+		t.Fatal("one long line read wrong")
+	}
+}

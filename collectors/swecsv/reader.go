@@ -279,7 +279,7 @@ func (r *Reader) encoding(data []byte, enc string) ([]byte, error) {
 	}
 	switch enc {
 	case UTF8, "utf8":
-		if !utf8.Valid(data) {
+		if !validUTF8(data) {
 			return nil, &Error{File: r.File, Line: firstInvalidLine(data),
 				Msg: "invalid UTF-8 (is the file Windows-1252? then set encoding: windows-1252)"}
 		}
@@ -287,13 +287,31 @@ func (r *Reader) encoding(data []byte, enc string) ([]byte, error) {
 		return data, nil
 	case Windows1252, "cp1252":
 	default: // auto
-		if utf8.Valid(data) {
+		if validUTF8(data) {
 			r.Encoding = UTF8
 			return data, nil
 		}
 	}
 	r.Encoding = Windows1252
 	return data, nil
+}
+
+// validUTF8 is utf8.Valid, for a large text in two halves at once,
+// split after a line break (which no character's encoding contains).
+func validUTF8(data []byte) bool {
+	if len(data) < 8<<20 {
+		return utf8.Valid(data)
+	}
+	half := len(data) / 2
+	nl := bytes.IndexByte(data[half:], '\n')
+	if nl < 0 {
+		return utf8.Valid(data)
+	}
+	half += nl + 1
+	second := make(chan bool, 1)
+	go func() { second <- utf8.Valid(data[half:]) }()
+	first := utf8.Valid(data[:half])
+	return <-second && first
 }
 
 // cp1252 holds, for each byte of Windows-1252 from 0x80 up, its UTF-8
