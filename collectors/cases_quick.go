@@ -157,6 +157,7 @@ func nonBlank(fields [][]byte) bool {
 
 // quickLabel is what a label field's raw value reads as.
 type quickLabel struct {
+	raw  string // the raw value
 	s    string // cleaned
 	ok   bool   // neither a personal number nor too long
 	flag bool   // in the column's set (digital channels, application kinds)
@@ -166,8 +167,7 @@ type quickLabel struct {
 // in slots by length and end bytes, which most rows find their value in,
 // and up to maxLabels in a map.
 type labelCache struct {
-	slots [64]struct {
-		raw  string
+	slots [256]struct {
 		l    quickLabel
 		used bool
 	}
@@ -255,25 +255,26 @@ func (q *quickRow) label(slot int, fields [][]byte, c int, set foldSet) (quickLa
 	lc := &q.labels[slot]
 	h := len(raw)
 	if h > 0 {
-		h = h*7 + int(raw[0]) + int(raw[h-1])*3
+		h = h*31 + int(raw[0]) + int(raw[h/2])*7 + int(raw[h-1])*3
 	}
 	sl := &lc.slots[h&(len(lc.slots)-1)]
-	if sl.used && sl.raw == string(raw) {
+	if sl.used && sl.l.raw == string(raw) {
 		return sl.l, sl.l.ok
 	}
 	l, hit := lc.m[string(raw)]
 	if !hit {
+		l.raw = string(raw)
 		text := q.rd.Text(raw)
 		if _, found := pnr.Find(text); !found {
 			if s, err := swecsv.Clean(text); err == nil {
-				l = quickLabel{s: s, ok: true, flag: set.has(s)}
+				l.s, l.ok, l.flag = s, true, set.has(s)
 			}
 		}
 		if len(lc.m) < maxLabels {
-			lc.m[string(raw)] = l
+			lc.m[l.raw] = l
 		}
 	}
-	sl.raw, sl.l, sl.used = string(raw), l, true
+	sl.l, sl.used = l, true
 	return l, l.ok
 }
 
