@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/malbild/malbild/collectors/swecsv"
@@ -116,36 +117,23 @@ const (
 // parseCases reads a case-management export. Any problem rejects the whole
 // file: the error lists the first problems as file:line:column: reason.
 //
-// The rows are read first on two goroutines (one splits the rows, the
-// other checks them), stopping at the first problem, and without the
-// duplicate-id check, which a map of every id would make the slowest part;
-// a sort of the ids' hashes then shows that a good file has no id twice. A
-// file with a problem or with two equal hashes is read again row by row
-// with the check on every row, which finds the problems and their places.
+// The rows are read first by quickCases, on the undecoded bytes in parts
+// at once, stopping at the first problem, and without the duplicate-id
+// check, which a map of every id would make the slowest part; a sort of
+// the ids' hashes then shows that a good file has no id twice. A file
+// with a problem or with two equal hashes is read again row by row with
+// the check on every row, which finds the problems and their places in
+// file order.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 	o := p.opts
-	c := o.Columns
-	t, err := openCSV(r, name, &o.FileOptions, []column{
-		caseID:         {names: []string{"Diarienummer"}, override: c.ID, required: true},
-		caseType:       {names: []string{"Ärendetyp"}, override: c.Type, required: true},
-		caseKind:       {names: []string{"Ärendeslag"}, override: c.Kind},
-		caseDepartment: {names: []string{"Enhet"}, override: c.Department},
-		caseChannel:    {names: []string{"Kanal"}, override: c.Channel, required: true},
-		caseReceived:   {names: []string{"Inkom"}, override: c.Received, required: true},
-		caseDecided:    {names: []string{"Beslutad"}, override: c.Decided, required: true},
-	})
+	t, err := openCSV(r, name, &o.FileOptions, caseColumns(o))
 	if err != nil {
 		return nil, err
 	}
 	cr := caseReader{idx: t.idx, now: p.now, digital: foldSet(o.DigitalChannels), application: foldSet(o.ApplicationValues)}
-	cases := make([]facts.Case, 0, t.rd.MaxRows())
 	// The dates are checked for personal numbers by pastTime.
 	personal := t.idx[caseID : caseChannel+1]
-	passed, ok := t.eachRowQuick(p.rows, personal, func(w *row) {
-		if k, _ := cr.read(w); !w.bad {
-			cases = append(cases, k)
-		}
-	})
+	cases, passed, ok := cr.quickCases(t, p.rows)
 	if ok && !sameHashes(cases) {
 		return cases, nil
 	}
@@ -154,6 +142,21 @@ func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
 		return nil, err
 	}
 	return readCases(t, &cr, personal, skipRows(p.rows, passed))
+}
+
+// caseColumns are the columns of a cases export, by their positions in
+// parseCases.
+func caseColumns(o *CasesOptions) []column {
+	c := o.Columns
+	return []column{
+		caseID:         {names: []string{"Diarienummer"}, override: c.ID, required: true},
+		caseType:       {names: []string{"Ärendetyp"}, override: c.Type, required: true},
+		caseKind:       {names: []string{"Ärendeslag"}, override: c.Kind},
+		caseDepartment: {names: []string{"Enhet"}, override: c.Department},
+		caseChannel:    {names: []string{"Kanal"}, override: c.Channel, required: true},
+		caseReceived:   {names: []string{"Inkom"}, override: c.Received, required: true},
+		caseDecided:    {names: []string{"Beslutad"}, override: c.Decided, required: true},
+	}
 }
 
 // skipRows reports to progress the rows after the first n.
@@ -239,8 +242,18 @@ func sameHashes(cases []facts.Case) bool {
 	}
 	seed := maphash.MakeSeed()
 	h := make([]uint64, len(cases))
-	for i := range cases {
-		h[i] = maphash.String(seed, cases[i].ID)
+	hash := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h[i] = maphash.String(seed, cases[i].ID)
+		}
+	}
+	if half := len(h) / 2; half >= 1<<15 { // in two halves at once
+		var wg sync.WaitGroup
+		wg.Go(func() { hash(half, len(h)) })
+		hash(0, half)
+		wg.Wait()
+	} else {
+		hash(0, len(h))
 	}
 	const digit = 11 // bits sorted per pass; the counts fit in L1
 	passes := 1

@@ -350,5 +350,22 @@ func FuzzParseCases(f *testing.F) {
 				t.Fatalf("invalid case accepted: %+v", c)
 			}
 		}
+		// What the quick pass accepts, the careful pass reads the same.
+		tbl, err := openCSV(strings.NewReader(string(data)), "f.csv", &opts.FileOptions, caseColumns(opts))
+		if err != nil {
+			return
+		}
+		cr := caseReader{idx: tbl.idx, now: fileTestNow, digital: foldSet(opts.DigitalChannels), application: foldSet(opts.ApplicationValues)}
+		quick, _, ok := cr.quickCases(tbl, nil)
+		if !ok || sameHashes(quick) {
+			return
+		}
+		if err := tbl.rewind(); err != nil {
+			t.Fatal(err)
+		}
+		careful, err := readCases(tbl, &cr, tbl.idx[caseID:caseChannel+1], nil)
+		if err != nil || !reflect.DeepEqual(quick, careful) {
+			t.Fatalf("quick pass: %+v\ncareful: %+v, %v", quick, careful, err)
+		}
 	})
 }

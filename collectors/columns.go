@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/malbild/malbild/collectors/swecsv"
@@ -104,97 +103,6 @@ func (t *csvTable) eachRow(progress func(int), personal []int, fn func(w row)) e
 	return t.errs.Err()
 }
 
-// quickBatch is how many rows eachRowQuick hands over at a time, and
-// quickBuffers how many batches are under way at once.
-const (
-	quickBatch   = 1024
-	quickBuffers = 6
-)
-
-// eachRowQuick is eachRow for a file that is probably good, on two
-// goroutines: this one splits the rows and runs the personal-number guard,
-// another checks each row with fn, in file order. It stops at the first
-// problem and only reports that there was one (ok false): the row given to
-// fn has no reader or error list and must not be kept. A careful pass with
-// eachRow after rewind then finds the problems and their places. passed
-// rows were checked and found good; progress hears of these only, so that
-// the careful pass, which reads them first, can leave them out.
-func (t *csvTable) eachRowQuick(progress func(int), personal []int, fn func(w *row)) (passed int, ok bool) {
-	n := len(t.rd.Header())
-	batches := make(chan []string, quickBuffers)
-	free := make(chan []string, quickBuffers)
-	for range quickBuffers {
-		free <- make([]string, 0, quickBatch*n)
-	}
-	var failed atomic.Bool
-	done := make(chan any)
-	go func() {
-		var panicked any
-		pending := 0
-		check := func(b []string) {
-			defer func() {
-				if p := recover(); p != nil {
-					panicked = p
-					failed.Store(true)
-				}
-			}()
-			w := new(row) // fn keeps its pointer: one for the batch
-			for i := 0; i < len(b); i += n {
-				*w = row{rec: b[i : i+n : i+n]}
-				fn(w)
-				if w.bad {
-					failed.Store(true)
-					return
-				}
-				passed++
-				if pending++; pending == progressEvery && progress != nil {
-					progress(pending)
-					pending = 0
-				}
-			}
-		}
-		for b := range batches {
-			if !failed.Load() {
-				check(b)
-			}
-			free <- b[:0] // the cases keep the strings, not the slice
-		}
-		if pending > 0 && progress != nil && panicked == nil {
-			progress(pending)
-		}
-		done <- panicked
-	}()
-	buf := <-free
-	for !failed.Load() {
-		rec, err := t.rd.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil { // a problem, or reading failed: the careful pass tells
-			failed.Store(true)
-			break
-		}
-		// The guard runs here to even out the two goroutines' work.
-		if w := (row{rec: rec}); !w.personal(personal) {
-			failed.Store(true)
-			break
-		}
-		buf = append(buf, rec...)
-		if len(buf) == cap(buf) {
-			batches <- buf
-			buf = <-free
-		}
-	}
-	if len(buf) > 0 {
-		batches <- buf
-	}
-	close(batches)
-	if p := <-done; p != nil {
-		panic(p)
-	}
-	return passed, !failed.Load()
-}
-
 // row reads the fields of one CSV row, collecting problems. Every
 // problem is "header: reason" at the field's line and column.
 type row struct {
@@ -206,7 +114,7 @@ type row struct {
 }
 
 func (w *row) failf(j int, format string, args ...any) {
-	if w.errs != nil { // nil in eachRowQuick, which only needs to know
+	if w.errs != nil {
 		w.errs.Add(w.r.Errorf(j, "%s: %s", w.r.Header()[j], fmt.Sprintf(format, args...)))
 	}
 	w.bad = true

@@ -64,11 +64,14 @@ type Reader struct {
 	// Delimiter is the field delimiter in use.
 	Delimiter rune
 
-	data       []byte // the decoded file after any sep= line
+	raw        []byte // the file after any byte order mark and sep= line, undecoded
+	data       []byte // raw decoded, once Read or Rewind needs it
+	decoded    bool   // data is set
+	bodyAt     int    // offset in raw after the header line; -1 when unknown
 	csv        *csv.Reader
 	header     []string
 	lineOffset int      // lines before the CSV data proper (a sep= line)
-	lines      int      // line breaks in the data: at most this many rows
+	lines      int      // line breaks in the data and one: at most this many rows; 0 until counted
 	rec        []string // the last row read, nil after a syntax error
 	line       int      // line of the last row read
 	broken     bool     // a syntax error ended the readable part
@@ -85,9 +88,11 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
 	r := &Reader{File: file}
-	if data, err = r.decode(data, strings.ToLower(opt.Encoding)); err != nil {
+	if data, err = r.encoding(data, strings.ToLower(opt.Encoding)); err != nil {
 		return nil, err
 	}
+	// The sep= line, the delimiter and the line count are the same in the
+	// undecoded data: Windows-1252 turns no byte from 0x80 up into ASCII.
 	delim := opt.Delimiter
 	if delim == "" || delim == Auto {
 		if sep, rest, ok := sepLine(data); ok {
@@ -97,9 +102,8 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		}
 	}
 	r.Delimiter = rune(delim[0])
-	r.lines = bytes.Count(data, []byte{'\n'}) + 1
-	r.data = data
-	rec, err := r.start()
+	r.raw = data
+	rec, err := r.quickHeader()
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +118,63 @@ func NewReader(src io.Reader, file string, opt Options) (*Reader, error) {
 		r.header[i] = c
 	}
 	return r, nil
+}
+
+// quickHeader reads the header line, decoding only the lines up to it
+// when the Scanner finds where it ends (and encoding/csv agrees), else
+// the whole file. Read and Rewind decode the rest when they are first
+// called.
+func (r *Reader) quickHeader() ([]string, error) {
+	r.bodyAt = -1
+	s := r.NewScanner(r.raw, 0)
+	for {
+		fields, ok := s.Next()
+		if !ok {
+			break
+		}
+		if r.Blank(fields) {
+			continue
+		}
+		end := s.Pos()
+		r.data = r.AppendText(make([]byte, 0, 2*end), r.raw[:end])
+		rec, err := r.start()
+		if err == nil && sameFields(r, rec, fields) {
+			if _, err := r.csv.Read(); errors.Is(err, io.EOF) {
+				r.bodyAt = end
+				return r.start() // again, for FieldPos
+			}
+		}
+		break
+	}
+	r.bodyAt = -1
+	r.decodeAll()
+	return r.start()
+}
+
+// sameFields reports whether rec holds fields, decoded.
+func sameFields(r *Reader, rec []string, fields [][]byte) bool {
+	if len(rec) != len(fields) {
+		return false
+	}
+	for i, f := range fields {
+		if rec[i] != r.Text(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeAll decodes the whole file for Read.
+func (r *Reader) decodeAll() {
+	if r.decoded {
+		return
+	}
+	if r.Encoding == Windows1252 {
+		r.data = decode1252(r.raw)
+	} else {
+		r.data = r.raw
+	}
+	r.decoded = true
 }
 
 // start reads the decoded data from its beginning up to and including the
@@ -141,33 +202,75 @@ func (r *Reader) start() ([]string, error) {
 // Rewind goes back to the first row after the header, so that the rows can
 // be read again.
 func (r *Reader) Rewind() error {
+	r.decodeAll()
 	_, err := r.start()
 	return err
 }
 
 // readAll reads src whole, sizing the buffer once when src knows its
-// length (a file, a bytes or strings reader).
+// length (a file, a bytes or strings reader). A large file is read in two
+// halves at once.
 func readAll(src io.Reader) ([]byte, error) {
 	size := 0
+	file := false // size is the whole file's, not what is left of it
 	switch s := src.(type) {
 	case interface{ Len() int }:
 		size = s.Len()
 	case interface{ Stat() (fs.FileInfo, error) }:
 		if st, err := s.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < 1<<40 {
-			size = int(st.Size())
+			size, file = int(st.Size()), true
 		}
 	}
 	if size <= 0 {
 		return io.ReadAll(src)
 	}
-	var buf bytes.Buffer
-	buf.Grow(size + bytes.MinRead)
-	_, err := buf.ReadFrom(src)
-	return buf.Bytes(), err
+	// One byte more than the size tells that the file did not grow.
+	buf := make([]byte, size+1)
+	n := 0
+	if ra, ok := src.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok && file && size >= 8<<20 {
+		start, err := ra.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, err
+		}
+		size -= int(min(start, int64(size)))
+		half := size / 2
+		var errB error
+		done := make(chan struct{})
+		go func() {
+			_, errB = ra.ReadAt(buf[half:size], start+int64(half))
+			close(done)
+		}()
+		_, errA := ra.ReadAt(buf[:half], start)
+		<-done
+		if err := errors.Join(errA, errB); err != nil {
+			return nil, err
+		}
+		if _, err := ra.Seek(start+int64(size), io.SeekStart); err != nil {
+			return nil, err
+		}
+		n = size
+	}
+	for {
+		m, err := src.Read(buf[n:])
+		n += m
+		if errors.Is(err, io.EOF) {
+			return buf[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == len(buf) { // it grew: read the rest as it comes
+			rest, err := io.ReadAll(src)
+			return append(buf, rest...), err
+		}
+	}
 }
 
-// decode strips a byte order mark and converts data to UTF-8.
-func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
+// encoding strips a byte order mark and sets the encoding of data.
+func (r *Reader) encoding(data []byte, enc string) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
 		return nil, &Error{File: r.File, Line: 1, Msg: "the file is UTF-16 text, which is not supported; save it as \"CSV UTF-8\" or \"CSV (semikolonavgränsad)\""}
 	}
@@ -176,7 +279,7 @@ func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
 	}
 	switch enc {
 	case UTF8, "utf8":
-		if !utf8.Valid(data) {
+		if !validUTF8(data) {
 			return nil, &Error{File: r.File, Line: firstInvalidLine(data),
 				Msg: "invalid UTF-8 (is the file Windows-1252? then set encoding: windows-1252)"}
 		}
@@ -184,13 +287,31 @@ func (r *Reader) decode(data []byte, enc string) ([]byte, error) {
 		return data, nil
 	case Windows1252, "cp1252":
 	default: // auto
-		if utf8.Valid(data) {
+		if validUTF8(data) {
 			r.Encoding = UTF8
 			return data, nil
 		}
 	}
 	r.Encoding = Windows1252
-	return decode1252(data), nil
+	return data, nil
+}
+
+// validUTF8 is utf8.Valid, for a large text in two halves at once,
+// split after a line break (which no character's encoding contains).
+func validUTF8(data []byte) bool {
+	if len(data) < 8<<20 {
+		return utf8.Valid(data)
+	}
+	half := len(data) / 2
+	nl := bytes.IndexByte(data[half:], '\n')
+	if nl < 0 {
+		return utf8.Valid(data)
+	}
+	half += nl + 1
+	second := make(chan bool, 1)
+	go func() { second <- utf8.Valid(data[half:]) }()
+	first := utf8.Valid(data[:half])
+	return <-second && first
 }
 
 // cp1252 holds, for each byte of Windows-1252 from 0x80 up, its UTF-8
@@ -366,7 +487,12 @@ func (r *Reader) syntaxError(err error) error {
 }
 
 // MaxRows is an upper bound of the number of rows, for sizing slices.
-func (r *Reader) MaxRows() int { return r.lines }
+func (r *Reader) MaxRows() int {
+	if r.lines == 0 {
+		r.lines = bytes.Count(r.raw, []byte{'\n'}) + 1
+	}
+	return r.lines
+}
 
 // Header returns the trimmed header names.
 func (r *Reader) Header() []string { return r.header }
@@ -406,6 +532,11 @@ func (r *Reader) Missing(name string) *Error {
 // fields than the header is an *Error after which reading goes on; a CSV
 // syntax error is an *Error after which Read returns io.EOF.
 func (r *Reader) Read() ([]string, error) {
+	if !r.decoded {
+		if err := r.Rewind(); err != nil {
+			return nil, err
+		}
+	}
 	if r.broken {
 		return nil, io.EOF
 	}
