@@ -60,6 +60,10 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 			return err
 		}
 	}
+	// The large set is loaded last, just before this section: without a
+	// wait its bulk load's merges ran during its incremental recomputes
+	// (and not during the small set's), as in the pages and serve sections.
+	b.waitMerges(ctx, d.large.store, 2*time.Minute)
 	large, err := b.incremental(ctx, d.strat, d.large, services)
 	if err != nil {
 		return err
@@ -73,6 +77,7 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 		b.report.skip(b.measureRows.growth, "no smaller data set (-growth 1, or it failed to load)")
 		return nil
 	}
+	b.waitMerges(ctx, d.small.store, 2*time.Minute)
 	small, err := b.incremental(ctx, d.strat, d.small, services)
 	if err != nil {
 		return err

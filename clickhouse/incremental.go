@@ -374,9 +374,11 @@ func (s *Store) refreshProbeDaily(ctx context.Context, b *facts.Batch, days *Day
 		q.add("INSERT INTO probe_daily (tenant, service, day, n, inm, okn, dur_sum, version)"+
 			" SELECT ?, svc, toDate(t, 'Europe/Stockholm') AS d, count(), countIf(inm = 1), countIf(okv = 1 AND inm = 0), sumIf(dur, inm = 0), ?"+
 			" FROM (SELECT svc, t, okv, dur, ", b.Tenant, version)
-		q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutes+")) AS inm", b.Tenant, b.Tenant)
+		from, to := first.Unix(), last.AddDate(0, 0, 1).Unix()
+		q.add("((svc, intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutesIn+") OR ('*', intDiv(toUInt32(t), 60)) IN ("+maintenanceMinutesIn+")) AS inm",
+			b.Tenant, to, from, b.Tenant, to, from)
 		q.add(" FROM (SELECT service AS svc, ts AS t, ok AS okv, duration_ms AS dur FROM probe_results FINAL WHERE tenant = ?"+
-			" AND ts >= toDateTime(?) AND ts < toDateTime(?)", b.Tenant, first.Unix(), last.AddDate(0, 0, 1).Unix())
+			" AND ts >= toDateTime(?) AND ts < toDateTime(?)", b.Tenant, from, to)
 		if services != nil {
 			q.add(" AND service IN (SELECT arrayJoin(?))", services)
 		}
@@ -388,6 +390,17 @@ func (s *Store) refreshProbeDaily(ctx context.Context, b *facts.Batch, days *Day
 	}
 	return nil
 }
+
+// maintenanceMinutesIn is maintenanceMinutes for the windows that
+// overlap [from, to) (Unix seconds, whole minutes; arguments tenant, to,
+// from), so a refresh of some days expands only their windows' minutes,
+// not those of every window the tenant ever had. A minute m of a window
+// (start ≤ m·60, m < end/60) holds a probe at t in [from, to) only if
+// start < to and end > from.
+const maintenanceMinutesIn = `SELECT service, toUInt32(arrayJoin(arrayMap(x -> s + x, range(toUInt32(if(e > s, e - s, 0)))))) AS m
+ FROM (SELECT service, intDiv(toUInt32(starts), 60) AS s, intDiv(toUInt32(argMax(ends, version)), 60) AS e
+ FROM maintenance_windows WHERE tenant = ? AND starts < toDateTime(?) GROUP BY service, starts
+ HAVING argMax(ends, version) > toDateTime(?))`
 
 // probeServices are the services of b's probe results and maintenance
 // windows.

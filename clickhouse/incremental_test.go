@@ -303,4 +303,17 @@ func TestProbeDailyEqualsRaw(t *testing.T) {
 	check("the window shortened, another for every service")
 	mWrite(t, s, 5, facts.Batch{Probes: batch(500)})
 	check("more results")
+	// A refresh of some days reads only the windows overlapping them:
+	// results written later on days inside a long window that began
+	// before them, and at its edges (seconds past the minute), still
+	// count as in maintenance.
+	mWrite(t, s, 6, facts.Batch{Maintenance: []facts.MaintenanceWindow{
+		{Service: "B", Start: mUTC(t, "2024-03-01 10:00").Add(30 * time.Second), End: mUTC(t, "2024-03-20 06:00").Add(30 * time.Second)}}})
+	var inside []facts.ProbeResult
+	for _, at := range []string{"2024-03-01 09:59", "2024-03-01 10:00", "2024-03-01 10:01", "2024-03-10 12:00", "2024-03-19 23:30", "2024-03-20 05:59", "2024-03-20 06:00", "2024-03-20 06:01"} {
+		inside = append(inside, facts.ProbeResult{Service: "B", Time: mUTC(t, at), OK: false, Status: 500, Duration: 2 * time.Second})
+	}
+	all = append(all, inside...)
+	mWrite(t, s, 7, facts.Batch{Probes: inside})
+	check("results inside a window that began days before them")
 }

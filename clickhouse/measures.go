@@ -625,18 +625,25 @@ func availability(value, having string) measureFunc {
 // availabilityDaily: value (with having) over the probe_daily rows of
 // each period (counts per service and day, kept by the store; see
 // refreshProbeDaily), so a period costs its days, not its raw results.
+// The latest version of each (service, day) is taken with argMax over the
+// days read rather than with FINAL: on 18.16, FINAL merges every part of
+// the range in one stream and cost about six times as much for a year of
+// 48 services (about 18 000 rows, 30 parts: 130 ms against 22 ms), so the
+// incremental recompute of a year grew with the parts, not with its rows.
 func availabilityDaily(value, having string) measureFunc {
 	return single(func(q *measureQuery) error {
 		ps := periodExpr(q.req.Kind, "day")
 		q.selectHead(ps, probeCols, value)
-		q.add(" FROM (SELECT service AS svc, day, n, inm, okn, dur_sum FROM probe_daily FINAL WHERE tenant = ?", q.tenant)
+		q.add(" FROM (SELECT svc, day, vn AS n, vinm AS inm, vokn AS okn, vdur AS dur_sum FROM (SELECT service AS svc, day,"+
+			" argMax(n, version) AS vn, argMax(inm, version) AS vinm, argMax(okn, version) AS vokn, argMax(dur_sum, version) AS vdur"+
+			" FROM probe_daily WHERE tenant = ?", q.tenant)
 		if !q.req.From.IsZero() {
 			q.add(" AND day >= toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.From).Start()))
 		}
 		if !q.req.To.IsZero() {
 			q.add(" AND day < toDate(?)", dateArg(strategy.PeriodOf(q.req.Kind, q.req.To).End()))
 		}
-		q.add(") WHERE 1")
+		q.add(" GROUP BY service, day)) WHERE 1")
 		q.filter("service", "svc")
 		q.periodRange(ps)
 		q.groupTail(having)
