@@ -5,8 +5,10 @@
 // same information.
 //
 // Weight and speed: the echarts bundle (named by this script's
-// data-echarts attribute) is only fetched when the first chart comes near
-// the screen, each chart is drawn when it scrolls into view, and each in
+// data-echarts attribute) is only fetched when the first chart comes into
+// view, each chart is drawn when it scrolls into view (not before: on a
+// phone the charts lie below the first screen, and a page that is only
+// read at its top never runs echarts), and each in
 // tasks of its own (one to make it, one to draw it), so no long task draws
 // them all.
 (function () {
@@ -190,7 +192,7 @@
         }
       }
       pump();
-    }, { rootMargin: "200px 0px" });
+    });
     for (var i = 0; i < nodes.length; i++) {
       seen.observe(nodes[i]);
     }
