@@ -140,7 +140,11 @@ func TestClusterReplicaKilledDuringBatchWrite(t *testing.T) {
 				t.Fatal("the batch made no INSERT of cases")
 			}
 			if err != nil {
-				if !IsUnavailable(err) {
+				// A Distributed insert whose replica dies mid-block may also
+				// end in "Attempt to read after eof" (code 32), which the
+				// spool retries like any failed write: what counts is that
+				// the replay stores every row exactly once.
+				if !IsUnavailable(err) && !strings.Contains(err.Error(), "code: 32,") {
 					t.Fatalf("write with a replica killed: %v; want it written, or an unavailability error the collector spools", err)
 				}
 				t.Logf("write failed as unavailable (%v); replaying it as the spool does", err)
