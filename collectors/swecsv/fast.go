@@ -351,9 +351,9 @@ func (p *Dates) Parse(b []byte) (t time.Time, clock, ok bool) {
 	if n != 10 && n != 16 && n != 19 || b[4] != '-' || b[7] != '-' {
 		return time.Time{}, false, false
 	}
-	y, ok1 := digitsB(b, 0, 4)
-	mo, ok2 := digitsB(b, 5, 2)
-	d, ok3 := digitsB(b, 8, 2)
+	y, ok1 := digits(b, 0, 4)
+	mo, ok2 := digits(b, 5, 2)
+	d, ok3 := digits(b, 8, 2)
 	if !ok1 || !ok2 || !ok3 || y < 1900 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) {
 		return time.Time{}, false, false
 	}
@@ -362,14 +362,14 @@ func (p *Dates) Parse(b []byte) (t time.Time, clock, ok bool) {
 		if (b[10] != ' ' && b[10] != 'T') || b[13] != ':' {
 			return time.Time{}, false, false
 		}
-		h, okh := digitsB(b, 11, 2)
-		mi, okm := digitsB(b, 14, 2)
+		h, okh := digits(b, 11, 2)
+		mi, okm := digits(b, 14, 2)
 		if !okh || !okm || h > 23 || mi > 59 {
 			return time.Time{}, false, false
 		}
 		secs = h*3600 + mi*60
 		if n == 19 {
-			sec, oks := digitsB(b, 17, 2)
+			sec, oks := digits(b, 17, 2)
 			if b[16] != ':' || !oks || sec > 59 {
 				return time.Time{}, false, false
 			}
@@ -397,16 +397,4 @@ func day(y, m, d int) dayEntry {
 	even := mid.Hour() == 0 && mid.Minute() == 0 && mid.Second() == 0 && mid.Day() == d &&
 		(end.IsZero() || end.Unix() >= mid.Unix()+24*3600)
 	return dayEntry{midnight: mid.Unix(), even: even}
-}
-
-func digitsB(b []byte, at, n int) (int, bool) {
-	v := 0
-	for i := at; i < at+n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int(c-'0')
-	}
-	return v, true
 }

@@ -215,7 +215,9 @@ func ParseDate(s string) (time.Time, error) {
 	return time.Date(y, m, d, 0, 0, 0, 0, Stockholm), nil
 }
 
-func digits(s string, at, n int) (int, bool) {
+// digits reads the n decimal digits of s at at; false when one is not a
+// digit.
+func digits[T string | []byte](s T, at, n int) (int, bool) {
 	v := 0
 	for i := at; i < at+n; i++ {
 		c := s[i]
