@@ -144,7 +144,7 @@ func (b *bench) loadPair(ctx context.Context, c *childServer, path, encoding str
 	if n, err := bodySize(ctx, c.url+staticPath, ""); err != nil || n != size {
 		return page, staticResult{}, fmt.Errorf("static baseline of %d bytes: got %d bytes, %v", size, n, err)
 	}
-	static, err := runWrk(ctx, b.cfg, c.url+staticPath, headers...)
+	static, err := b.wrkProfiled(ctx, c, staticPath, headers...)
 	if err != nil {
 		return page, staticResult{}, err
 	}
@@ -195,6 +195,9 @@ func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string, he
 		enc = "-" + strings.NewReplacer(" ", "", ":", "_").Replace(headers[0])
 	}
 	name := filepath.Join(b.cfg.profileDir, "cpu"+strings.NewReplacer("/", "_").Replace(strings.TrimSuffix(path, "/"))+enc+".prof")
+	if err := os.MkdirAll(b.cfg.profileDir, 0o755); err != nil {
+		return wrkResult{}, err
+	}
 	done := make(chan error, 1)
 	go func() { done <- fetchTo(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.url, secs), name) }()
 	r, err := runWrk(ctx, b.cfg, c.url+path, headers...)

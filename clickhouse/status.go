@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/malbild/malbild/facts"
@@ -24,19 +25,36 @@ type ServiceStatus struct {
 
 // ServiceStatus returns the latest probe result per service of tenant,
 // sorted by service.
+//
+// It reads no FINAL: probe_latest (a ReplacingMergeTree(ts) fed by every
+// insert) gives each service's latest check time with max(), exact before
+// and after merges, and that check is then read from probe_results by its
+// key — of a check imported again (same time), the later import, the
+// higher version, as probe_results' own merges keep. FINAL over
+// probe_latest cost 130–145 ms right after a bulk load of many small
+// inserts (bench/results.md); this reads a few rows per service.
 func (s *Store) ServiceStatus(ctx context.Context, tenant string) ([]ServiceStatus, error) {
 	ctx = tenantContext(ctx, tenant)
-	// probe_latest is a ReplacingMergeTree(ts) that may not have merged
-	// yet: FINAL keeps one row per service, the latest check — and of a
-	// check imported again (same time), the later import, where argMax
-	// over ts alone would pick either.
-	const q = `SELECT service, argMax(url, ts), max(ts), argMax(ok, ts), argMax(status, ts),
-	argMax(duration_ms, ts), argMax(error, ts)
-FROM probe_latest FINAL
-WHERE tenant = ?
-GROUP BY service
+	latest, err := s.latestChecks(ctx, tenant)
+	if err != nil || len(latest) == 0 {
+		return nil, err
+	}
+	var keys strings.Builder
+	args := []any{tenant}
+	for i, c := range latest {
+		if i > 0 {
+			keys.WriteString(" OR ")
+		}
+		keys.WriteString("(service = ? AND ts = toDateTime(?))")
+		args = append(args, c.service, c.ts)
+	}
+	q := `SELECT service, argMax(url, version), ts, argMax(ok, version), argMax(status, version),
+	argMax(duration_ms, version), argMax(error, version)
+FROM probe_results
+WHERE tenant = ? AND (` + keys.String() + `)
+GROUP BY service, ts
 ORDER BY service`
-	rows, err := s.conn.Query(ctx, q, tenant)
+	rows, err := s.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading service status of %s: %w", tenant, err)
 	}
@@ -61,6 +79,32 @@ ORDER BY service`
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading service status of %s: %w", tenant, err)
+	}
+	return out, nil
+}
+
+type latestCheck struct {
+	service string
+	ts      uint32 // Unix seconds
+}
+
+// latestChecks returns the time of each service's latest check.
+func (s *Store) latestChecks(ctx context.Context, tenant string) ([]latestCheck, error) {
+	rows, err := s.conn.Query(ctx, `SELECT service, toUInt32(max(ts)) FROM probe_latest WHERE tenant = ? GROUP BY service`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("reading the latest checks of %s: %w", tenant, err)
+	}
+	defer rows.Close()
+	var out []latestCheck
+	for rows.Next() {
+		var c latestCheck
+		if err := rows.Scan(&c.service, &c.ts); err != nil {
+			return nil, fmt.Errorf("reading the latest checks of %s: %w", tenant, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the latest checks of %s: %w", tenant, err)
 	}
 	return out, nil
 }

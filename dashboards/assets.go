@@ -32,6 +32,8 @@ type asset struct {
 	path  string // "/assets/3f2a9c1d0b7e/style.css"
 	ctype string
 	body  *body
+	// headers of its answers under path (cached for a year)
+	headers answerHeaders
 }
 
 // assets indexes the embedded files by name and by served path.
@@ -93,7 +95,8 @@ func newAsset(name string, raw []byte) *asset {
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
-	return &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: sharedBody(sum, raw)}
+	return &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: sharedBody(sum, raw),
+		headers: newAnswerHeaders(ctype, "public, max-age=31536000, immutable", time.Time{})}
 }
 
 // url returns the hashed path of the named asset, or "" if there is none.
@@ -112,7 +115,7 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	x.body.write(w, r, http.StatusOK, x.ctype, "public, max-age=31536000, immutable", time.Time{})
+	x.body.write(w, r, http.StatusOK, x.headers)
 }
 
 // bigAsset is the size from which an asset is compressed at a fast

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -24,6 +23,40 @@ type body struct {
 	once     sync.Once
 	br, gzip []byte // nil when compressing does not pay
 	level    int    // brotli quality
+
+	// The header values of each encoding, made with it (see forms).
+	identity, brForm, gzipForm form
+}
+
+// form is one encoding of a body with the header values that go with it,
+// made once: a warm request sets them in its header map without building
+// a string (net/http only reads header values, and Header.Add appends to
+// a new array since each slice is full).
+type form struct {
+	content  []byte
+	length   []string // Content-Length
+	etag     []string // ETag, quoted
+	encoding []string // Content-Encoding; nil for the identity
+}
+
+func newForm(content []byte, etag, encoding string) form {
+	f := form{content: content, length: []string{strconv.Itoa(len(content))}, etag: []string{`"` + etag + `"`}}
+	if encoding != "" {
+		f.encoding = []string{encoding}
+	}
+	return f
+}
+
+// forms makes the header values of the encodings; it runs once, after
+// br and gzip are set.
+func (b *body) forms() {
+	b.identity = newForm(b.raw, b.etag, "")
+	if b.br != nil {
+		b.brForm = newForm(b.br, b.etag+"-br", "br")
+	}
+	if b.gzip != nil {
+		b.gzipForm = newForm(b.gzip, b.etag+"-gz", "gzip")
+	}
 }
 
 // minCompress is the size below which an answer goes uncompressed: the
@@ -48,12 +81,16 @@ func newBody(raw []byte, level int) *body {
 // precompressed sets encodings made elsewhere (at build time); either may
 // be nil. It must be called before the body is first written.
 func (b *body) precompressed(br, gz []byte) {
-	b.once.Do(func() { b.br, b.gzip = br, gz })
+	b.once.Do(func() {
+		b.br, b.gzip = br, gz
+		b.forms()
+	})
 }
 
 // encodings compresses raw in both formats the first time it is asked.
 func (b *body) encodings() (br, gz []byte) {
 	b.once.Do(func() {
+		defer b.forms()
 		if len(b.raw) < minCompress {
 			return
 		}
@@ -122,39 +159,66 @@ func notModified(r *http.Request, etag string, modified time.Time) bool {
 	return false
 }
 
-// write sends b with status for r: 304 when the client has it, otherwise
-// the best encoding the client accepts. ctype and cacheControl are set as
-// given; modified (if not zero) becomes Last-Modified.
-func (b *body) write(w http.ResponseWriter, r *http.Request, status int, ctype, cacheControl string, modified time.Time) {
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", cacheControl)
-	h.Add("Vary", "Accept-Encoding")
+// answerHeaders are an answer's Content-Type, Cache-Control and
+// Last-Modified, made once for every answer of its kind (an asset, the
+// pages of a snapshot) and shared by their requests.
+type answerHeaders struct {
+	ctype, cacheControl []string
+	lastModified        []string // nil: none
+	modified            time.Time
+}
+
+// newAnswerHeaders makes the headers of a kind of answer; a zero
+// modified means no Last-Modified.
+func newAnswerHeaders(ctype, cacheControl string, modified time.Time) answerHeaders {
+	a := answerHeaders{ctype: []string{ctype}, cacheControl: []string{cacheControl}, modified: modified}
 	if !modified.IsZero() {
-		h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+		a.lastModified = []string{modified.UTC().Format(http.TimeFormat)}
 	}
-	content, etag := b.raw, b.etag
+	return a
+}
+
+// varyEncoding is the Vary of every answer written by body.write.
+var varyEncoding = []string{"Accept-Encoding"}
+
+// write sends b with status for r: 304 when the client has it, otherwise
+// the best encoding the client accepts, with the headers of a.
+func (b *body) write(w http.ResponseWriter, r *http.Request, status int, a answerHeaders) {
+	h := w.Header()
+	// Canonical keys set directly: no canonicalising, no allocation.
+	h["Content-Type"] = a.ctype
+	h["Cache-Control"] = a.cacheControl
+	if v := h["Vary"]; v == nil {
+		h["Vary"] = varyEncoding
+	} else {
+		h["Vary"] = append(v, varyEncoding...)
+	}
+	if a.lastModified != nil {
+		h["Last-Modified"] = a.lastModified
+	}
+	f := &b.identity
 	if br, gz := b.encodings(); br != nil || gz != nil {
 		switch enc := acceptEncoding(r.Header.Get("Accept-Encoding")); {
 		case enc == "br" && br != nil:
-			content, etag = br, etag+"-br"
-			h.Set("Content-Encoding", "br")
+			f = &b.brForm
 		case enc != "" && gz != nil:
-			content, etag = gz, etag+"-gz"
-			h.Set("Content-Encoding", "gzip")
+			f = &b.gzipForm
 		}
 	}
+	if f.encoding != nil {
+		h["Content-Encoding"] = f.encoding
+	}
 	if status == http.StatusOK {
-		h.Set("ETag", `"`+etag+`"`)
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && notModified(r, b.etag, modified) {
-			h.Del("Content-Encoding")
+		h["Etag"] = f.etag
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && notModified(r, b.etag, a.modified) {
+			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	h.Set("Content-Length", fmt.Sprint(len(content)))
+	h["Content-Length"] = f.length
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(content)
+		w.Write(f.content)
 	}
 }

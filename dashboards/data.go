@@ -35,7 +35,7 @@ type snapshot struct {
 	eval    *evaluation
 
 	mu    sync.Mutex
-	pages map[string]*cachedBody // rendered pages and API answers by key
+	pages map[pageKey]*cachedBody // rendered pages and API answers by key
 	size  int                    // bytes in pages
 }
 
@@ -48,7 +48,7 @@ type cached struct {
 
 // cachedBody is a cached answer with its compressed forms.
 type cachedBody struct {
-	ctype string
+	headers answerHeaders
 	*body
 }
 
@@ -63,7 +63,17 @@ const (
 	maxCachedBytes = 64 << 20
 )
 
-func (sn *snapshot) get(key string) *cachedBody {
+// pageKey names a cached answer: the request's tenant prefix, path and
+// language, whether it may see internal data (the menu differs for staff),
+// and what else the page depends on. A struct, so a warm request builds
+// no string to look its answer up.
+type pageKey struct {
+	base, path, lang string
+	internal         bool
+	key              string
+}
+
+func (sn *snapshot) get(key pageKey) *cachedBody {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	return sn.pages[key]
@@ -71,15 +81,15 @@ func (sn *snapshot) get(key string) *cachedBody {
 
 // put caches c under key and returns the entry to answer from: the one
 // already there when another request got first.
-func (sn *snapshot) put(key string, c cached) *cachedBody {
+func (sn *snapshot) put(key pageKey, c cached) *cachedBody {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	if e := sn.pages[key]; e != nil {
 		return e
 	}
-	e := &cachedBody{ctype: c.ctype, body: newBody(c.body, pageQuality)}
+	e := &cachedBody{headers: newAnswerHeaders(c.ctype, "no-cache", sn.loaded), body: newBody(c.body, pageQuality)}
 	if sn.pages == nil {
-		sn.pages = map[string]*cachedBody{}
+		sn.pages = map[pageKey]*cachedBody{}
 	}
 	if len(sn.pages) >= maxCached || sn.size+len(c.body) > maxCachedBytes {
 		return e

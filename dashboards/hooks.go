@@ -102,5 +102,5 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, t *t
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	newBody(buf.Bytes(), onTheFlyQuality).write(w, r, status, "text/html; charset=utf-8", "no-store", time.Time{})
+	newBody(buf.Bytes(), onTheFlyQuality).write(w, r, status, newAnswerHeaders("text/html; charset=utf-8", "no-store", time.Time{}))
 }

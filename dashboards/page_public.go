@@ -3,7 +3,6 @@ package dashboards
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/facts"
@@ -18,8 +17,8 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, snap *snaps
 	// The menu differs for staff, so the key says who may see what.
 	// The path is in the key too: a page links to itself in the other
 	// language, and nothing else of the request may shape it.
-	key = q.base + "|" + r.URL.Path + "|" + q.lang + "|" + strconv.FormatBool(s.internal(r)) + "|" + key
-	e := snap.get(key)
+	k := pageKey{base: q.base, path: r.URL.Path, lang: q.lang, internal: s.internal(r), key: key}
+	e := snap.get(k)
 	if e == nil {
 		c, err := build()
 		if err != nil {
@@ -31,9 +30,9 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, snap *snaps
 			writeBody(w, r, c.status, c.ctype, c.body)
 			return
 		}
-		e = snap.put(key, c)
+		e = snap.put(k, c)
 	}
-	e.write(w, r, http.StatusOK, e.ctype, "no-cache", snap.loaded)
+	e.write(w, r, http.StatusOK, e.headers)
 }
 
 // htmlPage renders a page into a cache entry.

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"net/netip"
 	"strings"
 	"sync"
@@ -26,7 +27,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/malbild/malbild/strategy"
 )
@@ -230,9 +230,7 @@ func (s *Server) routes() {
 
 // handle registers h under pattern, counted and timed as name.
 func (s *Server) handle(mux *http.ServeMux, pattern, name string, h http.HandlerFunc) {
-	labels := prometheus.Labels{"handler": name}
-	mux.Handle(pattern, promhttp.InstrumentHandlerDuration(s.duration.MustCurryWith(labels),
-		promhttp.InstrumentHandlerCounter(s.requests.MustCurryWith(labels), h)))
+	mux.Handle(pattern, newInstrumented(h, name, s.requests, s.duration))
 }
 
 // registerMetrics creates the HTTP metrics on the Registerer, reusing
@@ -272,17 +270,25 @@ func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C,
 
 // securityHeaders sets the headers every answer carries: a strict
 // Content-Security-Policy (no inline scripts, nothing from other hosts).
+// The values are shared by all requests (see form).
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
+		h["Content-Security-Policy"] = cspValue
+		h["X-Content-Type-Options"] = nosniffValue
+		h["Referrer-Policy"] = referrerValue
+		h["X-Frame-Options"] = frameValue
 		next.ServeHTTP(w, r)
 	})
 }
+
+var (
+	cspValue = []string{"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"}
+	nosniffValue  = []string{"nosniff"}
+	referrerValue = []string{"same-origin"}
+	frameValue    = []string{"DENY"}
+)
 
 // request is what a handler knows about the request beyond http.Request.
 type request struct {
@@ -303,16 +309,21 @@ func reqInfo(r *http.Request) *request {
 
 // langOf reads the language from ?lang=; Swedish unless it says en.
 func langOf(r *http.Request) string {
-	if r.URL.Query().Get("lang") == "en" {
+	if r.URL.RawQuery != "" && r.URL.Query().Get("lang") == "en" {
 		return "en"
 	}
 	return "sv"
 }
 
-// strategies returns the current strategies, without nils.
+// strategies returns the current strategies, without nils (read only:
+// it may be the slice Options.Strategies returned).
 func (s *Server) strategies() []*strategy.Strategy {
+	all := s.opts.Strategies()
+	if !slices.Contains(all, nil) {
+		return all
+	}
 	var out []*strategy.Strategy
-	for _, st := range s.opts.Strategies() {
+	for _, st := range all {
 		if st != nil {
 			out = append(out, st)
 		}
@@ -388,7 +399,7 @@ func (s *Server) internal(r *http.Request) bool {
 // the page links to, with the site's icon (an SVG, which they take).
 func (s *Server) serveFavicon(w http.ResponseWriter, r *http.Request) {
 	x := s.assets.byName["favicon.svg"]
-	x.body.write(w, r, http.StatusOK, x.ctype, "public, max-age=86400", time.Time{})
+	x.body.write(w, r, http.StatusOK, newAnswerHeaders(x.ctype, "public, max-age=86400", time.Time{}))
 }
 
 func (s *Server) serveHealthy(w http.ResponseWriter, r *http.Request) {

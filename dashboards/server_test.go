@@ -374,9 +374,12 @@ func TestMetricsEndpoint(t *testing.T) {
 	other := prometheus.NewCounter(prometheus.CounterOpts{Name: "malbild_collector_runs_total", Help: "test"})
 	e.reg.MustRegister(other)
 	other.Inc()
-	e.get("/")
+	_, first, _ := e.get("/")
 	e.get("/")
 	e.get("/finns-inte")
+	if code, _, _ := e.get("/", "If-None-Match", first.Get("ETag")); code != http.StatusNotModified {
+		t.Fatalf("GET / with its ETag = %d, want 304", code)
+	}
 	code, h, body := e.get("/metrics")
 	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics = %d %s", code, h.Get("Content-Type"))
@@ -384,7 +387,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	mustContain(t, "/metrics", body,
 		`malbild_http_requests_total{code="200",handler="public"} 2`,
 		`malbild_http_requests_total{code="404",handler="not_found"} 1`,
+		`malbild_http_requests_total{code="304",handler="public"} 1`,
 		`malbild_http_request_duration_seconds_bucket{handler="public",le="0.5"}`,
+		`malbild_http_request_duration_seconds_count{handler="public"} 3`,
 		`malbild_collector_runs_total 1`,
 		`malbild_indicator_value{indicator="andel-digitala",tenant="0999"} 63`,
 		`malbild_indicator_value{indicator="handlaggningstid",tenant="0999"} 25`,
