@@ -36,7 +36,7 @@ type snapshot struct {
 
 	mu    sync.Mutex
 	pages map[pageKey]*cachedBody // rendered pages and API answers by key
-	size  int                    // bytes in pages
+	size  int                     // bytes in pages
 }
 
 // cached is one answer as a page builds it.
