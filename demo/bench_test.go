@@ -112,6 +112,73 @@ func TestProbeResults(t *testing.T) {
 	}
 }
 
+// TestProbeResultsWithServices checks the like-for-like growth data sets:
+// with the number of services fixed, ten times the results are the same
+// services over ten times the days, and the larger set begins with the
+// smaller one.
+func TestProbeResultsWithServices(t *testing.T) {
+	type span struct {
+		services    map[string]bool
+		first, last time.Time
+		rows        []facts.ProbeResult
+	}
+	read := func(n int) span {
+		s := span{services: map[string]bool{}}
+		for r := range ProbeResultsWith(ProbeOptions{N: n, Seed: 5, Services: 8}) {
+			if len(s.rows) == 0 {
+				s.first = r.Time
+			}
+			s.services[r.Service] = true
+			s.last = r.Time
+			if len(s.rows) < 40_000 {
+				s.rows = append(s.rows, r)
+			}
+		}
+		return s
+	}
+	small, large := read(40_000), read(400_000)
+	if len(small.services) != 8 || len(large.services) != 8 {
+		t.Fatalf("services: %d at 1×, %d at 10×, want 8 on both", len(small.services), len(large.services))
+	}
+	for name := range small.services {
+		if !large.services[name] {
+			t.Errorf("service %q only in the smaller set", name)
+		}
+	}
+	days := func(s span) float64 { return s.last.Sub(s.first).Hours() / 24 }
+	if d1, d10 := days(small), days(large); d1 < 17 || d10/d1 < 9.9 || d10/d1 > 10.1 {
+		t.Errorf("history of %.1f days at 1×, %.1f at 10× (%.2f×), want ten times", d1, d10, d10/d1)
+	}
+	for i := range small.rows {
+		if small.rows[i] != large.rows[i] {
+			t.Fatalf("result %d differs between the sets: %+v, %+v", i, small.rows[i], large.rows[i])
+		}
+	}
+	// The default still grows the services with the results.
+	i := 0
+	for r := range ProbeResultsWith(ProbeOptions{N: 2_000, Seed: 5}) {
+		if r != small.rows[i] {
+			t.Fatalf("result %d: ProbeResultsWith without services differs from 8 services", i)
+		}
+		i++
+	}
+}
+
+// TestProbeServicesFor checks that the full bench's probe results end
+// before 2026 with the services ProbeServicesFor gives.
+func TestProbeServicesFor(t *testing.T) {
+	for _, c := range []struct{ n, want int }{{500_000, 8}, {5_000_000, 8}, {50_000_000, 30}, {100_000_000, 60}} {
+		k := ProbeServicesFor(c.n)
+		if k != c.want {
+			t.Errorf("ProbeServicesFor(%d) = %d, want %d", c.n, k, c.want)
+		}
+		last := benchFrom.Add(time.Duration((c.n-1)/k) * probeInterval * time.Second)
+		if !last.Before(benchTo) {
+			t.Errorf("%d probe results over %d services end %v, after %v", c.n, k, last, benchTo)
+		}
+	}
+}
+
 // BenchmarkGenerateCases writes a million case rows.
 func BenchmarkGenerateCases(b *testing.B) {
 	for b.Loop() {

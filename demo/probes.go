@@ -168,6 +168,35 @@ func demoServices(host string) []probeService {
 	return out
 }
 
+// ProbeOptions shape ProbeResultsWith.
+type ProbeOptions struct {
+	// N is the number of probe results.
+	N    int
+	Seed int64
+	// Services is the number of monitored services. Zero lets it grow
+	// with N (at least 8, so that no service needs more than about a year
+	// of history); a fixed number makes the history grow with N instead:
+	// N/Services checks five minutes apart per service.
+	Services int
+}
+
+// probesPerYear is how many checks one service gets in a year.
+const probesPerYear = 365 * 24 * 3600 / probeInterval
+
+// ProbeServicesFor returns the fewest services, at least 8, with which n
+// probe results from 2010 on fit before 2026: the number of services for
+// data sets that must differ only in the length of their history, the
+// largest of them of n probe results (at 50 000 000, 30 services over
+// 15.9 years).
+func ProbeServicesFor(n int) int {
+	years := benchTo.Year() - benchFrom.Year()
+	return max(len(probeServices), (n+years*probesPerYear-1)/(years*probesPerYear))
+}
+
+// ProbeFrom is when the history of ProbeResults and ProbeResultsWith
+// begins.
+func ProbeFrom() time.Time { return benchFrom }
+
 // ProbeResults yields n availability checks from 2010 on, five minutes
 // apart per service, as the prometheus collector makes them of
 // probe_success and probe_duration_seconds: every service at one instant,
@@ -175,12 +204,21 @@ func demoServices(host string) []probeService {
 // 8, so that no service needs more than about a year of history), and
 // nothing is held in memory beyond one day's plan per service.
 func ProbeResults(n int, seed int64) iter.Seq[facts.ProbeResult] {
+	return ProbeResultsWith(ProbeOptions{N: n, Seed: seed})
+}
+
+// ProbeResultsWith is ProbeResults with the number of services given in
+// o; the first services are the same whatever the number.
+func ProbeResultsWith(o ProbeOptions) iter.Seq[facts.ProbeResult] {
+	n := o.N
 	return func(yield func(facts.ProbeResult) bool) {
 		if n <= 0 {
 			return
 		}
-		const perYear = 365 * 24 * 3600 / probeInterval
-		k := max(len(probeServices), (n+perYear-1)/perYear)
+		k := o.Services
+		if k <= 0 {
+			k = max(len(probeServices), (n+probesPerYear-1)/probesPerYear)
+		}
 		base := demoServices("e-tjanster.demo.example")
 		services := make([]probeService, k)
 		for i := range services {
@@ -191,7 +229,7 @@ func ProbeResults(n int, seed int64) iter.Seq[facts.ProbeResult] {
 			}
 			services[i] = s
 		}
-		pm := defaultProbeModel(seed, services)
+		pm := defaultProbeModel(o.Seed, services)
 		cursors := make([]probeCursor, k)
 		for i := range cursors {
 			cursors[i] = probeCursor{pm: pm, svc: i}
