@@ -33,9 +33,11 @@ type dataset struct {
 	// dropCaches empties ClickHouse's caches before a cold request (nil:
 	// dropCaches on store, one server).
 	dropCaches func(context.Context) error
-	// services is the number of probed services (demo.ProbeOptions);
-	// zero lets it grow with probes.
+	// services is the number of probed services and probeEnd where their
+	// history ends (demo.ProbeOptions): zero lets the services grow with
+	// probes and the history begin in 2010.
 	services int
+	probeEnd time.Time
 }
 
 // datasets are what the page, load and growth sections read: the full
@@ -62,11 +64,12 @@ func (b *bench) prepare(ctx context.Context) *datasets {
 		return d
 	}
 	// Both sets probe the same services, as many as the large set needs
-	// to end before 2026, so that the large one has growth times the
-	// days of history, not more services (issue 15's growth row).
-	services := demo.ProbeServicesFor(b.cfg.probes)
+	// to fit between 2010 and 2026, up to the same instant, so that the
+	// large one has growth times the days of history, not more services,
+	// and the same newest periods (issue 15's growth row).
+	services, end := demo.ProbeServicesFor(b.cfg.probes), demo.ProbeEnd()
 	if (b.cfg.wants("growth") || b.cfg.wants("measures")) && b.cfg.growth > 1 {
-		small := &dataset{db: "bench_small", cases: max(1, b.cfg.cases/b.cfg.growth), probes: b.cfg.probes / b.cfg.growth, services: services}
+		small := &dataset{db: "bench_small", cases: max(1, b.cfg.cases/b.cfg.growth), probes: b.cfg.probes / b.cfg.growth, services: services, probeEnd: end}
 		if err := b.loadDataset(ctx, d.strat, small); err != nil {
 			d.smallErr = err
 			b.log.Error("loading the small data set", "err", err)
@@ -74,7 +77,7 @@ func (b *bench) prepare(ctx context.Context) *datasets {
 			d.small = small
 		}
 	}
-	large := &dataset{db: "bench_large", cases: b.cfg.cases, probes: b.cfg.probes, services: services}
+	large := &dataset{db: "bench_large", cases: b.cfg.cases, probes: b.cfg.probes, services: services, probeEnd: end}
 	if err := b.loadDataset(ctx, d.strat, large); err != nil {
 		d.err = err
 		b.log.Error("loading the data set", "err", err)
@@ -107,7 +110,7 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 		if loadedBefore(ctx, s, d) {
 			b.log.Info("reusing the data set loaded by an earlier run", "db", d.db, "observations", d.observations)
 			b.report.addSetup("Data set %q (%s): reused from an earlier run in %s (%s observations of %d indicators); %s.",
-				d.db, d.label, b.cfg.dataDir, numfmt.Group(int64(d.observations)), d.indicators, probeSpan(ctx, s))
+				d.db, d.label, b.cfg.dataDir, numfmt.Group(int64(d.observations)), d.indicators, d.probeSpan(ctx))
 			return nil
 		}
 		// Start over: a half-loaded data set would be counted twice.
@@ -130,7 +133,7 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 	}
 	casesTime := time.Since(start)
 	start = time.Now()
-	probes := demo.ProbeResultsWith(demo.ProbeOptions{N: d.probes, Seed: b.cfg.seed, Services: d.services})
+	probes := demo.ProbeResultsWith(demo.ProbeOptions{N: d.probes, Seed: b.cfg.seed, Services: d.services, End: d.probeEnd})
 	m, err := loadSeq(ctx, probes, loadBatch, writeProbes)
 	if err != nil {
 		return fmt.Errorf("loading probe results: %w", err)
@@ -162,7 +165,7 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 		"cases in %s (%s), probe results in %s (%s); collectors.Recompute wrote %s observations for %d indicators in %s (%s); %s.",
 		d.db, d.label, numfmt.Group(loadBatch), casesTime.Round(time.Millisecond), rate(float64(n)/casesTime.Seconds()),
 		probesTime.Round(time.Millisecond), rate(float64(m)/probesTime.Seconds()),
-		numfmt.Group(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed, probeSpan(ctx, s))
+		numfmt.Group(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed, d.probeSpan(ctx))
 	return nil
 }
 
@@ -180,8 +183,11 @@ func loadedBefore(ctx context.Context, s *clickhouse.Store, d *dataset) bool {
 		return false
 	}
 	// An earlier bench may have spread the probe results over other
-	// services.
-	if services, _, err := probedServices(ctx, s); err != nil || d.services > 0 && len(services) != d.services {
+	// services or days (the incremental section adds minutes after the
+	// last results, less than five).
+	services, last, err := probedServices(ctx, s)
+	_, want := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(services), End: d.probeEnd})
+	if err != nil || d.services > 0 && len(services) != d.services || last.Before(want) || !last.Before(want.Add(5*time.Minute)) {
 		return false
 	}
 	d.observations, d.indicators = int(obs), int(inds)
@@ -190,14 +196,14 @@ func loadedBefore(ctx context.Context, s *clickhouse.Store, d *dataset) bool {
 
 // probeSpan says over how many services and days d's probe results
 // run, for the set-up text.
-func probeSpan(ctx context.Context, s *clickhouse.Store) string {
-	services, last, err := probedServices(ctx, s)
+func (d *dataset) probeSpan(ctx context.Context) string {
+	services, _, err := probedServices(ctx, d.store)
 	if err != nil {
-		return "its probe results' span unknown: " + err.Error()
+		return "its probe results' services unknown: " + err.Error()
 	}
-	first := demo.ProbeFrom()
-	return fmt.Sprintf("probe results of %d services every five minutes, %s to %s (%d days)",
-		len(services), first.Format(time.DateOnly), last.In(first.Location()).Format(time.DateOnly), int(last.Sub(first).Hours()/24)+1)
+	first, last := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(services), End: d.probeEnd})
+	return fmt.Sprintf("probe results of %d services every five minutes, %s to %s (%d days)", len(services),
+		first.In(strategy.Stockholm).Format("2006-01-02 15:04"), last.In(strategy.Stockholm).Format("2006-01-02 15:04"), int(last.Sub(first).Hours()/24)+1)
 }
 
 // loadSeq writes the values of seq in batches of size rows, generating

@@ -23,6 +23,12 @@ type measureRows struct {
 // incrementalCases is the size of the monthly case export.
 const incrementalCases = 100_000
 
+// probeMinutes is how many minutes of probe results the probe row
+// writes, one after the other, each followed by its recompute; the median
+// counts. One write takes tens of milliseconds, so a single one measured
+// mostly what else the machine did at that moment.
+const probeMinutes = 5
+
 func (b *bench) declareMeasures() measureRows {
 	size := fmt.Sprintf("%s cases, %s probe results", numfmt.Group(int64(b.cfg.cases)), numfmt.Group(int64(b.cfg.probes)))
 	return measureRows{
@@ -44,6 +50,8 @@ type incrementalTimes struct {
 	probesFull, casesFull time.Duration
 	// the services probed and the days of probe results before the minute
 	services, days int
+	// every probe minute's time, in order
+	minutes []time.Duration
 }
 
 func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
@@ -52,8 +60,9 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 	}
 	// The growth row compares equal new data on 1× and on growth times
 	// the history: both sets probe the same services (prepare gives them
-	// demo.ProbeServicesFor the large set), the large one over growth
-	// times the days, and the probe minute is for every service.
+	// demo.ProbeServicesFor the large set) up to the same instant, the
+	// large one over growth times the days, and the probe minute is for
+	// every service.
 	// The large set is loaded last, just before this section: without a
 	// wait its bulk load's merges ran during its incremental recomputes
 	// (and not during the small set's), as in the pages and serve sections.
@@ -126,15 +135,19 @@ func probedServices(ctx context.Context, s *clickhouse.Store) (services []string
 	return services, last, rows.Err()
 }
 
-// incremental writes one minute of probe results for every service and
-// then a month of new cases after d's
-// history, each through WriteBatchTouched, and times
-// collectors.RecomputeTouched after each, as the runner does after a
-// collector run.
+// incremental writes one minute of probe results for every service
+// (probeMinutes times, at most five minutes after d's last results, so
+// all on its last day) and then a month of new cases after d's history,
+// each through WriteBatchTouched, and times collectors.RecomputeTouched
+// after each, as the runner does after a collector run.
 func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *dataset) (incrementalTimes, error) {
 	var res incrementalTimes
 	if d.full == nil {
-		return res, errors.New("the data set has no timed full recompute")
+		// Reused from an earlier run (-dir): time a full recompute now.
+		d.full = &timedMeasures{MeasureStore: d.store}
+		if _, err := collectors.Recompute(ctx, d.full, st, nil); err != nil {
+			return res, fmt.Errorf("the full recompute for the baseline: %w", err)
+		}
 	}
 	res.probesFull, res.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
 	s, tenant := d.store, st.Municipality.Code
@@ -142,22 +155,28 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 	if err != nil {
 		return res, err
 	}
-	res.services, res.days = len(services), int(last.Sub(demo.ProbeFrom()).Hours()/24)+1
-	minute := &facts.Batch{Tenant: tenant, Source: "bench-minute", Version: 2}
-	for _, svc := range services {
-		minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: last.Add(time.Minute), OK: true, Status: 200, Duration: 120 * time.Millisecond})
-	}
-	start := time.Now()
-	touched, err := s.WriteBatchTouched(ctx, minute)
-	if err != nil {
-		return res, fmt.Errorf("writing a minute of probe results: %w", err)
-	}
-	res.probesWrite = time.Since(start)
+	first, _ := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(services), End: d.probeEnd})
+	res.services, res.days = len(services), int(last.Sub(first).Hours()/24)+1
 	probeTimed := &timedMeasures{MeasureStore: s}
-	if _, err := collectors.RecomputeTouched(ctx, probeTimed, st, nil, touched); err != nil {
-		return res, err
+	var writes []time.Duration
+	for i := range probeMinutes {
+		minute := &facts.Batch{Tenant: tenant, Source: "bench-minute", Version: 2}
+		at := last.Add(time.Duration(i+1) * 50 * time.Second)
+		for _, svc := range services {
+			minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: at, OK: true, Status: 200, Duration: 120 * time.Millisecond})
+		}
+		start := time.Now()
+		touched, err := s.WriteBatchTouched(ctx, minute)
+		if err != nil {
+			return res, fmt.Errorf("writing a minute of probe results: %w", err)
+		}
+		writes = append(writes, time.Since(start))
+		if _, err := collectors.RecomputeTouched(ctx, probeTimed, st, nil, touched); err != nil {
+			return res, err
+		}
+		res.minutes = append(res.minutes, time.Since(start))
 	}
-	res.probes = time.Since(start)
+	res.probes, res.probesWrite = median(res.minutes), median(writes)
 
 	var lastRecv time.Time
 	if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
@@ -176,8 +195,9 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 		c.Received = month.Add(off)
 		export.Cases = append(export.Cases, c)
 	}
-	start = time.Now()
-	if touched, err = s.WriteBatchTouched(ctx, export); err != nil {
+	start := time.Now()
+	touched, err := s.WriteBatchTouched(ctx, export)
+	if err != nil {
 		return res, fmt.Errorf("writing a monthly case export: %w", err)
 	}
 	res.casesWrite = time.Since(start)
@@ -188,10 +208,11 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 	res.cases = time.Since(start)
 	b.log.Info("incremental recomputes", "db", d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
 		"cases", res.cases.String(), "cases_write", res.casesWrite.String())
-	b.report.addNote("Incremental on %q (%s): a minute of probe results for %d services, then %s cases received in %s; each time written with "+
-		"WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s; "+
-		"the recomputes' measures: %s; and %s).",
-		d.db, d.label, len(services), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
+	b.report.addNote("Incremental on %q (%s; %d services, %d days of probe results up to %s): %d minutes of probe results for the %d services "+
+		"(the median counts; each took %s), then %s cases received in %s; each time written with WriteBatchTouched and followed by "+
+		"collectors.RecomputeTouched (write plus recompute timed; the writes took %s (median) and %s; the recomputes' measures: %s (all minutes); and %s).",
+		d.db, d.label, res.services, res.days, last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(services),
+		durations(res.minutes), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
 		probeTimed, caseTimed)
 	return res, nil
 }
