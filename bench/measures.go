@@ -24,10 +24,11 @@ type measureRows struct {
 const incrementalCases = 100_000
 
 // probeMinutes is how many minutes of probe results the probe row
-// writes, one after the other, each followed by its recompute; the median
-// counts. One write takes tens of milliseconds, so a single one measured
-// mostly what else the machine did at that moment.
-const probeMinutes = 5
+// writes per data set, one after the other, each followed by its
+// recompute; the median counts. One minute takes tens of milliseconds,
+// so a single one measured mostly what else the machine did at that
+// moment.
+const probeMinutes = 9
 
 func (b *bench) declareMeasures() measureRows {
 	size := fmt.Sprintf("%s cases, %s probe results", numfmt.Group(int64(b.cfg.cases)), numfmt.Group(int64(b.cfg.probes)))
@@ -63,12 +64,33 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 	// demo.ProbeServicesFor the large set) up to the same instant, the
 	// large one over growth times the days, and the probe minute is for
 	// every service.
+	//
 	// The large set is loaded last, just before this section: without a
 	// wait its bulk load's merges ran during its incremental recomputes
 	// (and not during the small set's), as in the pages and serve sections.
 	b.waitMerges(ctx, d.large.store, 2*time.Minute)
-	large, err := b.incremental(ctx, d.strat, d.large)
+	large, err := b.startIncremental(ctx, d.strat, d.large)
 	if err != nil {
+		return err
+	}
+	runs := []*incrementalRun{large}
+	var small *incrementalRun
+	if d.small != nil {
+		if small, err = b.startIncremental(ctx, d.strat, d.small); err != nil {
+			return err
+		}
+		runs = append(runs, small)
+	}
+	// The minutes alternate between the data sets, so that whatever else
+	// the machine does meanwhile falls on both alike.
+	for i := range probeMinutes {
+		for _, r := range runs {
+			if err := b.probeMinute(ctx, d.strat, r, i); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.finishIncremental(ctx, d.strat, large); err != nil {
 		return err
 	}
 	b.report.fill(b.measureRows.full, ms(d.large.recompute), "118.6 s before incremental measures (bench/results.md at 10 M / 50 M)", "", verdict(d.large.recompute <= 30*time.Second))
@@ -81,8 +103,7 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 		return nil
 	}
 	b.waitMerges(ctx, d.small.store, 2*time.Minute)
-	small, err := b.incremental(ctx, d.strat, d.small)
-	if err != nil {
+	if err := b.finishIncremental(ctx, d.strat, small); err != nil {
 		return err
 	}
 	if small.services != large.services {
@@ -135,52 +156,69 @@ func probedServices(ctx context.Context, s *clickhouse.Store) (services []string
 	return services, last, rows.Err()
 }
 
-// incremental writes one minute of probe results for every service
+// incrementalRun is one data set's incremental recomputes under way:
+// startIncremental, probeMinute probeMinutes times, finishIncremental.
+// Together they write one minute of probe results for every service
 // (probeMinutes times, at most five minutes after d's last results, so
 // all on its last day) and then a month of new cases after d's history,
-// each through WriteBatchTouched, and times collectors.RecomputeTouched
+// each through WriteBatchTouched, and time collectors.RecomputeTouched
 // after each, as the runner does after a collector run.
-func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *dataset) (incrementalTimes, error) {
-	var res incrementalTimes
+type incrementalRun struct {
+	incrementalTimes
+	d      *dataset
+	names  []string       // the services
+	last   time.Time      // of d's probe results
+	timed  *timedMeasures // the probe minutes' recomputes
+	writes []time.Duration
+}
+
+func (b *bench) startIncremental(ctx context.Context, st *strategy.Strategy, d *dataset) (*incrementalRun, error) {
+	r := &incrementalRun{d: d, timed: &timedMeasures{MeasureStore: d.store}}
 	if d.full == nil {
 		// Reused from an earlier run (-dir): time a full recompute now.
 		d.full = &timedMeasures{MeasureStore: d.store}
 		if _, err := collectors.Recompute(ctx, d.full, st, nil); err != nil {
-			return res, fmt.Errorf("the full recompute for the baseline: %w", err)
+			return nil, fmt.Errorf("the full recompute for the baseline: %w", err)
 		}
 	}
-	res.probesFull, res.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
-	s, tenant := d.store, st.Municipality.Code
-	services, last, err := probedServices(ctx, s)
-	if err != nil {
-		return res, err
+	r.probesFull, r.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
+	var err error
+	if r.names, r.last, err = probedServices(ctx, d.store); err != nil {
+		return nil, err
 	}
-	first, _ := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(services), End: d.probeEnd})
-	res.services, res.days = len(services), int(last.Sub(first).Hours()/24)+1
-	probeTimed := &timedMeasures{MeasureStore: s}
-	var writes []time.Duration
-	for i := range probeMinutes {
-		minute := &facts.Batch{Tenant: tenant, Source: "bench-minute", Version: 2}
-		at := last.Add(time.Duration(i+1) * 50 * time.Second)
-		for _, svc := range services {
-			minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: at, OK: true, Status: 200, Duration: 120 * time.Millisecond})
-		}
-		start := time.Now()
-		touched, err := s.WriteBatchTouched(ctx, minute)
-		if err != nil {
-			return res, fmt.Errorf("writing a minute of probe results: %w", err)
-		}
-		writes = append(writes, time.Since(start))
-		if _, err := collectors.RecomputeTouched(ctx, probeTimed, st, nil, touched); err != nil {
-			return res, err
-		}
-		res.minutes = append(res.minutes, time.Since(start))
-	}
-	res.probes, res.probesWrite = median(res.minutes), median(writes)
+	first, _ := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(r.names), End: d.probeEnd})
+	r.services, r.days = len(r.names), int(r.last.Sub(first).Hours()/24)+1
+	return r, nil
+}
 
+// probeMinute writes r's minute i and recomputes what it touched.
+func (b *bench) probeMinute(ctx context.Context, st *strategy.Strategy, r *incrementalRun, i int) error {
+	minute := &facts.Batch{Tenant: st.Municipality.Code, Source: "bench-minute", Version: 2}
+	at := r.last.Add(time.Duration(i+1) * 300 * time.Second / (probeMinutes + 1))
+	for _, svc := range r.names {
+		minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: at, OK: true, Status: 200, Duration: 120 * time.Millisecond})
+	}
+	start := time.Now()
+	touched, err := r.d.store.WriteBatchTouched(ctx, minute)
+	if err != nil {
+		return fmt.Errorf("writing a minute of probe results: %w", err)
+	}
+	r.writes = append(r.writes, time.Since(start))
+	if _, err := collectors.RecomputeTouched(ctx, r.timed, st, nil, touched); err != nil {
+		return err
+	}
+	r.minutes = append(r.minutes, time.Since(start))
+	return nil
+}
+
+// finishIncremental takes the probe minutes' medians and writes and
+// times the month of cases.
+func (b *bench) finishIncremental(ctx context.Context, st *strategy.Strategy, r *incrementalRun) error {
+	r.probes, r.probesWrite = median(r.minutes), median(r.writes)
+	d, s, tenant, res := r.d, r.d.store, st.Municipality.Code, &r.incrementalTimes
 	var lastRecv time.Time
 	if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
-		return res, err
+		return err
 	}
 	month := strategy.PeriodOf(strategy.Month, lastRecv).Next().Start()
 	export := &facts.Batch{Tenant: tenant, Source: "bench-month", Version: 2}
@@ -198,12 +236,12 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 	start := time.Now()
 	touched, err := s.WriteBatchTouched(ctx, export)
 	if err != nil {
-		return res, fmt.Errorf("writing a monthly case export: %w", err)
+		return fmt.Errorf("writing a monthly case export: %w", err)
 	}
 	res.casesWrite = time.Since(start)
 	caseTimed := &timedMeasures{MeasureStore: s}
 	if _, err := collectors.RecomputeTouched(ctx, caseTimed, st, nil, touched); err != nil {
-		return res, err
+		return err
 	}
 	res.cases = time.Since(start)
 	b.log.Info("incremental recomputes", "db", d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
@@ -211,10 +249,10 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 	b.report.addNote("Incremental on %q (%s; %d services, %d days of probe results up to %s): %d minutes of probe results for the %d services "+
 		"(the median counts; each took %s), then %s cases received in %s; each time written with WriteBatchTouched and followed by "+
 		"collectors.RecomputeTouched (write plus recompute timed; the writes took %s (median) and %s; the recomputes' measures: %s (all minutes); and %s).",
-		d.db, d.label, res.services, res.days, last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(services),
+		d.db, d.label, res.services, res.days, r.last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(r.names),
 		durations(res.minutes), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
-		probeTimed, caseTimed)
-	return res, nil
+		r.timed, caseTimed)
+	return nil
 }
 
 // MeasureFingerprints and WriteMeasureFingerprints pass through, so that
