@@ -33,6 +33,11 @@ type dataset struct {
 	// dropCaches empties ClickHouse's caches before a cold request (nil:
 	// dropCaches on store, one server).
 	dropCaches func(context.Context) error
+	// services is the number of probed services and probeEnd where their
+	// history ends (demo.ProbeOptions): zero lets the services grow with
+	// probes and the history begin in 2010.
+	services int
+	probeEnd time.Time
 }
 
 // datasets are what the page, load and growth sections read: the full
@@ -58,8 +63,13 @@ func (b *bench) prepare(ctx context.Context) *datasets {
 	if d.err != nil {
 		return d
 	}
+	// Both sets probe the same services, as many as the large set needs
+	// to fit between 2010 and 2026, up to the same instant, so that the
+	// large one has growth times the days of history, not more services,
+	// and the same newest periods (issue 15's growth row).
+	services, end := demo.ProbeServicesFor(b.cfg.probes), demo.ProbeEnd()
 	if (b.cfg.wants("growth") || b.cfg.wants("measures")) && b.cfg.growth > 1 {
-		small := &dataset{db: "bench_small", cases: max(1, b.cfg.cases/b.cfg.growth), probes: b.cfg.probes / b.cfg.growth}
+		small := &dataset{db: "bench_small", cases: max(1, b.cfg.cases/b.cfg.growth), probes: b.cfg.probes / b.cfg.growth, services: services, probeEnd: end}
 		if err := b.loadDataset(ctx, d.strat, small); err != nil {
 			d.smallErr = err
 			b.log.Error("loading the small data set", "err", err)
@@ -67,7 +77,7 @@ func (b *bench) prepare(ctx context.Context) *datasets {
 			d.small = small
 		}
 	}
-	large := &dataset{db: "bench_large", cases: b.cfg.cases, probes: b.cfg.probes}
+	large := &dataset{db: "bench_large", cases: b.cfg.cases, probes: b.cfg.probes, services: services, probeEnd: end}
 	if err := b.loadDataset(ctx, d.strat, large); err != nil {
 		d.err = err
 		b.log.Error("loading the data set", "err", err)
@@ -99,8 +109,8 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 	if b.cfg.dataDir != "" {
 		if loadedBefore(ctx, s, d) {
 			b.log.Info("reusing the data set loaded by an earlier run", "db", d.db, "observations", d.observations)
-			b.report.addSetup("Data set %q (%s): reused from an earlier run in %s (%s observations of %d indicators).",
-				d.db, d.label, b.cfg.dataDir, numfmt.Group(int64(d.observations)), d.indicators)
+			b.report.addSetup("Data set %q (%s): reused from an earlier run in %s (%s observations of %d indicators); %s.",
+				d.db, d.label, b.cfg.dataDir, numfmt.Group(int64(d.observations)), d.indicators, d.probeSpan(ctx))
 			return nil
 		}
 		// Start over: a half-loaded data set would be counted twice.
@@ -123,7 +133,8 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 	}
 	casesTime := time.Since(start)
 	start = time.Now()
-	m, err := loadSeq(ctx, demo.ProbeResults(d.probes, b.cfg.seed), loadBatch, writeProbes)
+	probes := demo.ProbeResultsWith(demo.ProbeOptions{N: d.probes, Seed: b.cfg.seed, Services: d.services, End: d.probeEnd})
+	m, err := loadSeq(ctx, probes, loadBatch, writeProbes)
 	if err != nil {
 		return fmt.Errorf("loading probe results: %w", err)
 	}
@@ -150,11 +161,11 @@ func (b *bench) loadDataset(ctx context.Context, st *strategy.Strategy, d *datas
 	d.recompute, d.full = recompTime, timed
 	b.log.Info("measures recomputed", "db", d.db, "indicators", res.Indicators, "observations", res.Observations,
 		"duration", recompTime.Round(time.Millisecond).String(), "per_measure", timed.String())
-	b.report.addSetup("Data set %q (%s): bulk-loaded from demo.Cases and demo.ProbeResults through store.WriteBatch in batches of %s: "+
-		"cases in %s (%s), probe results in %s (%s); collectors.Recompute wrote %s observations for %d indicators in %s (%s).",
+	b.report.addSetup("Data set %q (%s): bulk-loaded from demo.Cases and demo.ProbeResultsWith through store.WriteBatch in batches of %s: "+
+		"cases in %s (%s), probe results in %s (%s); collectors.Recompute wrote %s observations for %d indicators in %s (%s); %s.",
 		d.db, d.label, numfmt.Group(loadBatch), casesTime.Round(time.Millisecond), rate(float64(n)/casesTime.Seconds()),
 		probesTime.Round(time.Millisecond), rate(float64(m)/probesTime.Seconds()),
-		numfmt.Group(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed)
+		numfmt.Group(int64(res.Observations)), res.Indicators, recompTime.Round(time.Millisecond), timed, d.probeSpan(ctx))
 	return nil
 }
 
@@ -171,8 +182,28 @@ func loadedBefore(ctx context.Context, s *clickhouse.Store, d *dataset) bool {
 	if err != nil || cases != uint64(d.cases) || probes != uint64(d.probes) || obs == 0 {
 		return false
 	}
+	// An earlier bench may have spread the probe results over other
+	// services or days (the incremental section adds minutes after the
+	// last results, less than five).
+	services, last, err := probedServices(ctx, s)
+	_, want := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(services), End: d.probeEnd})
+	if err != nil || d.services > 0 && len(services) != d.services || last.Before(want) || !last.Before(want.Add(5*time.Minute)) {
+		return false
+	}
 	d.observations, d.indicators = int(obs), int(inds)
 	return true
+}
+
+// probeSpan says over how many services and days d's probe results
+// run, for the set-up text.
+func (d *dataset) probeSpan(ctx context.Context) string {
+	services, _, err := probedServices(ctx, d.store)
+	if err != nil {
+		return "its probe results' services unknown: " + err.Error()
+	}
+	first, last := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(services), End: d.probeEnd})
+	return fmt.Sprintf("probe results of %d services every five minutes, %s to %s (%d days)", len(services),
+		first.In(strategy.Stockholm).Format("2006-01-02 15:04"), last.In(strategy.Stockholm).Format("2006-01-02 15:04"), int(last.Sub(first).Hours()/24)+1)
 }
 
 // loadSeq writes the values of seq in batches of size rows, generating

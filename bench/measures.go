@@ -23,6 +23,13 @@ type measureRows struct {
 // incrementalCases is the size of the monthly case export.
 const incrementalCases = 100_000
 
+// probeMinutes is how many minutes of probe results the probe row
+// writes per data set, one after the other, each followed by its
+// recompute; the median counts. One minute takes tens of milliseconds,
+// so a single one measured mostly what else the machine did at that
+// moment.
+const probeMinutes = 9
+
 func (b *bench) declareMeasures() measureRows {
 	size := fmt.Sprintf("%s cases, %s probe results", numfmt.Group(int64(b.cfg.cases)), numfmt.Group(int64(b.cfg.probes)))
 	return measureRows{
@@ -42,30 +49,48 @@ type incrementalTimes struct {
 	probesWrite, casesWrite time.Duration
 	// full times of the same measures in the full recompute, the baseline
 	probesFull, casesFull time.Duration
+	// the services probed and the days of probe results before the minute
+	services, days int
+	// every probe minute's time, in order
+	minutes []time.Duration
 }
 
 func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 	if d.err != nil {
 		return d.err
 	}
-	// The growth row compares equal new data on 1× and on more history:
-	// the larger set has more services (demo.ProbeResults adds services
-	// with the probe results), so the probe minute is for the smaller
-	// set's services on both (the first services of the larger set have
-	// the same names).
-	var services []string
-	if d.small != nil {
-		var err error
-		if services, _, err = probedServices(ctx, d.small.store); err != nil {
-			return err
-		}
-	}
+	// The growth row compares equal new data on 1× and on growth times
+	// the history: both sets probe the same services (prepare gives them
+	// demo.ProbeServicesFor the large set) up to the same instant, the
+	// large one over growth times the days, and the probe minute is for
+	// every service.
+	//
 	// The large set is loaded last, just before this section: without a
 	// wait its bulk load's merges ran during its incremental recomputes
 	// (and not during the small set's), as in the pages and serve sections.
 	b.waitMerges(ctx, d.large.store, 2*time.Minute)
-	large, err := b.incremental(ctx, d.strat, d.large, services)
+	large, err := b.startIncremental(ctx, d.strat, d.large)
 	if err != nil {
+		return err
+	}
+	runs := []*incrementalRun{large}
+	var small *incrementalRun
+	if d.small != nil {
+		if small, err = b.startIncremental(ctx, d.strat, d.small); err != nil {
+			return err
+		}
+		runs = append(runs, small)
+	}
+	// The minutes alternate between the data sets, so that whatever else
+	// the machine does meanwhile falls on both alike.
+	for i := range probeMinutes {
+		for _, r := range runs {
+			if err := b.probeMinute(ctx, d.strat, r, i); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.finishIncremental(ctx, d.strat, large); err != nil {
 		return err
 	}
 	b.report.fill(b.measureRows.full, ms(d.large.recompute), "118.6 s before incremental measures (bench/results.md at 10 M / 50 M)", "", verdict(d.large.recompute <= 30*time.Second))
@@ -78,13 +103,18 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 		return nil
 	}
 	b.waitMerges(ctx, d.small.store, 2*time.Minute)
-	small, err := b.incremental(ctx, d.strat, d.small, services)
-	if err != nil {
+	if err := b.finishIncremental(ctx, d.strat, small); err != nil {
 		return err
 	}
+	if small.services != large.services {
+		// Not like for like: say so rather than compare.
+		b.report.skip(b.measureRows.growth, fmt.Sprintf("the data sets probe %d and %d services", small.services, large.services))
+		return nil
+	}
 	g := max(ratio(large.probes, small.probes), ratio(large.cases, small.cases))
-	b.report.fill(b.measureRows.growth, fmt.Sprintf("probes %s, cases %s", ms(large.probes), ms(large.cases)),
-		fmt.Sprintf("at 1× (%s): probes %s, cases %s", d.small.label, ms(small.probes), ms(small.cases)), times(g), verdict(g <= 1.2))
+	b.report.fill(b.measureRows.growth, fmt.Sprintf("probes %s, cases %s (%d services, %d days of probe results)", ms(large.probes), ms(large.cases), large.services, large.days),
+		fmt.Sprintf("at 1× (%s; %d services, %d days): probes %s, cases %s", d.small.label, small.services, small.days, ms(small.probes), ms(small.cases)),
+		times(g), verdict(g <= 1.2))
 	return nil
 }
 
@@ -126,44 +156,69 @@ func probedServices(ctx context.Context, s *clickhouse.Store) (services []string
 	return services, last, rows.Err()
 }
 
-// incremental writes one minute of probe results for every service (or
-// for the services given) and then a month of new cases after d's
-// history, each through WriteBatchTouched, and times
-// collectors.RecomputeTouched after each, as the runner does after a
-// collector run.
-func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *dataset, only []string) (incrementalTimes, error) {
-	var res incrementalTimes
+// incrementalRun is one data set's incremental recomputes under way:
+// startIncremental, probeMinute probeMinutes times, finishIncremental.
+// Together they write one minute of probe results for every service
+// (probeMinutes times, at most five minutes after d's last results, so
+// all on its last day) and then a month of new cases after d's history,
+// each through WriteBatchTouched, and time collectors.RecomputeTouched
+// after each, as the runner does after a collector run.
+type incrementalRun struct {
+	incrementalTimes
+	d      *dataset
+	names  []string       // the services
+	last   time.Time      // of d's probe results
+	timed  *timedMeasures // the probe minutes' recomputes
+	writes []time.Duration
+}
+
+func (b *bench) startIncremental(ctx context.Context, st *strategy.Strategy, d *dataset) (*incrementalRun, error) {
+	r := &incrementalRun{d: d, timed: &timedMeasures{MeasureStore: d.store}}
 	if d.full == nil {
-		return res, errors.New("the data set has no timed full recompute")
+		// Reused from an earlier run (-dir): time a full recompute now.
+		d.full = &timedMeasures{MeasureStore: d.store}
+		if _, err := collectors.Recompute(ctx, d.full, st, nil); err != nil {
+			return nil, fmt.Errorf("the full recompute for the baseline: %w", err)
+		}
 	}
-	res.probesFull, res.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
-	s, tenant := d.store, st.Municipality.Code
-	services, last, err := probedServices(ctx, s)
-	if err != nil {
-		return res, err
+	r.probesFull, r.casesFull = measureTime(d.full, probeMeasures...), measureTime(d.full, caseMeasures...)
+	var err error
+	if r.names, r.last, err = probedServices(ctx, d.store); err != nil {
+		return nil, err
 	}
-	if only != nil {
-		services = only
-	}
-	minute := &facts.Batch{Tenant: tenant, Source: "bench-minute", Version: 2}
-	for _, svc := range services {
-		minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: last.Add(time.Minute), OK: true, Status: 200, Duration: 120 * time.Millisecond})
+	first, _ := demo.ProbeSpan(demo.ProbeOptions{N: d.probes, Services: len(r.names), End: d.probeEnd})
+	r.services, r.days = len(r.names), int(r.last.Sub(first).Hours()/24)+1
+	return r, nil
+}
+
+// probeMinute writes r's minute i and recomputes what it touched.
+func (b *bench) probeMinute(ctx context.Context, st *strategy.Strategy, r *incrementalRun, i int) error {
+	minute := &facts.Batch{Tenant: st.Municipality.Code, Source: "bench-minute", Version: 2}
+	at := r.last.Add(time.Duration(i+1) * 300 * time.Second / (probeMinutes + 1))
+	for _, svc := range r.names {
+		minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: at, OK: true, Status: 200, Duration: 120 * time.Millisecond})
 	}
 	start := time.Now()
-	touched, err := s.WriteBatchTouched(ctx, minute)
+	touched, err := r.d.store.WriteBatchTouched(ctx, minute)
 	if err != nil {
-		return res, fmt.Errorf("writing a minute of probe results: %w", err)
+		return fmt.Errorf("writing a minute of probe results: %w", err)
 	}
-	res.probesWrite = time.Since(start)
-	probeTimed := &timedMeasures{MeasureStore: s}
-	if _, err := collectors.RecomputeTouched(ctx, probeTimed, st, nil, touched); err != nil {
-		return res, err
+	r.writes = append(r.writes, time.Since(start))
+	if _, err := collectors.RecomputeTouched(ctx, r.timed, st, nil, touched); err != nil {
+		return err
 	}
-	res.probes = time.Since(start)
+	r.minutes = append(r.minutes, time.Since(start))
+	return nil
+}
 
+// finishIncremental takes the probe minutes' medians and writes and
+// times the month of cases.
+func (b *bench) finishIncremental(ctx context.Context, st *strategy.Strategy, r *incrementalRun) error {
+	r.probes, r.probesWrite = median(r.minutes), median(r.writes)
+	d, s, tenant, res := r.d, r.d.store, st.Municipality.Code, &r.incrementalTimes
 	var lastRecv time.Time
 	if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
-		return res, err
+		return err
 	}
 	month := strategy.PeriodOf(strategy.Month, lastRecv).Next().Start()
 	export := &facts.Batch{Tenant: tenant, Source: "bench-month", Version: 2}
@@ -178,24 +233,26 @@ func (b *bench) incremental(ctx context.Context, st *strategy.Strategy, d *datas
 		c.Received = month.Add(off)
 		export.Cases = append(export.Cases, c)
 	}
-	start = time.Now()
-	if touched, err = s.WriteBatchTouched(ctx, export); err != nil {
-		return res, fmt.Errorf("writing a monthly case export: %w", err)
+	start := time.Now()
+	touched, err := s.WriteBatchTouched(ctx, export)
+	if err != nil {
+		return fmt.Errorf("writing a monthly case export: %w", err)
 	}
 	res.casesWrite = time.Since(start)
 	caseTimed := &timedMeasures{MeasureStore: s}
 	if _, err := collectors.RecomputeTouched(ctx, caseTimed, st, nil, touched); err != nil {
-		return res, err
+		return err
 	}
 	res.cases = time.Since(start)
 	b.log.Info("incremental recomputes", "db", d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
 		"cases", res.cases.String(), "cases_write", res.casesWrite.String())
-	b.report.addNote("Incremental on %q (%s): a minute of probe results for %d services, then %s cases received in %s; each time written with "+
-		"WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s; "+
-		"the recomputes' measures: %s; and %s).",
-		d.db, d.label, len(services), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
-		probeTimed, caseTimed)
-	return res, nil
+	b.report.addNote("Incremental on %q (%s; %d services, %d days of probe results up to %s): %d minutes of probe results for the %d services "+
+		"(the median counts; each took %s), then %s cases received in %s; each time written with WriteBatchTouched and followed by "+
+		"collectors.RecomputeTouched (write plus recompute timed; the writes took %s (median) and %s; the recomputes' measures: %s (all minutes); and %s).",
+		d.db, d.label, res.services, res.days, r.last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(r.names),
+		durations(res.minutes), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
+		r.timed, caseTimed)
+	return nil
 }
 
 // MeasureFingerprints and WriteMeasureFingerprints pass through, so that

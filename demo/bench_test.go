@@ -112,6 +112,91 @@ func TestProbeResults(t *testing.T) {
 	}
 }
 
+// TestProbeResultsWithServices checks the like-for-like growth data sets:
+// with the number of services and the end fixed, ten times the results
+// are the same services over ten times the days, ending at the same
+// instant, and the smaller set is the end of the larger one.
+func TestProbeResultsWithServices(t *testing.T) {
+	type span struct {
+		services    map[string]bool
+		first, last time.Time
+		rows        []facts.ProbeResult // the last 40 000
+	}
+	end := ProbeEnd()
+	read := func(o ProbeOptions) span {
+		s := span{services: map[string]bool{}}
+		for r := range ProbeResultsWith(o) {
+			if s.first.IsZero() {
+				s.first = r.Time
+			}
+			s.services[r.Service] = true
+			s.last = r.Time
+			if s.rows = append(s.rows, r); len(s.rows) > 40_000 {
+				s.rows = s.rows[1:]
+			}
+		}
+		if first, last := ProbeSpan(o); !first.Equal(s.first) || !last.Equal(s.last) {
+			t.Errorf("ProbeSpan(%+v) = %v–%v, the results run %v–%v", o, first, last, s.first, s.last)
+		}
+		return s
+	}
+	small := read(ProbeOptions{N: 40_000, Seed: 5, Services: 8, End: end})
+	large := read(ProbeOptions{N: 400_000, Seed: 5, Services: 8, End: end})
+	if len(small.services) != 8 || len(large.services) != 8 {
+		t.Fatalf("services: %d at 1×, %d at 10×, want 8 on both", len(small.services), len(large.services))
+	}
+	for name := range small.services {
+		if !large.services[name] {
+			t.Errorf("service %q only in the smaller set", name)
+		}
+	}
+	if want := end.Add(-5 * time.Minute); !small.last.Equal(want) || !large.last.Equal(want) {
+		t.Errorf("the sets end at %v and %v, want %v", small.last, large.last, want)
+	}
+	days := func(s span) float64 { return s.last.Sub(s.first).Hours() / 24 }
+	if d1, d10 := days(small), days(large); d1 < 17 || d10/d1 < 9.9 || d10/d1 > 10.1 {
+		t.Errorf("history of %.1f days at 1×, %.1f at 10× (%.2f×), want ten times", d1, d10, d10/d1)
+	}
+	if len(small.rows) != len(large.rows) {
+		t.Fatalf("%d and %d rows kept", len(small.rows), len(large.rows))
+	}
+	for i := range small.rows {
+		if small.rows[i] != large.rows[i] {
+			t.Fatalf("result %d differs between the sets: %+v, %+v", i, small.rows[i], large.rows[i])
+		}
+	}
+	// Without End the history begins in 2010, as ProbeResults'.
+	var first []facts.ProbeResult
+	for r := range ProbeResults(2_000, 5) {
+		first = append(first, r)
+	}
+	i := 0
+	for r := range ProbeResultsWith(ProbeOptions{N: 2_000, Seed: 5, Services: 8}) {
+		if r != first[i] {
+			t.Fatalf("result %d: ProbeResultsWith without End differs from ProbeResults", i)
+		}
+		i++
+	}
+}
+
+// TestProbeServicesFor checks that the full bench's probe results fit
+// between 2010 and 2026 with the services ProbeServicesFor gives.
+func TestProbeServicesFor(t *testing.T) {
+	for _, c := range []struct{ n, want int }{{500_000, 8}, {5_000_000, 8}, {50_000_000, 30}, {100_000_000, 60}} {
+		k := ProbeServicesFor(c.n)
+		if k != c.want {
+			t.Errorf("ProbeServicesFor(%d) = %d, want %d", c.n, k, c.want)
+		}
+		first, _ := ProbeSpan(ProbeOptions{N: c.n, Services: k, End: ProbeEnd()})
+		if first.Before(benchFrom) {
+			t.Errorf("%d probe results over %d services ending at %v begin %v, before %v", c.n, k, ProbeEnd(), first, benchFrom)
+		}
+		if _, last := ProbeSpan(ProbeOptions{N: c.n, Services: k}); !last.Before(benchTo) {
+			t.Errorf("%d probe results over %d services from %v end %v, after %v", c.n, k, benchFrom, last, benchTo)
+		}
+	}
+}
+
 // BenchmarkGenerateCases writes a million case rows.
 func BenchmarkGenerateCases(b *testing.B) {
 	for b.Loop() {

@@ -168,6 +168,63 @@ func demoServices(host string) []probeService {
 	return out
 }
 
+// ProbeOptions shape ProbeResultsWith.
+type ProbeOptions struct {
+	// N is the number of probe results.
+	N    int
+	Seed int64
+	// Services is the number of monitored services. Zero lets it grow
+	// with N (at least 8, so that no service needs more than about a year
+	// of history); a fixed number makes the history grow with N instead:
+	// N/Services checks five minutes apart per service.
+	Services int
+	// End, when set, ends the history at the last five-minute instant
+	// before End instead of beginning it in 2010, so that sets of
+	// different N end at the same instant (and the newest periods hold
+	// the same days).
+	End time.Time
+}
+
+// services returns the number of services o probes.
+func (o ProbeOptions) services() int {
+	if o.Services > 0 {
+		return o.Services
+	}
+	return max(len(probeServices), (o.N+probesPerYear-1)/probesPerYear)
+}
+
+// ProbeSpan returns the first and the last instant of the probe results
+// ProbeResultsWith(o) yields (zero times for none).
+func ProbeSpan(o ProbeOptions) (first, last time.Time) {
+	if o.N <= 0 {
+		return first, last
+	}
+	instants := int64((o.N + o.services() - 1) / o.services())
+	start := benchFrom.Unix()
+	if !o.End.IsZero() {
+		end := o.End.Unix() - 1
+		start = end - end%probeInterval - (instants-1)*probeInterval
+	}
+	return time.Unix(start, 0).UTC(), time.Unix(start+(instants-1)*probeInterval, 0).UTC()
+}
+
+// probesPerYear is how many checks one service gets in a year.
+const probesPerYear = 365 * 24 * 3600 / probeInterval
+
+// ProbeServicesFor returns the fewest services, at least 8, with which n
+// probe results from 2010 on fit before 2026: the number of services for
+// data sets that must differ only in the length of their history, the
+// largest of them of n probe results (at 50 000 000, 30 services over
+// 15.9 years).
+func ProbeServicesFor(n int) int {
+	years := benchTo.Year() - benchFrom.Year()
+	return max(len(probeServices), (n+years*probesPerYear-1)/(years*probesPerYear))
+}
+
+// ProbeEnd is when the case history of Cases ends: an End for
+// ProbeOptions.
+func ProbeEnd() time.Time { return benchTo }
+
 // ProbeResults yields n availability checks from 2010 on, five minutes
 // apart per service, as the prometheus collector makes them of
 // probe_success and probe_duration_seconds: every service at one instant,
@@ -175,12 +232,20 @@ func demoServices(host string) []probeService {
 // 8, so that no service needs more than about a year of history), and
 // nothing is held in memory beyond one day's plan per service.
 func ProbeResults(n int, seed int64) iter.Seq[facts.ProbeResult] {
+	return ProbeResultsWith(ProbeOptions{N: n, Seed: seed})
+}
+
+// ProbeResultsWith is ProbeResults shaped by o: the number of services
+// (the first services are the same whatever the number) and where the
+// history ends. A check depends only on the seed, its service and its
+// time, so sets that overlap agree there.
+func ProbeResultsWith(o ProbeOptions) iter.Seq[facts.ProbeResult] {
+	n := o.N
 	return func(yield func(facts.ProbeResult) bool) {
 		if n <= 0 {
 			return
 		}
-		const perYear = 365 * 24 * 3600 / probeInterval
-		k := max(len(probeServices), (n+perYear-1)/perYear)
+		k := o.services()
 		base := demoServices("e-tjanster.demo.example")
 		services := make([]probeService, k)
 		for i := range services {
@@ -191,7 +256,9 @@ func ProbeResults(n int, seed int64) iter.Seq[facts.ProbeResult] {
 			}
 			services[i] = s
 		}
-		pm := defaultProbeModel(seed, services)
+		pm := defaultProbeModel(o.Seed, services)
+		first, _ := ProbeSpan(o)
+		pm.start = first.Unix()
 		cursors := make([]probeCursor, k)
 		for i := range cursors {
 			cursors[i] = probeCursor{pm: pm, svc: i}
