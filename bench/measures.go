@@ -30,6 +30,11 @@ const incrementalCases = 100_000
 // moment.
 const probeMinutes = 9
 
+// caseExports is how many monthly case exports the cases row writes per
+// data set, one month after another, alternating between the sets like
+// the probe minutes; the median counts.
+const caseExports = 3
+
 func (b *bench) declareMeasures() measureRows {
 	size := fmt.Sprintf("%s cases, %s probe results", numfmt.Group(int64(b.cfg.cases)), numfmt.Group(int64(b.cfg.probes)))
 	return measureRows{
@@ -51,8 +56,8 @@ type incrementalTimes struct {
 	probesFull, casesFull time.Duration
 	// the services probed and the days of probe results before the minute
 	services, days int
-	// every probe minute's time, in order
-	minutes []time.Duration
+	// every probe minute's and case export's time, in order
+	minutes, exports []time.Duration
 }
 
 func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
@@ -90,8 +95,18 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 			}
 		}
 	}
-	if err := b.finishIncremental(ctx, d.strat, large); err != nil {
-		return err
+	if small != nil {
+		b.waitMerges(ctx, d.small.store, 2*time.Minute)
+	}
+	for i := range caseExports {
+		for _, r := range runs {
+			if err := b.caseExport(ctx, d.strat, r, i); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range runs {
+		b.finishIncremental(r)
 	}
 	b.report.fill(b.measureRows.full, ms(d.large.recompute), "118.6 s before incremental measures (bench/results.md at 10 M / 50 M)", "", verdict(d.large.recompute <= 30*time.Second))
 	b.report.fill(b.measureRows.probes, ms(large.probes), "full availability recompute in this run: "+ms(large.probesFull),
@@ -101,10 +116,6 @@ func (b *bench) measuresSection(ctx context.Context, d *datasets) error {
 	if d.small == nil {
 		b.report.skip(b.measureRows.growth, "no smaller data set (-growth 1, or it failed to load)")
 		return nil
-	}
-	b.waitMerges(ctx, d.small.store, 2*time.Minute)
-	if err := b.finishIncremental(ctx, d.strat, small); err != nil {
-		return err
 	}
 	if small.services != large.services {
 		// Not like for like: say so rather than compare.
@@ -157,12 +168,14 @@ func probedServices(ctx context.Context, s *clickhouse.Store) (services []string
 }
 
 // incrementalRun is one data set's incremental recomputes under way:
-// startIncremental, probeMinute probeMinutes times, finishIncremental.
-// Together they write one minute of probe results for every service
-// (probeMinutes times, at most five minutes after d's last results, so
-// all on its last day) and then a month of new cases after d's history,
-// each through WriteBatchTouched, and time collectors.RecomputeTouched
-// after each, as the runner does after a collector run.
+// startIncremental, probeMinute probeMinutes times, caseExport
+// caseExports times, finishIncremental. Together they write one minute of
+// probe results for every service (probeMinutes times, at most five
+// minutes after d's last results, so all on its last day) and then a
+// month of new cases after d's history (caseExports months, one after the
+// other), each through WriteBatchTouched, and time
+// collectors.RecomputeTouched after each, as the runner does after a
+// collector run.
 type incrementalRun struct {
 	incrementalTimes
 	d      *dataset
@@ -170,10 +183,14 @@ type incrementalRun struct {
 	last   time.Time      // of d's probe results
 	timed  *timedMeasures // the probe minutes' recomputes
 	writes []time.Duration
+
+	firstMonth time.Time      // of the case exports
+	caseTimed  *timedMeasures // the case exports' recomputes
+	caseWrites []time.Duration
 }
 
 func (b *bench) startIncremental(ctx context.Context, st *strategy.Strategy, d *dataset) (*incrementalRun, error) {
-	r := &incrementalRun{d: d, timed: &timedMeasures{MeasureStore: d.store}}
+	r := &incrementalRun{d: d, timed: &timedMeasures{MeasureStore: d.store}, caseTimed: &timedMeasures{MeasureStore: d.store}}
 	if d.full == nil {
 		// Reused from an earlier run (-dir): time a full recompute now.
 		d.full = &timedMeasures{MeasureStore: d.store}
@@ -211,19 +228,25 @@ func (b *bench) probeMinute(ctx context.Context, st *strategy.Strategy, r *incre
 	return nil
 }
 
-// finishIncremental takes the probe minutes' medians and writes and
-// times the month of cases.
-func (b *bench) finishIncremental(ctx context.Context, st *strategy.Strategy, r *incrementalRun) error {
-	r.probes, r.probesWrite = median(r.minutes), median(r.writes)
-	d, s, tenant, res := r.d, r.d.store, st.Municipality.Code, &r.incrementalTimes
-	var lastRecv time.Time
-	if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
-		return err
+// caseExport writes r's monthly case export i, in the i-th month after
+// the cases r's data set had before the first, and recomputes what it
+// touched.
+func (b *bench) caseExport(ctx context.Context, st *strategy.Strategy, r *incrementalRun, i int) error {
+	s := r.d.store
+	if r.firstMonth.IsZero() {
+		var lastRecv time.Time
+		if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
+			return err
+		}
+		r.firstMonth = strategy.PeriodOf(strategy.Month, lastRecv).Next().Start()
 	}
-	month := strategy.PeriodOf(strategy.Month, lastRecv).Next().Start()
-	export := &facts.Batch{Tenant: tenant, Source: "bench-month", Version: 2}
-	for c := range demo.Cases(incrementalCases, b.cfg.seed+1) {
-		c.ID = "bench-month-" + c.ID
+	month := r.firstMonth
+	for range i {
+		month = strategy.PeriodOf(strategy.Month, month).Next().Start()
+	}
+	export := &facts.Batch{Tenant: st.Municipality.Code, Source: "bench-month", Version: 2}
+	for c := range demo.Cases(incrementalCases, b.cfg.seed+1+int64(i)) {
+		c.ID = fmt.Sprintf("bench-month-%d-%s", i, c.ID)
 		off := time.Duration(len(export.Cases)%(28*24*60)) * time.Minute
 		took := time.Duration(0)
 		if !c.Decided.IsZero() {
@@ -238,21 +261,29 @@ func (b *bench) finishIncremental(ctx context.Context, st *strategy.Strategy, r 
 	if err != nil {
 		return fmt.Errorf("writing a monthly case export: %w", err)
 	}
-	res.casesWrite = time.Since(start)
-	caseTimed := &timedMeasures{MeasureStore: s}
-	if _, err := collectors.RecomputeTouched(ctx, caseTimed, st, nil, touched); err != nil {
+	r.caseWrites = append(r.caseWrites, time.Since(start))
+	if _, err := collectors.RecomputeTouched(ctx, r.caseTimed, st, nil, touched); err != nil {
 		return err
 	}
-	res.cases = time.Since(start)
-	b.log.Info("incremental recomputes", "db", d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
+	r.exports = append(r.exports, time.Since(start))
+	return nil
+}
+
+// finishIncremental takes the medians of r's probe minutes and case
+// exports and notes what was done.
+func (b *bench) finishIncremental(r *incrementalRun) {
+	res := &r.incrementalTimes
+	res.probes, res.probesWrite = median(r.minutes), median(r.writes)
+	res.cases, res.casesWrite = median(r.exports), median(r.caseWrites)
+	b.log.Info("incremental recomputes", "db", r.d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
 		"cases", res.cases.String(), "cases_write", res.casesWrite.String())
 	b.report.addNote("Incremental on %q (%s; %d services, %d days of probe results up to %s): %d minutes of probe results for the %d services "+
-		"(the median counts; each took %s), then %s cases received in %s; each time written with WriteBatchTouched and followed by "+
-		"collectors.RecomputeTouched (write plus recompute timed; the writes took %s (median) and %s; the recomputes' measures: %s (all minutes); and %s).",
-		d.db, d.label, res.services, res.days, r.last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(r.names),
-		durations(res.minutes), numfmt.Group(incrementalCases), month.Format("2006-01"), ms(res.probesWrite), ms(res.casesWrite),
-		r.timed, caseTimed)
-	return nil
+		"(the median counts; each took %s), then %d monthly exports of %s cases from %s on (the median counts; each took %s); each written "+
+		"with WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s (medians); "+
+		"the recomputes' measures: %s (all minutes); and %s (all exports)).",
+		r.d.db, r.d.label, res.services, res.days, r.last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(r.names),
+		durations(res.minutes), caseExports, numfmt.Group(incrementalCases), r.firstMonth.Format("2006-01"), durations(res.exports),
+		ms(res.probesWrite), ms(res.casesWrite), r.timed, r.caseTimed)
 }
 
 // MeasureFingerprints and WriteMeasureFingerprints pass through, so that
