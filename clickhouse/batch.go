@@ -49,12 +49,17 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	if err := checkBatch(b); err != nil {
 		return nil, err
 	}
+	// A CasePrep of the cases (unique IDs) stands for their dedupCases,
+	// their days and their part of caseDeltas.
+	prep := casePrepFor(ctx, b.Cases)
 	if b.Version == 0 || len(b.Cases) > 0 {
 		c := *b
 		if c.Version == 0 {
 			c.Version = uint64(time.Now().UnixNano())
 		}
-		c.Cases = dedupCases(c.Cases)
+		if prep == nil {
+			c.Cases = dedupCases(c.Cases)
+		}
 		b = &c
 	}
 	if len(b.Cases) > 0 {
@@ -62,7 +67,15 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		// comes between the look-up of the stored versions and the insert.
 		defer s.caseLock(b.Tenant)()
 	}
-	t := BatchDays(b)
+	var t Touched
+	if prep != nil {
+		rest := *b
+		rest.Cases = nil
+		t = BatchDays(&rest)
+		t.days(facts.KindCases).Merge(&prep.days)
+	} else {
+		t = BatchDays(b)
+	}
 	prior := map[string]priorCase{}
 	if err := s.priorDays(ctx, b, t, all, prior); err != nil {
 		return nil, err
@@ -75,7 +88,13 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	var cw *caseWrite
 	if len(b.Cases) > 0 {
 		var err error
-		if cw, err = s.beginCaseWrite(ctx, b.Tenant, caseDeltas(b.Cases, b.Version, prior)); err != nil {
+		var deltas *caseFigures
+		if prep != nil {
+			deltas = preparedDeltas(prep, b.Cases, b.Version, prior)
+		} else {
+			deltas = caseDeltas(b.Cases, b.Version, prior)
+		}
+		if cw, err = s.beginCaseWrite(ctx, b.Tenant, deltas); err != nil {
 			return nil, err
 		}
 		// Months earlier writes left to repair are touched too.

@@ -1,0 +1,253 @@
+package clickhouse
+
+import (
+	"context"
+	"hash/maphash"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/malbild/malbild/facts"
+	"github.com/malbild/malbild/strategy"
+)
+
+// CasePrep is what a write of cases computes from the cases alone,
+// before it looks at their stored versions: whether their IDs are
+// unique, the days they fall on, and what they add to the case figures.
+// A collector that has the cases in memory while it still checks them
+// (cases_csv) makes it with PrepareCases on every core and passes it to
+// the write with WithCasePrep; WriteBatch then uses it instead of
+// computing the same on one core after the look-up. A write whose cases
+// are not the slice the CasePrep was made of ignores it.
+type CasePrep struct {
+	first  *facts.Case // the cases it was made of: their first element
+	n      int         // and their number
+	unique bool        // no two IDs have the same 64-bit hash
+	days   Days        // received and decided days (BatchDays)
+	adds   *caseFigures
+}
+
+// Unique reports whether the cases' IDs are unique, as SameIDHashes
+// finds: true means no two are equal.
+func (p *CasePrep) Unique() bool { return p != nil && p.unique }
+
+// PrepareCases prepares a write of cases (see CasePrep), in parts at once
+// on large inputs. The cases must not change until the write.
+func PrepareCases(cases []facts.Case) *CasePrep {
+	p := &CasePrep{n: len(cases)}
+	if len(cases) > 0 {
+		p.first = &cases[0]
+	}
+	var (
+		wg    sync.WaitGroup
+		dup   bool
+		parts [2]casePrepPart
+	)
+	wg.Go(func() { dup = SameIDHashes(cases) })
+	if half := len(cases) / 2; half >= 1<<15 {
+		wg.Go(func() { parts[1].add(cases[half:]) })
+		parts[0].add(cases[:half])
+	} else {
+		parts[0].add(cases)
+	}
+	wg.Wait()
+	p.unique = !dup
+	p.adds = parts[0].figures()
+	p.days.days = make(map[time.Time]bool, len(parts[0].days)+len(parts[1].days))
+	for i := range parts {
+		q := &parts[i]
+		if i > 0 && q.adds != nil {
+			p.adds.merge(q.figures())
+		}
+		for d := range q.days {
+			p.days.days[dayTime(d)] = true
+		}
+	}
+	return p
+}
+
+// matches reports whether p was made of cases.
+func (p *CasePrep) matches(cases []facts.Case) bool {
+	return p != nil && p.unique && p.n == len(cases) && len(cases) > 0 && p.first == &cases[0]
+}
+
+type casePrepKey struct{}
+
+// WithCasePrep returns ctx carrying p for the write of the cases p was
+// made of.
+func WithCasePrep(ctx context.Context, p *CasePrep) context.Context {
+	return context.WithValue(ctx, casePrepKey{}, p)
+}
+
+// casePrepFor returns the CasePrep ctx carries for cases, or nil.
+func casePrepFor(ctx context.Context, cases []facts.Case) *CasePrep {
+	p, _ := ctx.Value(casePrepKey{}).(*CasePrep)
+	if !p.matches(cases) {
+		return nil
+	}
+	return p
+}
+
+// casePrepPart is one part of a PrepareCases: each case's Stockholm dates
+// are found once and serve its days, months and handling days.
+type casePrepPart struct {
+	days map[int32]struct{} // days since 1970-01-01 (Stockholm calendar)
+	adds *caseFigures
+}
+
+func (q *casePrepPart) add(cases []facts.Case) {
+	q.days = map[int32]struct{}{}
+	q.adds = newCaseFigures()
+	for i := range cases {
+		c := &cases[i]
+		rd := dayOf(c.Received)
+		q.days[rd] = struct{}{}
+		q.adds.addCount(monthOfDay(rd), c.Type, c.Department, c.Application, c.Digital, 1)
+		if !c.Decided.IsZero() {
+			dd := dayOf(c.Decided)
+			q.days[dd] = struct{}{}
+			q.adds.addHandling(monthOfDay(dd), c.Type, c.Department, int64(dd-rd), 1)
+		}
+	}
+}
+
+func (q *casePrepPart) figures() *caseFigures {
+	q.adds.prune(nil)
+	return q.adds
+}
+
+// dayOf is the Stockholm calendar day of t as days since 1970-01-01, as
+// Days.Add and dateValue find it: one conversion of t serves its day, its
+// month and the handling days.
+func dayOf(t time.Time) int32 {
+	y, m, d := t.In(strategy.Stockholm).Date()
+	s := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()
+	if s < 0 {
+		s -= 86400 - 1 // floor, before 1970
+	}
+	return int32(s / 86400)
+}
+
+// dayTime is day d (days since 1970-01-01) at midnight Stockholm time,
+// the key of Days.
+func dayTime(d int32) time.Time {
+	y, m, day := time.Unix(int64(d)*86400, 0).UTC().Date()
+	return time.Date(y, m, day, 0, 0, 0, 0, strategy.Stockholm)
+}
+
+// monthOfDay is the month of day d (days since 1970-01-01).
+func monthOfDay(d int32) month {
+	y, m, _ := time.Unix(int64(d)*86400, 0).UTC().Date()
+	return month(y*12 + int(m) - 1)
+}
+
+// merge adds o to f.
+func (f *caseFigures) merge(o *caseFigures) {
+	for k, v := range o.counts {
+		x := f.counts[k]
+		f.counts[k] = countVal{x.n + v.n, x.apps + v.apps, x.digital + v.digital}
+	}
+	for k, v := range o.handling {
+		f.handling[k] += v
+	}
+}
+
+// clone returns a copy of f.
+func (f *caseFigures) clone() *caseFigures {
+	return &caseFigures{counts: maps.Clone(f.counts), handling: maps.Clone(f.handling)}
+}
+
+// preparedDeltas is caseDeltas of the cases p was made of: p's additions,
+// less, for every case with a stored version, that version or, where the
+// stored version is newer (it stays), the case itself.
+func preparedDeltas(p *CasePrep, cases []facts.Case, version uint64, prior map[string]priorCase) *caseFigures {
+	if len(prior) == 0 {
+		return p.adds.clone()
+	}
+	f := p.adds.clone()
+	for i := range cases {
+		c := &cases[i]
+		pc, ok := prior[c.ID]
+		if !ok {
+			continue
+		}
+		if pc.version > version {
+			st := stateOf(c)
+			f.add(&st, -1)
+			continue
+		}
+		f.add(&pc.caseState, -1)
+	}
+	f.prune(nil)
+	return f
+}
+
+// SameIDHashes reports whether two of the cases' ids have the same 64-bit
+// hash, which two equal ids always have (and two different ones almost
+// never). The hashes are radix-sorted on their top bits, enough of them
+// to leave about one hash per value, and equal hashes are then neighbours
+// within a run of equal top bits.
+func SameIDHashes(cases []facts.Case) bool {
+	if len(cases) < 2 {
+		return false
+	}
+	seed := maphash.MakeSeed()
+	h := make([]uint64, len(cases))
+	hash := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h[i] = maphash.String(seed, cases[i].ID)
+		}
+	}
+	if half := len(h) / 2; half >= 1<<15 { // in two halves at once
+		var wg sync.WaitGroup
+		wg.Go(func() { hash(half, len(h)) })
+		hash(0, half)
+		wg.Wait()
+	} else {
+		hash(0, len(h))
+	}
+	const digit = 11 // bits sorted per pass; the counts fit in L1
+	passes := 1
+	for passes < 64/digit && len(h)>>(digit*passes) > 0 {
+		passes++
+	}
+	low := 64 - digit*passes // the bits below the sorted ones
+	tmp := make([]uint64, len(h))
+	var count [1 << digit]int
+	for p := range passes {
+		shift := low + digit*p
+		clear(count[:])
+		for _, v := range h {
+			count[v>>shift&(1<<digit-1)]++
+		}
+		sum := 0
+		for i, n := range count {
+			count[i] = sum
+			sum += n
+		}
+		for _, v := range h {
+			d := v >> shift & (1<<digit - 1)
+			tmp[count[d]] = v
+			count[d]++
+		}
+		h, tmp = tmp, h
+	}
+	for i := 0; i < len(h); {
+		j := i + 1
+		for j < len(h) && h[j]>>low == h[i]>>low {
+			j++
+		}
+		if j-i > 1 {
+			run := h[i:j]
+			slices.Sort(run)
+			for k := 1; k < len(run); k++ {
+				if run[k] == run[k-1] {
+					return true
+				}
+			}
+		}
+		i = j
+	}
+	return false
+}
