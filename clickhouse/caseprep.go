@@ -251,3 +251,9 @@ func SameIDHashes(cases []facts.Case) bool {
 	}
 	return false
 }
+
+// HasCasePrep reports whether ctx carries a CasePrep that a write of
+// cases would use.
+func HasCasePrep(ctx context.Context, cases []facts.Case) bool {
+	return casePrepFor(ctx, cases) != nil
+}
