@@ -57,7 +57,7 @@ func PrepareCases(cases []facts.Case) *CasePrep {
 	p.days.days = make(map[time.Time]bool, len(parts[0].days)+len(parts[1].days))
 	for i := range parts {
 		q := &parts[i]
-		if i > 0 && q.adds != nil {
+		if i > 0 && q.counts != nil {
 			p.adds.merge(q.figures())
 		}
 		for d := range q.days {
@@ -90,31 +90,104 @@ func casePrepFor(ctx context.Context, cases []facts.Case) *CasePrep {
 }
 
 // casePrepPart is one part of a PrepareCases: each case's Stockholm dates
-// are found once and serve its days, months and handling days.
+// are found once and serve its days, months and handling days, and its
+// case type and department are counted by a number (the labels of a file
+// are few and mostly shared strings, which a small cache of recent pairs
+// finds without hashing them).
 type casePrepPart struct {
-	days map[int32]struct{} // days since 1970-01-01 (Stockholm calendar)
-	adds *caseFigures
+	days     map[int32]struct{} // days since 1970-01-01 (Stockholm calendar)
+	pairs    []typeDep          // by number
+	byPair   map[typeDep]int32
+	recent   [64]recentPair
+	counts   map[monthPair]countVal
+	handling map[monthPairDays]int64
+}
+
+type typeDep struct{ typ, dep string }
+
+type recentPair struct {
+	p    typeDep
+	n    int32
+	used bool
+}
+
+type monthPair struct {
+	m month
+	p int32
+}
+
+type monthPairDays struct {
+	m    month
+	p    int32
+	days uint32
 }
 
 func (q *casePrepPart) add(cases []facts.Case) {
 	q.days = map[int32]struct{}{}
-	q.adds = newCaseFigures()
+	q.byPair = map[typeDep]int32{}
+	q.counts = map[monthPair]countVal{}
+	q.handling = map[monthPairDays]int64{}
 	for i := range cases {
 		c := &cases[i]
+		p := q.pair(c.Type, c.Department)
 		rd := dayOf(c.Received)
 		q.days[rd] = struct{}{}
-		q.adds.addCount(monthOfDay(rd), c.Type, c.Department, c.Application, c.Digital, 1)
+		k := monthPair{monthOfDay(rd), p}
+		v := q.counts[k]
+		v.n++
+		if c.Application {
+			v.apps++
+			if c.Digital {
+				v.digital++
+			}
+		}
+		q.counts[k] = v
 		if !c.Decided.IsZero() {
 			dd := dayOf(c.Decided)
 			q.days[dd] = struct{}{}
-			q.adds.addHandling(monthOfDay(dd), c.Type, c.Department, int64(dd-rd), 1)
+			if dd >= rd { // decided before received: not a handling time (addHandling)
+				q.handling[monthPairDays{monthOfDay(dd), p, uint32(dd - rd)}]++
+			}
 		}
 	}
 }
 
+// pair is the number of a case type and department.
+func (q *casePrepPart) pair(typ, dep string) int32 {
+	h := len(typ)*31 + len(dep)*7
+	if len(typ) > 0 {
+		h += int(typ[len(typ)-1])
+	}
+	if len(dep) > 0 {
+		h += int(dep[len(dep)-1]) * 3
+	}
+	r := &q.recent[h&(len(q.recent)-1)]
+	if r.used && r.p.typ == typ && r.p.dep == dep {
+		return r.n
+	}
+	k := typeDep{typ, dep}
+	n, ok := q.byPair[k]
+	if !ok {
+		n = int32(len(q.pairs))
+		q.pairs = append(q.pairs, k)
+		q.byPair[k] = n
+	}
+	*r = recentPair{k, n, true}
+	return n
+}
+
+// figures are the part's additions as caseFigures.
 func (q *casePrepPart) figures() *caseFigures {
-	q.adds.prune(nil)
-	return q.adds
+	f := &caseFigures{counts: make(map[countKey]countVal, len(q.counts)), handling: make(map[handlingKey]int64, len(q.handling))}
+	for k, v := range q.counts {
+		p := q.pairs[k.p]
+		f.counts[countKey{k.m, p.typ, p.dep}] = v
+	}
+	for k, v := range q.handling {
+		p := q.pairs[k.p]
+		f.handling[handlingKey{k.m, p.typ, p.dep, k.days}] = v
+	}
+	return f
 }
 
 // dayOf is the Stockholm calendar day of t as days since 1970-01-01, as

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ func TestPrepareCasesEqualsUnprepared(t *testing.T) {
 			Digital: r.IntN(2) == 0, Application: r.IntN(4) > 0,
 			// Around year ends and summer time changes, to the minute.
 			Received: base.Add(time.Duration(r.IntN(30*365*24*60)) * time.Minute)}
+		if r.IntN(5) == 0 { // an equal label in another string
+			c.Type, c.Department = strings.Clone(c.Type), strings.Clone(c.Department)
+		}
 		if r.IntN(2) == 0 { // in another location: the same instant
 			c.Received = c.Received.UTC()
 		}
