@@ -85,16 +85,26 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	// of the tenant's cases (or a recompute) repairs those months from
 	// the cases, though the stored versions no longer show the months
 	// cases left.
+	//
+	// With a CasePrep, whose additions to the figures may still be
+	// counted in the background, the months marked are those of every day
+	// the cases and their stored versions fall on (a few more than the
+	// deltas may touch), and the deltas are taken once the cases are in.
 	var cw *caseWrite
+	var deltas *caseFigures
 	if len(b.Cases) > 0 {
 		var err error
-		var deltas *caseFigures
+		var months map[month]bool
 		if prep != nil {
-			deltas = preparedDeltas(prep, b.Cases, b.Version, prior)
+			months = map[month]bool{}
+			for d := range t[facts.KindCases].days {
+				months[monthOf(d)] = true
+			}
 		} else {
 			deltas = caseDeltas(b.Cases, b.Version, prior)
+			months = deltas.months()
 		}
-		if cw, err = s.beginCaseWrite(ctx, b.Tenant, deltas); err != nil {
+		if cw, err = s.beginCaseWrite(ctx, b.Tenant, months); err != nil {
 			return nil, err
 		}
 		// Months earlier writes left to repair are touched too.
@@ -111,6 +121,10 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		}
 	}
 	if cw != nil {
+		if deltas == nil {
+			deltas = preparedDeltas(prep, b.Cases, b.Version, prior)
+		}
+		cw.deltas = deltas
 		if err := s.finishCaseWrite(ctx, cw); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -20,12 +21,19 @@ import (
 // the write with WithCasePrep; WriteBatch then uses it instead of
 // computing the same on one core after the look-up. A write whose cases
 // are not the slice the CasePrep was made of ignores it.
+//
+// The additions to the figures, needed only once the cases are inserted,
+// are counted in the background: while the collector hands the batch on
+// and the write looks up stored versions and inserts the cases, which
+// mostly waits for ClickHouse.
 type CasePrep struct {
 	first  *facts.Case // the cases it was made of: their first element
 	n      int         // and their number
 	unique bool        // no two IDs have the same 64-bit hash
 	days   Days        // received and decided days (BatchDays)
-	adds   *caseFigures
+
+	done chan struct{} // closed when adds is set
+	adds *caseFigures
 }
 
 // Unique reports whether the cases' IDs are unique, as SameIDHashes
@@ -35,36 +43,56 @@ func (p *CasePrep) Unique() bool { return p != nil && p.unique }
 // PrepareCases prepares a write of cases (see CasePrep), in parts at once
 // on large inputs. The cases must not change until the write.
 func PrepareCases(cases []facts.Case) *CasePrep {
-	p := &CasePrep{n: len(cases)}
+	p := &CasePrep{n: len(cases), done: make(chan struct{})}
 	if len(cases) > 0 {
 		p.first = &cases[0]
 	}
 	var (
 		wg    sync.WaitGroup
 		dup   bool
-		parts [2]casePrepPart
+		parts []casePrepPart
 	)
 	wg.Go(func() { dup = SameIDHashes(cases) })
 	if half := len(cases) / 2; half >= 1<<15 {
-		wg.Go(func() { parts[1].add(cases[half:]) })
-		parts[0].add(cases[:half])
+		parts = make([]casePrepPart, 2)
+		wg.Go(func() { parts[1].addDays(cases[half:]) })
+		parts[0].addDays(cases[:half])
 	} else {
-		parts[0].add(cases)
+		parts = make([]casePrepPart, 1)
+		parts[0].addDays(cases)
 	}
 	wg.Wait()
 	p.unique = !dup
-	p.adds = parts[0].figures()
-	p.days.days = make(map[time.Time]bool, len(parts[0].days)+len(parts[1].days))
+	if !p.unique {
+		close(p.done)
+		return p // of no use to a write
+	}
+	p.days.days = map[time.Time]bool{}
 	for i := range parts {
-		q := &parts[i]
-		if i > 0 && q.counts != nil {
-			p.adds.merge(q.figures())
-		}
-		for d := range q.days {
+		for d := range parts[i].days {
 			p.days.days[dayTime(d)] = true
 		}
 	}
+	go func() {
+		defer close(p.done)
+		var wg sync.WaitGroup
+		for i := 1; i < len(parts); i++ {
+			wg.Go(func() { parts[i].addFigures() })
+		}
+		parts[0].addFigures()
+		wg.Wait()
+		p.adds = parts[0].figures()
+		for i := 1; i < len(parts); i++ {
+			p.adds.merge(parts[i].figures())
+		}
+	}()
 	return p
+}
+
+// figures waits for the additions to the figures and returns them.
+func (p *CasePrep) figures() *caseFigures {
+	<-p.done
+	return p.adds
 }
 
 // matches reports whether p was made of cases.
@@ -95,12 +123,14 @@ func casePrepFor(ctx context.Context, cases []facts.Case) *CasePrep {
 // are few and mostly shared strings, which a small cache of recent pairs
 // finds without hashing them).
 type casePrepPart struct {
-	days     map[int32]struct{} // days since 1970-01-01 (Stockholm calendar)
-	pairs    []typeDep          // by number
-	byPair   map[typeDep]int32
-	recent   [64]recentPair
-	counts   map[monthPair]countVal
-	handling map[monthPairDays]int64
+	cases     []facts.Case
+	recv, dec []int32            // days since 1970-01-01 (Stockholm calendar); not decided: MinInt32
+	days      map[int32]struct{} // the days of the cases
+	pairs     []typeDep          // by number
+	byPair    map[typeDep]int32
+	recent    [64]recentPair
+	counts    map[monthPair]countVal
+	handling  map[monthPairDays]int64
 }
 
 type typeDep struct{ typ, dep string }
@@ -122,16 +152,36 @@ type monthPairDays struct {
 	days uint32
 }
 
-func (q *casePrepPart) add(cases []facts.Case) {
+// addDays finds each case's received and decided days.
+func (q *casePrepPart) addDays(cases []facts.Case) {
+	q.cases = cases
+	q.recv = make([]int32, len(cases))
+	q.dec = make([]int32, len(cases))
 	q.days = map[int32]struct{}{}
+	var rz, dz zoneCache
+	for i := range cases {
+		c := &cases[i]
+		rd := rz.day(c.Received)
+		q.recv[i] = rd
+		q.days[rd] = struct{}{}
+		q.dec[i] = math.MinInt32
+		if !c.Decided.IsZero() {
+			dd := dz.day(c.Decided)
+			q.dec[i] = dd
+			q.days[dd] = struct{}{}
+		}
+	}
+}
+
+// addFigures counts what the cases add to the figures, from their days.
+func (q *casePrepPart) addFigures() {
 	q.byPair = map[typeDep]int32{}
 	q.counts = map[monthPair]countVal{}
 	q.handling = map[monthPairDays]int64{}
-	for i := range cases {
-		c := &cases[i]
+	for i := range q.cases {
+		c := &q.cases[i]
 		p := q.pair(c.Type, c.Department)
-		rd := dayOf(c.Received)
-		q.days[rd] = struct{}{}
+		rd := q.recv[i]
 		k := monthPair{monthOfDay(rd), p}
 		v := q.counts[k]
 		v.n++
@@ -142,12 +192,10 @@ func (q *casePrepPart) add(cases []facts.Case) {
 			}
 		}
 		q.counts[k] = v
-		if !c.Decided.IsZero() {
-			dd := dayOf(c.Decided)
-			q.days[dd] = struct{}{}
-			if dd >= rd { // decided before received: not a handling time (addHandling)
-				q.handling[monthPairDays{monthOfDay(dd), p, uint32(dd - rd)}]++
-			}
+		// Not decided, or decided before received: no handling time
+		// (addHandling).
+		if dd := q.dec[i]; dd != math.MinInt32 && dd >= rd {
+			q.handling[monthPairDays{monthOfDay(dd), p, uint32(dd - rd)}]++
 		}
 	}
 }
@@ -188,6 +236,37 @@ func (q *casePrepPart) figures() *caseFigures {
 		f.handling[handlingKey{k.m, p.typ, p.dep, k.days}] = v
 	}
 	return f
+}
+
+// zoneCache finds Stockholm calendar days by the UTC offset of the last
+// time's zone (standard or summer time), which the next times mostly
+// share.
+type zoneCache struct {
+	from, to int64 // the zone is in effect for Unix times in [from, to)
+	off      int64 // its UTC offset in seconds
+	set      bool
+}
+
+// day is dayOf(t).
+func (z *zoneCache) day(t time.Time) int32 {
+	u := t.Unix()
+	if !z.set || u < z.from || u >= z.to {
+		st := t.In(strategy.Stockholm)
+		_, off := st.Zone()
+		start, end := st.ZoneBounds()
+		z.off, z.from, z.to, z.set = int64(off), math.MinInt64, math.MaxInt64, true
+		if !start.IsZero() {
+			z.from = start.Unix()
+		}
+		if !end.IsZero() {
+			z.to = end.Unix()
+		}
+	}
+	s := u + z.off
+	if s < 0 {
+		s -= 86400 - 1 // floor, before 1970
+	}
+	return int32(s / 86400)
 }
 
 // dayOf is the Stockholm calendar day of t as days since 1970-01-01, as
@@ -235,10 +314,10 @@ func (f *caseFigures) clone() *caseFigures {
 // less, for every case with a stored version, that version or, where the
 // stored version is newer (it stays), the case itself.
 func preparedDeltas(p *CasePrep, cases []facts.Case, version uint64, prior map[string]priorCase) *caseFigures {
+	f := p.figures().clone()
 	if len(prior) == 0 {
-		return p.adds.clone()
+		return f
 	}
-	f := p.adds.clone()
 	for i := range cases {
 		c := &cases[i]
 		pc, ok := prior[c.ID]
