@@ -49,12 +49,17 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	if err := checkBatch(b); err != nil {
 		return nil, err
 	}
+	// A CasePrep of the cases (unique IDs) stands for their dedupCases,
+	// their days and their part of caseDeltas.
+	prep := casePrepFor(ctx, b.Cases)
 	if b.Version == 0 || len(b.Cases) > 0 {
 		c := *b
 		if c.Version == 0 {
 			c.Version = uint64(time.Now().UnixNano())
 		}
-		c.Cases = dedupCases(c.Cases)
+		if prep == nil {
+			c.Cases = dedupCases(c.Cases)
+		}
 		b = &c
 	}
 	if len(b.Cases) > 0 {
@@ -62,7 +67,15 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		// comes between the look-up of the stored versions and the insert.
 		defer s.caseLock(b.Tenant)()
 	}
-	t := BatchDays(b)
+	var t Touched
+	if prep != nil {
+		rest := *b
+		rest.Cases = nil
+		t = BatchDays(&rest)
+		t.days(facts.KindCases).Merge(&prep.days)
+	} else {
+		t = BatchDays(b)
+	}
 	prior := map[string]priorCase{}
 	if err := s.priorDays(ctx, b, t, all, prior); err != nil {
 		return nil, err
@@ -72,10 +85,26 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	// of the tenant's cases (or a recompute) repairs those months from
 	// the cases, though the stored versions no longer show the months
 	// cases left.
+	//
+	// With a CasePrep, whose additions to the figures may still be
+	// counted in the background, the months marked are those of every day
+	// the cases and their stored versions fall on (a few more than the
+	// deltas may touch), and the deltas are taken once the cases are in.
 	var cw *caseWrite
+	var deltas *caseFigures
 	if len(b.Cases) > 0 {
 		var err error
-		if cw, err = s.beginCaseWrite(ctx, b.Tenant, caseDeltas(b.Cases, b.Version, prior)); err != nil {
+		var months map[month]bool
+		if prep != nil {
+			months = map[month]bool{}
+			for d := range t[facts.KindCases].days {
+				months[monthOf(d)] = true
+			}
+		} else {
+			deltas = caseDeltas(b.Cases, b.Version, prior)
+			months = deltas.months()
+		}
+		if cw, err = s.beginCaseWrite(ctx, b.Tenant, months); err != nil {
 			return nil, err
 		}
 		// Months earlier writes left to repair are touched too.
@@ -92,6 +121,10 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 		}
 	}
 	if cw != nil {
+		if deltas == nil {
+			deltas = preparedDeltas(prep, b.Cases, b.Version, prior)
+		}
+		cw.deltas = deltas
 		if err := s.finishCaseWrite(ctx, cw); err != nil {
 			return nil, err
 		}

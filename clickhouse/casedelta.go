@@ -534,16 +534,17 @@ type caseWrite struct {
 }
 
 // beginCaseWrite reads the months earlier writes of tenant's cases left
-// to repair and marks the months deltas touch as awaiting a repair,
-// before the cases are written.
-func (s *Store) beginCaseWrite(ctx context.Context, tenant string, deltas *caseFigures) (*caseWrite, error) {
+// to repair and marks months, which hold every month the deltas touch, as
+// awaiting a repair, before the cases are written. The caller sets the
+// deltas before finishCaseWrite.
+func (s *Store) beginCaseWrite(ctx context.Context, tenant string, months map[month]bool) (*caseWrite, error) {
 	owed, err := s.pendingCaseMonths(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
-	w := &caseWrite{tenant: tenant, deltas: deltas, marks: map[month]uint64{}, owed: owed}
+	w := &caseWrite{tenant: tenant, marks: map[month]uint64{}, owed: owed}
 	version := uniqueVersion()
-	for m := range deltas.months() {
+	for m := range months {
 		w.marks[m] = version
 	}
 	if err := s.markCaseMonths(ctx, tenant, w.marks, true); err != nil {

@@ -138,10 +138,18 @@ func TestCaseDeltasEqualRaw(t *testing.T) {
 		return c
 	}
 	var batches [][]facts.Case
+	prepared := 0
 	write := func(step string, version uint64, cases []facts.Case) {
 		t.Helper()
 		b := facts.Batch{Tenant: measureTenant, Collector: "test", Source: "test", Version: version, Cases: slices.Clone(cases)}
-		if err := s.WriteBatch(context.Background(), &b); err != nil {
+		ctx := context.Background()
+		// A batch of unique IDs comes prepared, as cases_csv sends its
+		// files; one with an ID twice cannot be.
+		if p := PrepareCases(b.Cases); p.Unique() {
+			ctx = WithCasePrep(ctx, p)
+			prepared++
+		}
+		if err := s.WriteBatch(ctx, &b); err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
 		batches = append(batches, cases)
@@ -205,5 +213,8 @@ func TestCaseDeltasEqualRaw(t *testing.T) {
 	}
 	if n := len(model); n < 500 {
 		t.Fatalf("only %d cases in the model", n)
+	}
+	if prepared < 2 || len(batches)-prepared < 2 {
+		t.Fatalf("%d of %d batches came prepared", prepared, len(batches))
 	}
 }

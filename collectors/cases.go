@@ -3,12 +3,10 @@ package collectors
 import (
 	"context"
 	_ "embed"
-	"hash/maphash"
 	"io"
-	"slices"
-	"sync"
 	"time"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/collectors/swecsv"
 	"github.com/malbild/malbild/facts"
 )
@@ -89,11 +87,27 @@ func (o *CasesOptions) check(inst Instance) error {
 }
 
 func (c *casesCollector) Collect(ctx context.Context, req Request, out Sink) error {
-	return collectFiles(ctx, "cases_csv", c.inst, &c.opts.FileOptions, c.now, req, out,
+	ps := &prepSink{next: out}
+	return collectFiles(ctx, "cases_csv", c.inst, &c.opts.FileOptions, c.now, req, ps,
 		func(r io.Reader, f sourceFile, rows func(int), b *facts.Batch) (err error) {
-			b.Cases, err = parseCases(r, f.Path, caseParse{opts: &c.opts, now: c.now(), rows: rows})
+			b.Cases, ps.prep, err = parsePreparedCases(r, f.Path, caseParse{opts: &c.opts, now: c.now(), rows: rows})
 			return err
 		})
+}
+
+// prepSink hands the CasePrep of the file just parsed to the write of its
+// batch (clickhouse.WithCasePrep), which then need not compute it again.
+type prepSink struct {
+	next Sink
+	prep *clickhouse.CasePrep // of the last file parsed; nil: none
+}
+
+func (s *prepSink) Write(ctx context.Context, b *facts.Batch) error {
+	if s.prep != nil {
+		ctx = clickhouse.WithCasePrep(ctx, s.prep)
+		s.prep = nil
+	}
+	return s.next.Write(ctx, b)
 }
 
 // caseParse is what parseCases needs besides the file.
@@ -125,23 +139,35 @@ const (
 // the check on every row, which finds the problems and their places in
 // file order.
 func parseCases(r io.Reader, name string, p caseParse) ([]facts.Case, error) {
+	cases, _, err := parsePreparedCases(r, name, p)
+	return cases, err
+}
+
+// parsePreparedCases is parseCases that also returns, when the quick pass
+// read the file, the write's preparation of the cases
+// (clickhouse.PrepareCases), made on every core while the cases are at
+// hand; its test of the ids' hashes is the quick pass's duplicate check.
+func parsePreparedCases(r io.Reader, name string, p caseParse) ([]facts.Case, *clickhouse.CasePrep, error) {
 	o := p.opts
 	t, err := openCSV(r, name, &o.FileOptions, caseColumns(o))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cr := caseReader{idx: t.idx, now: p.now, digital: foldSet(o.DigitalChannels), application: foldSet(o.ApplicationValues)}
 	// The dates are checked for personal numbers by pastTime.
 	personal := t.idx[caseID : caseChannel+1]
 	cases, passed, ok := cr.quickCases(t, p.rows)
-	if ok && !sameHashes(cases) {
-		return cases, nil
+	if ok {
+		if prep := clickhouse.PrepareCases(cases); prep.Unique() {
+			return cases, prep, nil
+		}
 	}
 	cases = nil // free for the garbage collector before the careful pass makes its own
 	if err := t.rewind(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return readCases(t, &cr, personal, skipRows(p.rows, passed))
+	cases, err = readCases(t, &cr, personal, skipRows(p.rows, passed))
+	return cases, nil, err
 }
 
 // caseColumns are the columns of a cases export, by their positions in
@@ -232,73 +258,8 @@ func readCases(t *csvTable, cr *caseReader, personal []int, progress func(int)) 
 }
 
 // sameHashes reports whether two of the cases' ids have the same 64-bit
-// hash, which two equal ids always have (and two different ones almost
-// never). The hashes are radix-sorted on their top bits, enough of them
-// to leave about one hash per value, and equal hashes are then neighbours
-// within a run of equal top bits.
-func sameHashes(cases []facts.Case) bool {
-	if len(cases) < 2 {
-		return false
-	}
-	seed := maphash.MakeSeed()
-	h := make([]uint64, len(cases))
-	hash := func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			h[i] = maphash.String(seed, cases[i].ID)
-		}
-	}
-	if half := len(h) / 2; half >= 1<<15 { // in two halves at once
-		var wg sync.WaitGroup
-		wg.Go(func() { hash(half, len(h)) })
-		hash(0, half)
-		wg.Wait()
-	} else {
-		hash(0, len(h))
-	}
-	const digit = 11 // bits sorted per pass; the counts fit in L1
-	passes := 1
-	for passes < 64/digit && len(h)>>(digit*passes) > 0 {
-		passes++
-	}
-	low := 64 - digit*passes // the bits below the sorted ones
-	tmp := make([]uint64, len(h))
-	var count [1 << digit]int
-	for p := range passes {
-		shift := low + digit*p
-		clear(count[:])
-		for _, v := range h {
-			count[v>>shift&(1<<digit-1)]++
-		}
-		sum := 0
-		for i, n := range count {
-			count[i] = sum
-			sum += n
-		}
-		for _, v := range h {
-			d := v >> shift & (1<<digit - 1)
-			tmp[count[d]] = v
-			count[d]++
-		}
-		h, tmp = tmp, h
-	}
-	for i := 0; i < len(h); {
-		j := i + 1
-		for j < len(h) && h[j]>>low == h[i]>>low {
-			j++
-		}
-		if j-i > 1 {
-			run := h[i:j]
-			slices.Sort(run)
-			for k := 1; k < len(run); k++ {
-				if run[k] == run[k-1] {
-					return true
-				}
-			}
-		}
-		i = j
-	}
-	return false
-}
+// hash (clickhouse.SameIDHashes).
+func sameHashes(cases []facts.Case) bool { return clickhouse.SameIDHashes(cases) }
 
 // checkHandling says what is wrong with a case's received and decided
 // times, or "". Without a time of day on both, only the dates count: a
