@@ -26,6 +26,10 @@ var (
 		"gender", "value", "status", "deleted", "version"}
 )
 
+// prepareOwnCases is the number of cases from which a write without a
+// CasePrep makes one itself.
+const prepareOwnCases = 1 << 14
+
 // WriteBatch writes every non-empty part of b to its table, tagged with
 // b's tenant, source and version (the current time in nanoseconds when
 // b.Version is 0). The whole batch is checked first, so bad input writes
@@ -52,6 +56,14 @@ func (s *Store) writeBatch(ctx context.Context, b *facts.Batch, all bool) (Touch
 	// A CasePrep of the cases (unique IDs) stands for their dedupCases,
 	// their days and their part of caseDeltas.
 	prep := casePrepFor(ctx, b.Cases)
+	if prep == nil && len(b.Cases) >= prepareOwnCases {
+		// Large writes prepare on every core themselves, so that every
+		// writer (spool drains, the bench's baseline) gets what cases_csv
+		// gets; duplicate IDs leave it to dedupCases.
+		if p := PrepareCases(b.Cases); p.Unique() {
+			prep = p
+		}
+	}
 	if b.Version == 0 || len(b.Cases) > 0 {
 		c := *b
 		if c.Version == 0 {
