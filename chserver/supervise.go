@@ -165,10 +165,14 @@ func Supervise(ctx context.Context, o SuperviseOptions) (*Supervisor, error) {
 		v.dsn, v.addr = s.DSN, s.Addr()
 	}
 	v.cur = c
+	// A run's length counts from before its Running state is seen, so
+	// that whoever sees it (and waits, or advances a test clock) cannot
+	// come before its start.
+	started := v.opts.Now()
 	v.setState(State{Phase: Running, Pid: c.Pid()})
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	v.cancel = cancel
-	go v.run(lctx, c)
+	go v.run(lctx, c, started)
 	return v, nil
 }
 
@@ -210,11 +214,11 @@ func (v *Supervisor) backoff(n int) time.Duration {
 	return min(d, v.opts.MaxBackoff)
 }
 
-func (v *Supervisor) run(ctx context.Context, c child) {
+// run supervises c, which has been running since started.
+func (v *Supervisor) run(ctx context.Context, c child, started time.Time) {
 	defer close(v.done)
 	restarts, failures, inARow := 0, 0, 0
 	for {
-		started := v.opts.Now()
 		select {
 		case <-ctx.Done():
 			return // Stop stops the process.
@@ -253,6 +257,7 @@ func (v *Supervisor) run(ctx context.Context, c child) {
 			v.cur = n
 			v.mu.Unlock()
 			v.log.Info("managed ClickHouse started again", "pid", n.Pid(), "restarts", restarts, "addr", v.addr)
+			started = v.opts.Now()
 			v.setState(State{Phase: Running, Pid: n.Pid(), Restarts: restarts, Failures: failures})
 			c = n
 			break
