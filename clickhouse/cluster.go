@@ -99,11 +99,17 @@ func (c *clusterConn) degraded(ctx context.Context, err error) bool {
 	}
 	// shard_slots holds the numbers 0 … weight-1, each on the shard the
 	// Distributed tables send that value of cityHash64(tenant) % weight to.
+	// The question goes through skip and so also asks the dead shard's
+	// servers, which may fail it for want of a connection: ask again.
 	var n uint64
-	if err := c.skip.QueryRow(ctx, "SELECT count() FROM "+c.db+".shard_slots WHERE slot = cityHash64(?) % ?", tenant, c.weight).Scan(&n); err != nil {
-		return false
+	var qerr error
+	for range 3 {
+		qerr = c.skip.QueryRow(ctx, "SELECT count() FROM "+c.db+".shard_slots WHERE slot = cityHash64(?) % ?", tenant, c.weight).Scan(&n)
+		if qerr == nil || !IsUnavailable(qerr) || ctx.Err() != nil {
+			break
+		}
 	}
-	return n > 0
+	return qerr == nil && n > 0
 }
 
 func (c *clusterConn) Select(ctx context.Context, dest any, query string, args ...any) error {
