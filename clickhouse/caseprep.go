@@ -247,7 +247,9 @@ type zoneCache struct {
 	set      bool
 }
 
-// day is dayOf(t).
+// day is the Stockholm calendar day of t as days since 1970-01-01, as
+// Days.Add and dateValue find it: one conversion of t serves its day, its
+// month and the handling days.
 func (z *zoneCache) day(t time.Time) int32 {
 	u := t.Unix()
 	if !z.set || u < z.from || u >= z.to {
@@ -263,18 +265,6 @@ func (z *zoneCache) day(t time.Time) int32 {
 		}
 	}
 	s := u + z.off
-	if s < 0 {
-		s -= 86400 - 1 // floor, before 1970
-	}
-	return int32(s / 86400)
-}
-
-// dayOf is the Stockholm calendar day of t as days since 1970-01-01, as
-// Days.Add and dateValue find it: one conversion of t serves its day, its
-// month and the handling days.
-func dayOf(t time.Time) int32 {
-	y, m, d := t.In(strategy.Stockholm).Date()
-	s := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()
 	if s < 0 {
 		s -= 86400 - 1 // floor, before 1970
 	}

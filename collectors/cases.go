@@ -257,10 +257,6 @@ func readCases(t *csvTable, cr *caseReader, personal []int, progress func(int)) 
 	return cases, nil
 }
 
-// sameHashes reports whether two of the cases' ids have the same 64-bit
-// hash (clickhouse.SameIDHashes).
-func sameHashes(cases []facts.Case) bool { return clickhouse.SameIDHashes(cases) }
-
 // checkHandling says what is wrong with a case's received and decided
 // times, or "". Without a time of day on both, only the dates count: a
 // case received 14:02 and decided that day is fine.

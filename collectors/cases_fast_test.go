@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/collectors/swecsv"
 
 	"github.com/malbild/malbild/facts"
@@ -17,7 +18,7 @@ func TestSameHashes(t *testing.T) {
 		for i := range cases {
 			cases[i].ID = fmt.Sprintf("BN %d", i)
 		}
-		if sameHashes(cases) {
+		if clickhouse.SameIDHashes(cases) {
 			t.Fatalf("%d different ids: same hashes", n)
 		}
 		if n < 2 {
@@ -26,7 +27,7 @@ func TestSameHashes(t *testing.T) {
 		for _, dup := range [][2]int{{0, n - 1}, {(n - 1) / 2, (n-1)/2 + 1}, {n - 1, 0}} {
 			c := append([]facts.Case(nil), cases...)
 			c[dup[0]].ID = c[dup[1]].ID
-			if dup[0] != dup[1] && !sameHashes(c) {
+			if dup[0] != dup[1] && !clickhouse.SameIDHashes(c) {
 				t.Fatalf("%d ids, %d equal to %d: no same hashes", n, dup[0], dup[1])
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/malbild/malbild/clickhouse"
 	"github.com/malbild/malbild/facts"
 )
 
@@ -357,7 +358,7 @@ func FuzzParseCases(f *testing.F) {
 		}
 		cr := caseReader{idx: tbl.idx, now: fileTestNow, digital: foldSet(opts.DigitalChannels), application: foldSet(opts.ApplicationValues)}
 		quick, _, ok := cr.quickCases(tbl, nil)
-		if !ok || sameHashes(quick) {
+		if !ok || clickhouse.SameIDHashes(quick) {
 			return
 		}
 		if err := tbl.rewind(); err != nil {
