@@ -31,9 +31,17 @@ const incrementalCases = 100_000
 const probeMinutes = 9
 
 // caseExports is how many monthly case exports the cases row writes per
-// data set, one month after another, alternating between the sets like
-// the probe minutes; the median counts.
-const caseExports = 3
+// data set, alternating between the sets like the probe minutes; the
+// median counts. Each goes into the same month after the data set's
+// history and is removed again after its recompute (see dropExports), so
+// that every export meets the history as loaded: the 1× set does not grow
+// by the exports while the growth row compares it with the 10× set. With
+// three, one slow export (the first of each set is) decided the median.
+const caseExports = 9
+
+// exportTables hold the case exports' rows, partitioned by year: their
+// partition of the export year is dropped after each export.
+var exportTables = []string{"cases", "case_month_counts", "case_handling_counts"}
 
 func (b *bench) declareMeasures() measureRows {
 	size := fmt.Sprintf("%s cases, %s probe results", numfmt.Group(int64(b.cfg.cases)), numfmt.Group(int64(b.cfg.probes)))
@@ -172,8 +180,8 @@ func probedServices(ctx context.Context, s *clickhouse.Store) (services []string
 // caseExports times, finishIncremental. Together they write one minute of
 // probe results for every service (probeMinutes times, at most five
 // minutes after d's last results, so all on its last day) and then a
-// month of new cases after d's history (caseExports months, one after the
-// other), each through WriteBatchTouched, and time
+// month of new cases in a year after d's history (caseExports times, each
+// removed again), each through WriteBatchTouched, and time
 // collectors.RecomputeTouched after each, as the runner does after a
 // collector run.
 type incrementalRun struct {
@@ -184,7 +192,7 @@ type incrementalRun struct {
 	timed  *timedMeasures // the probe minutes' recomputes
 	writes []time.Duration
 
-	firstMonth time.Time      // of the case exports
+	exportMonth time.Time     // of the case exports
 	caseTimed  *timedMeasures // the case exports' recomputes
 	caseWrites []time.Duration
 }
@@ -228,22 +236,21 @@ func (b *bench) probeMinute(ctx context.Context, st *strategy.Strategy, r *incre
 	return nil
 }
 
-// caseExport writes r's monthly case export i, in the i-th month after
-// the cases r's data set had before the first, and recomputes what it
-// touched.
+// caseExport writes r's monthly case export i, in a month of a year after
+// the cases of r's data set, recomputes what it touched, and removes it.
 func (b *bench) caseExport(ctx context.Context, st *strategy.Strategy, r *incrementalRun, i int) error {
 	s := r.d.store
-	if r.firstMonth.IsZero() {
-		var lastRecv time.Time
-		if err := s.Conn().QueryRow(ctx, "SELECT max(received) FROM cases").Scan(&lastRecv); err != nil {
+	if r.exportMonth.IsZero() {
+		var err error
+		if r.exportMonth, err = exportMonth(ctx, s); err != nil {
 			return err
 		}
-		r.firstMonth = strategy.PeriodOf(strategy.Month, lastRecv).Next().Start()
+		// Exports an interrupted run left (-dir) go first.
+		if err := dropExports(ctx, s, r.exportMonth); err != nil {
+			return err
+		}
 	}
-	month := r.firstMonth
-	for range i {
-		month = strategy.PeriodOf(strategy.Month, month).Next().Start()
-	}
+	month := r.exportMonth
 	export := &facts.Batch{Tenant: st.Municipality.Code, Source: "bench-month", Version: 2}
 	for c := range demo.Cases(incrementalCases, b.cfg.seed+1+int64(i)) {
 		c.ID = fmt.Sprintf("bench-month-%d-%s", i, c.ID)
@@ -266,6 +273,32 @@ func (b *bench) caseExport(ctx context.Context, st *strategy.Strategy, r *increm
 		return err
 	}
 	r.exports = append(r.exports, time.Since(start))
+	return dropExports(ctx, s, month)
+}
+
+// exportMonth is the month the case exports go into: February of the year
+// after the last day any case of s was received or decided on. That year
+// holds no case of the history, so its partitions can be dropped after
+// each export; February keeps the exports' times inside the year in any
+// time zone the server stores them in.
+func exportMonth(ctx context.Context, s *clickhouse.Store) (time.Time, error) {
+	var received, decided uint16
+	err := s.Conn().QueryRow(ctx, `SELECT toYear(max(received)), toYear(max(ifNull(decided, received))) FROM cases
+ WHERE case_id NOT LIKE 'bench-month-%'`).Scan(&received, &decided)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the last year of the cases: %w", err)
+	}
+	return time.Date(int(max(received, decided))+1, time.February, 1, 0, 0, 0, 0, strategy.Stockholm), nil
+}
+
+// dropExports removes the case exports of month's year from s: the cases
+// and the case figures they added.
+func dropExports(ctx context.Context, s *clickhouse.Store, month time.Time) error {
+	for _, t := range exportTables {
+		if err := s.Conn().Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", t, month.Year())); err != nil {
+			return fmt.Errorf("removing the case exports of %d from %s: %w", month.Year(), t, err)
+		}
+	}
 	return nil
 }
 
@@ -278,11 +311,11 @@ func (b *bench) finishIncremental(r *incrementalRun) {
 	b.log.Info("incremental recomputes", "db", r.d.db, "probes", res.probes.String(), "probes_write", res.probesWrite.String(),
 		"cases", res.cases.String(), "cases_write", res.casesWrite.String())
 	b.report.addNote("Incremental on %q (%s; %d services, %d days of probe results up to %s): %d minutes of probe results for the %d services "+
-		"(the median counts; each took %s), then %d monthly exports of %s cases from %s on (the median counts; each took %s); each written "+
+		"(the median counts; each took %s), then %d monthly exports of %s cases for %s, each removed after its recompute (the median counts; each took %s); each written "+
 		"with WriteBatchTouched and followed by collectors.RecomputeTouched (write plus recompute timed; the writes took %s and %s (medians); "+
 		"the recomputes' measures: %s (all minutes); and %s (all exports)).",
 		r.d.db, r.d.label, res.services, res.days, r.last.In(strategy.Stockholm).Format("2006-01-02 15:04"), probeMinutes, len(r.names),
-		durations(res.minutes), caseExports, numfmt.Group(incrementalCases), r.firstMonth.Format("2006-01"), durations(res.exports),
+		durations(res.minutes), caseExports, numfmt.Group(incrementalCases), r.exportMonth.Format("2006-01"), durations(res.exports),
 		ms(res.probesWrite), ms(res.casesWrite), r.timed, r.caseTimed)
 }
 
