@@ -192,9 +192,9 @@ type incrementalRun struct {
 	timed  *timedMeasures // the probe minutes' recomputes
 	writes []time.Duration
 
-	exportMonth time.Time     // of the case exports
-	caseTimed  *timedMeasures // the case exports' recomputes
-	caseWrites []time.Duration
+	exportMonth time.Time      // of the case exports
+	caseTimed   *timedMeasures // the case exports' recomputes
+	caseWrites  []time.Duration
 }
 
 func (b *bench) startIncremental(ctx context.Context, st *strategy.Strategy, d *dataset) (*incrementalRun, error) {
