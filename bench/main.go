@@ -46,7 +46,7 @@ type config struct {
 	reps       int           // repetitions of the ingest runs
 	warm       int           // warm requests per page
 	cold       int           // cold requests per page (each on a fresh server)
-	wrkDur     time.Duration // duration of each wrk run
+	wrkDur     time.Duration // wrk time of each side of a load comparison
 	wrkThreads int
 	wrkConns   int
 	sections   []string
@@ -107,7 +107,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.reps, "reps", 5, "repetitions of each ingest run (the median counts)")
 	fs.IntVar(&cfg.warm, "warm", 25, "warm requests per page (the median counts)")
 	fs.IntVar(&cfg.cold, "cold", 3, "cold requests per page, each on a freshly started server (the median counts)")
-	fs.DurationVar(&cfg.wrkDur, "wrk-duration", 30*time.Second, "duration of each wrk run")
+	fs.DurationVar(&cfg.wrkDur, "wrk-duration", 30*time.Second, "wrk time of each side of a load comparison (split into interleaved runs)")
 	fs.IntVar(&cfg.wrkThreads, "wrk-threads", 2, "wrk threads (-t)")
 	fs.IntVar(&cfg.wrkConns, "wrk-connections", 32, "wrk connections (-c)")
 	quick := fs.Bool("quick", false, "shorter runs: 1 ingest repetition, 5s wrk runs, 10 warm and 1 cold request per page")

@@ -32,7 +32,8 @@ const (
 )
 
 func (b *bench) declareLoad() loadRows {
-	w := fmt.Sprintf("wrk -t%d -c%d -d%s --latency", b.cfg.wrkThreads, b.cfg.wrkConns, b.cfg.wrkDur)
+	w := fmt.Sprintf("wrk -t%d -c%d --latency, %d × %s interleaved with the static answer's", b.cfg.wrkThreads, b.cfg.wrkConns,
+		loadRounds, b.cfg.wrkDur/loadRounds)
 	return loadRows{
 		public: b.report.declare("load", "GET "+publicPath+" (public page, warm) under "+w,
 			fmt.Sprintf("≥ %s req/s, p99 ≤ %s", numfmt.Group(loadTargetRate), ms(loadTargetP99))),
@@ -114,10 +115,18 @@ type staticResult struct {
 	bytes int
 }
 
-// loadPair runs wrk on path and then on a static answer of the same size.
-// With an encoding ("br", "gzip") wrk asks for it, and the static answer
-// has the size of the compressed body: the server sends the compressed
-// bytes it keeps for the page's version, as a file server would.
+// loadRounds is how many wrk runs of each side loadPair takes, of equal
+// length, in the order page, static, static, page, page, static…: on a
+// shared machine whose speed drifts over a minute, the two sides then
+// meet the same drift, where one run after the other gave one of them a
+// different machine (the same code measured 87–95 % of its static twin).
+const loadRounds = 3
+
+// loadPair runs wrk on path and on a static answer of the same size, in
+// loadRounds interleaved runs each. With an encoding ("br", "gzip") wrk
+// asks for it, and the static answer has the size of the compressed body:
+// the server sends the compressed bytes it keeps for the page's version,
+// as a file server would.
 func (b *bench) loadPair(ctx context.Context, c *childServer, path, encoding string) (wrkResult, staticResult, error) {
 	var headers []string
 	if encoding != "" {
@@ -129,27 +138,58 @@ func (b *bench) loadPair(ctx context.Context, c *childServer, path, encoding str
 	if err != nil {
 		return wrkResult{}, staticResult{}, err
 	}
-	page, err := b.wrkProfiled(ctx, c, path, headers...)
-	if err != nil {
-		return page, staticResult{}, err
+	staticPath := staticPrefix + strconv.Itoa(size)
+	if n, err := bodySize(ctx, c.url+staticPath, ""); err != nil || n != size {
+		return wrkResult{}, staticResult{}, fmt.Errorf("static baseline of %d bytes: got %d bytes, %v", size, n, err)
 	}
-	b.log.Info("wrk", "path", path, "encoding", encoding, "bytes", size, "result", page.String(), "socket_errors", page.errors,
-		"bytes_per_request", page.bytesRead/page.requests)
+	var pages, statics []wrkResult
+	for i := range 2 * loadRounds {
+		// 0 1 1 0 0 1: ABBA, then AB.
+		static := i%4 == 1 || i%4 == 2
+		p := path
+		if static {
+			p = staticPath
+		}
+		r, err := b.wrkProfiled(ctx, c, p, b.cfg.wrkDur/loadRounds, len(pages) == 0 || len(statics) == 0, headers...)
+		if err != nil {
+			return wrkResult{}, staticResult{}, err
+		}
+		b.log.Info("wrk", "path", p, "encoding", encoding, "bytes", size, "result", r.String(), "socket_errors", r.errors,
+			"bytes_per_request", r.bytesRead/r.requests)
+		if static {
+			statics = append(statics, r)
+		} else {
+			pages = append(pages, r)
+		}
+	}
+	page, static := combineWrk(pages), combineWrk(statics)
 	// Its answers must be as large as ours (headers included), or the two
 	// runs did not fetch the same.
 	if per := page.bytesRead / page.requests; per < int64(size) {
 		b.report.addNote("Load: wrk read %d bytes per request of %s, less than its %d-byte body.", per, path, size)
 	}
-	staticPath := staticPrefix + strconv.Itoa(size)
-	if n, err := bodySize(ctx, c.url+staticPath, ""); err != nil || n != size {
-		return page, staticResult{}, fmt.Errorf("static baseline of %d bytes: got %d bytes, %v", size, n, err)
-	}
-	static, err := b.wrkProfiled(ctx, c, staticPath, headers...)
-	if err != nil {
-		return page, staticResult{}, err
-	}
-	b.log.Info("wrk", "path", staticPath, "result", static.String(), "socket_errors", static.errors)
 	return page, staticResult{static, size}, nil
+}
+
+// combineWrk joins runs of equal length: the requests, bytes and errors
+// summed, the rate over their time together, the median p50 and the
+// largest p99 (the runs' own distributions are not kept).
+func combineWrk(runs []wrkResult) wrkResult {
+	var c wrkResult
+	var secs float64
+	p50s := make([]time.Duration, 0, len(runs))
+	for _, r := range runs {
+		c.requests += r.requests
+		c.bytesRead += r.bytesRead
+		c.non2xx += r.non2xx
+		c.errors += r.errors
+		secs += float64(r.requests) / r.perSecond
+		p50s = append(p50s, r.p50)
+		c.p99 = max(c.p99, r.p99)
+	}
+	c.perSecond = float64(c.requests) / secs
+	c.p50 = median(p50s)
+	return c
 }
 
 // bodySize fetches url, asking for encoding when it is not "", and
@@ -185,11 +225,11 @@ func bodySize(ctx context.Context, url, encoding string) (int, error) {
 
 // wrkProfiled runs wrk on path; with -profile-dir it also takes a CPU
 // profile of the server during the run.
-func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string, headers ...string) (wrkResult, error) {
-	if b.cfg.profileDir == "" {
-		return runWrk(ctx, b.cfg, c.url+path, headers...)
+func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string, dur time.Duration, profile bool, headers ...string) (wrkResult, error) {
+	if b.cfg.profileDir == "" || !profile {
+		return runWrk(ctx, b.cfg, dur, c.url+path, headers...)
 	}
-	secs := max(1, int(b.cfg.wrkDur/time.Second)-2)
+	secs := max(1, int(dur/time.Second)-2)
 	enc := ""
 	if len(headers) > 0 {
 		enc = "-" + strings.NewReplacer(" ", "", ":", "_").Replace(headers[0])
@@ -200,7 +240,7 @@ func (b *bench) wrkProfiled(ctx context.Context, c *childServer, path string, he
 	}
 	done := make(chan error, 1)
 	go func() { done <- fetchTo(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.url, secs), name) }()
-	r, err := runWrk(ctx, b.cfg, c.url+path, headers...)
+	r, err := runWrk(ctx, b.cfg, dur, c.url+path, headers...)
 	if perr := <-done; perr != nil {
 		b.log.Warn("CPU profile of the server failed", "err", perr)
 	} else {

@@ -26,9 +26,10 @@ func (r wrkResult) String() string {
 	return fmt.Sprintf("%s req/s, p50 %s, p99 %s", numfmt.Group(int64(r.perSecond+0.5)), ms(r.p50), ms(r.p99))
 }
 
-// runWrk runs wrk against url with --latency and parses its report; each
-// of headers ("Name: value") is sent with every request.
-func runWrk(ctx context.Context, cfg config, url string, headers ...string) (wrkResult, error) {
+// runWrk runs wrk against url for dur (whole seconds, at least one) with
+// cfg's threads and connections and --latency, and parses its report;
+// each of headers ("Name: value") is sent with every request.
+func runWrk(ctx context.Context, cfg config, dur time.Duration, url string, headers ...string) (wrkResult, error) {
 	path, err := exec.LookPath("wrk")
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk is not installed (scripts/install-deps.sh bench installs it)")
@@ -36,7 +37,7 @@ func runWrk(ctx context.Context, cfg config, url string, headers ...string) (wrk
 	args := []string{
 		"-t" + strconv.Itoa(cfg.wrkThreads),
 		"-c" + strconv.Itoa(cfg.wrkConns),
-		"-d" + strconv.Itoa(int(cfg.wrkDur/time.Second)) + "s",
+		"-d" + strconv.Itoa(max(1, int(dur/time.Second))) + "s",
 		"--latency",
 	}
 	for _, h := range headers {
