@@ -11,7 +11,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"time"
 )
 
 // assetFS holds the stylesheet, the chart script and, when `make assets`
@@ -96,7 +95,7 @@ func newAsset(name string, raw []byte) *asset {
 		ctype = "application/octet-stream"
 	}
 	return &asset{name: name, path: "/assets/" + hex.EncodeToString(sum[:6]) + "/" + name, ctype: ctype, body: sharedBody(sum, raw),
-		headers: newAnswerHeaders(ctype, "public, max-age=31536000, immutable", time.Time{})}
+		headers: newAnswerHeaders(ctype, "public, max-age=31536000, immutable")}
 }
 
 // url returns the hashed path of the named asset, or "" if there is none.

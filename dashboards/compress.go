@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/andybalholm/brotli"
 )
@@ -138,44 +137,38 @@ func acceptEncoding(header string) string {
 }
 
 // notModified tells whether the request's If-None-Match names etag (in
-// any of its encodings), or its If-Modified-Since is not before modified.
-func notModified(r *http.Request, etag string, modified time.Time) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		for v := range strings.SplitSeq(inm, ",") {
-			v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
-			v = strings.Trim(v, `"`)
-			v, _, _ = strings.Cut(v, "-")
-			if v == "*" || v == etag {
-				return true
-			}
-		}
+// any of its encodings).
+//
+// Answers carry no Last-Modified: their ETag is a hash of the content,
+// which a client revalidates with (and RFC 9110 has If-None-Match
+// decide when both are sent), where the time a snapshot was loaded
+// changes with every reload of unchanged figures.
+func notModified(r *http.Request, etag string) bool {
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" {
 		return false
 	}
-	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !modified.IsZero() {
-		if t, err := http.ParseTime(ims); err == nil && !modified.Truncate(time.Second).After(t) {
+	for v := range strings.SplitSeq(inm, ",") {
+		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+		v = strings.Trim(v, `"`)
+		v, _, _ = strings.Cut(v, "-")
+		if v == "*" || v == etag {
 			return true
 		}
 	}
 	return false
 }
 
-// answerHeaders are an answer's Content-Type, Cache-Control and
-// Last-Modified, made once for every answer of its kind (an asset, the
-// pages of a snapshot) and shared by their requests.
+// answerHeaders are an answer's Content-Type and Cache-Control, made once
+// for every answer of its kind (an asset, the pages of a snapshot) and
+// shared by their requests.
 type answerHeaders struct {
 	ctype, cacheControl []string
-	lastModified        []string // nil: none
-	modified            time.Time
 }
 
-// newAnswerHeaders makes the headers of a kind of answer; a zero
-// modified means no Last-Modified.
-func newAnswerHeaders(ctype, cacheControl string, modified time.Time) answerHeaders {
-	a := answerHeaders{ctype: []string{ctype}, cacheControl: []string{cacheControl}, modified: modified}
-	if !modified.IsZero() {
-		a.lastModified = []string{modified.UTC().Format(http.TimeFormat)}
-	}
-	return a
+// newAnswerHeaders makes the headers of a kind of answer.
+func newAnswerHeaders(ctype, cacheControl string) answerHeaders {
+	return answerHeaders{ctype: []string{ctype}, cacheControl: []string{cacheControl}}
 }
 
 // varyEncoding is the Vary of every answer written by body.write.
@@ -193,9 +186,6 @@ func (b *body) write(w http.ResponseWriter, r *http.Request, status int, a answe
 	} else {
 		h["Vary"] = append(v, varyEncoding...)
 	}
-	if a.lastModified != nil {
-		h["Last-Modified"] = a.lastModified
-	}
 	f := &b.identity
 	if br, gz := b.encodings(); br != nil || gz != nil {
 		switch enc := acceptEncoding(r.Header.Get("Accept-Encoding")); {
@@ -210,7 +200,7 @@ func (b *body) write(w http.ResponseWriter, r *http.Request, status int, a answe
 	}
 	if status == http.StatusOK {
 		h["Etag"] = f.etag
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && notModified(r, b.etag, a.modified) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && notModified(r, b.etag) {
 			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return

@@ -87,7 +87,7 @@ func (sn *snapshot) put(key pageKey, c cached) *cachedBody {
 	if e := sn.pages[key]; e != nil {
 		return e
 	}
-	e := &cachedBody{headers: newAnswerHeaders(c.ctype, "no-cache", sn.loaded), body: newBody(c.body, pageQuality)}
+	e := &cachedBody{headers: newAnswerHeaders(c.ctype, "no-cache"), body: newBody(c.body, pageQuality)}
 	if sn.pages == nil {
 		sn.pages = map[pageKey]*cachedBody{}
 	}

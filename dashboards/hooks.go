@@ -13,7 +13,6 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/malbild/malbild/strategy"
 )
@@ -102,5 +101,5 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, t *t
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	newBody(buf.Bytes(), onTheFlyQuality).write(w, r, status, newAnswerHeaders("text/html; charset=utf-8", "no-store", time.Time{}))
+	newBody(buf.Bytes(), onTheFlyQuality).write(w, r, status, newAnswerHeaders("text/html; charset=utf-8", "no-store"))
 }

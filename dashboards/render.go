@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 //go:embed templates/*.html
@@ -184,7 +183,7 @@ func writeHTML(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 // writeBody sends an answer that is not cached, compressed when the
 // client accepts it (the page is built for this request alone).
 func writeBody(w http.ResponseWriter, r *http.Request, status int, ctype string, b []byte) {
-	newBody(b, onTheFlyQuality).write(w, r, status, newAnswerHeaders(ctype, "no-cache", time.Time{}))
+	newBody(b, onTheFlyQuality).write(w, r, status, newAnswerHeaders(ctype, "no-cache"))
 }
 
 // serveError renders an error page; key names the heading message, and

@@ -105,8 +105,15 @@ func TestSecurityHeaders(t *testing.T) {
 		if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
 			t.Errorf("%s: X-Content-Type-Options = %q", p, got)
 		}
-		if got := h.Get("Referrer-Policy"); got != "same-origin" {
-			t.Errorf("%s: Referrer-Policy = %q", p, got)
+		if got := h.Get("X-Frame-Options"); got != "" {
+			t.Errorf("%s: X-Frame-Options = %q: frame-ancestors in the policy forbids framing", p, got)
+		}
+	}
+	// The referrer policy is set by the pages themselves.
+	for _, p := range []string{"/", "/ledning", "/indikator/andel-digitala", "/uppfoljning", "/tillganglighet", "/finns-inte"} {
+		_, _, body := e.get(p)
+		if !strings.Contains(body, `<meta name="referrer" content="same-origin">`) {
+			t.Errorf("%s: no referrer policy in its head", p)
 		}
 	}
 	// No inline scripts or styles: every <script> has a src or is JSON
