@@ -53,3 +53,17 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// TestCombineWrk: interleaved runs join into one rate over their time
+// together (not the mean of the rates), the median p50 and the worst p99.
+func TestCombineWrk(t *testing.T) {
+	runs := []wrkResult{
+		{requests: 1000, bytesRead: 10, perSecond: 100, p50: 3 * time.Millisecond, p99: 9 * time.Millisecond, errors: 1},
+		{requests: 3000, bytesRead: 30, perSecond: 300, p50: 1 * time.Millisecond, p99: 20 * time.Millisecond, non2xx: 2},
+		{requests: 2000, bytesRead: 20, perSecond: 200, p50: 2 * time.Millisecond, p99: 5 * time.Millisecond},
+	}
+	want := wrkResult{requests: 6000, bytesRead: 60, perSecond: 200, p50: 2 * time.Millisecond, p99: 20 * time.Millisecond, non2xx: 2, errors: 1}
+	if got := combineWrk(runs); got != want {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
