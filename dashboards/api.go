@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -18,21 +17,15 @@ import (
 // The open-data API, version 1. Everything is public-only unless the
 // request may see internal data; the licence of the public data is CC0.
 
-// writeJSON sends v as indented JSON.
+// writeJSON sends v as indented JSON, with an ETag and compressed for a
+// client that takes it (writeBody).
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, ctype string, v any) {
 	body, err := encodeJSON(v)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	writeBody(w, r, status, ctype, body)
 }
 
 func encodeJSON(v any) ([]byte, error) {

@@ -46,10 +46,9 @@ func newForm(content []byte, etag, encoding string) form {
 	return f
 }
 
-// forms makes the header values of the encodings; it runs once, after
-// br and gzip are set.
+// forms makes the header values of the compressed encodings; it runs
+// once, after br and gzip are set.
 func (b *body) forms() {
-	b.identity = newForm(b.raw, b.etag, "")
 	if b.br != nil {
 		b.brForm = newForm(b.br, b.etag+"-br", "br")
 	}
@@ -74,7 +73,9 @@ const (
 func newBody(raw []byte, level int) *body {
 	h := fnv.New64a()
 	h.Write(raw)
-	return &body{raw: raw, etag: strconv.FormatUint(h.Sum64(), 36), level: level}
+	b := &body{raw: raw, etag: strconv.FormatUint(h.Sum64(), 36), level: level}
+	b.identity = newForm(raw, b.etag, "")
+	return b
 }
 
 // precompressed sets encodings made elsewhere (at build time); either may
@@ -186,12 +187,14 @@ func (b *body) write(w http.ResponseWriter, r *http.Request, status int, a answe
 	} else {
 		h["Vary"] = append(v, varyEncoding...)
 	}
+	// Compressed only for a client that takes it: an answer made for one
+	// request (an error, the DCAT catalogue) is not compressed for curl.
 	f := &b.identity
-	if br, gz := b.encodings(); br != nil || gz != nil {
-		switch enc := acceptEncoding(r.Header.Get("Accept-Encoding")); {
+	if enc := acceptEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
+		switch br, gz := b.encodings(); {
 		case enc == "br" && br != nil:
 			f = &b.brForm
-		case enc != "" && gz != nil:
+		case gz != nil:
 			f = &b.gzipForm
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -80,7 +81,7 @@ func TestCompressionAndRevalidation(t *testing.T) {
 	if asset == "" {
 		t.Fatal("no stylesheet link on /")
 	}
-	for _, path := range []string{"/", "/ledning", "/api/v1/strategy", "/api/v1/observations.csv", asset} {
+	for _, path := range []string{"/", "/ledning", "/api/v1/", "/api/v1/strategy", "/api/v1/observations.csv", "/api/v1/dcat", asset} {
 		ident, identBody := e.fetch(path)
 		if ident.StatusCode != http.StatusOK || ident.Header.Get("Content-Encoding") != "" {
 			t.Fatalf("%s without Accept-Encoding: %d %q", path, ident.StatusCode, ident.Header.Get("Content-Encoding"))
@@ -133,5 +134,28 @@ func TestWarmAnswerHeaderFields(t *testing.T) {
 				t.Errorf("%s (Accept-Encoding %q): %d header fields %v, want at most 8", path, enc, len(names), names)
 			}
 		}
+	}
+}
+
+// TestIdentityAnswerNotCompressed: an answer made for one request is not
+// compressed for a client that takes no encoding, and is for one that does.
+func TestIdentityAnswerNotCompressed(t *testing.T) {
+	raw := bytes.Repeat([]byte("Målbild följer kommunens digitaliseringsstrategi. "), 100)
+	plain := newBody(raw, onTheFlyQuality)
+	w := httptest.NewRecorder()
+	plain.write(w, httptest.NewRequest(http.MethodGet, "/api/v1/dcat", nil), http.StatusOK, newAnswerHeaders("application/json", "no-cache"))
+	if w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), raw) || w.Header().Get("Etag") == "" {
+		t.Fatalf("identity answer: %d, %d bytes, ETag %q", w.Code, w.Body.Len(), w.Header().Get("Etag"))
+	}
+	if plain.br != nil || plain.gzip != nil {
+		t.Error("compressed for a client that takes no encoding")
+	}
+	br := newBody(raw, onTheFlyQuality)
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/dcat", nil)
+	req.Header.Set("Accept-Encoding", "br")
+	w = httptest.NewRecorder()
+	br.write(w, req, http.StatusOK, newAnswerHeaders("application/json", "no-cache"))
+	if w.Header().Get("Content-Encoding") != "br" || w.Body.Len() >= len(raw) {
+		t.Errorf("br answer: Content-Encoding %q, %d of %d bytes", w.Header().Get("Content-Encoding"), w.Body.Len(), len(raw))
 	}
 }
