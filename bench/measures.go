@@ -223,17 +223,28 @@ func (b *bench) probeMinute(ctx context.Context, st *strategy.Strategy, r *incre
 	for _, svc := range r.names {
 		minute.Probes = append(minute.Probes, facts.ProbeResult{Service: svc, Time: at, OK: true, Status: 200, Duration: 120 * time.Millisecond})
 	}
-	start := time.Now()
-	touched, err := r.d.store.WriteBatchTouched(ctx, minute)
+	write, total, err := writeRecompute(ctx, st, r.d.store, minute, r.timed, "a minute of probe results")
 	if err != nil {
-		return fmt.Errorf("writing a minute of probe results: %w", err)
-	}
-	r.writes = append(r.writes, time.Since(start))
-	if _, err := collectors.RecomputeTouched(ctx, r.timed, st, nil, touched); err != nil {
 		return err
 	}
-	r.minutes = append(r.minutes, time.Since(start))
+	r.writes, r.minutes = append(r.writes, write), append(r.minutes, total)
 	return nil
+}
+
+// writeRecompute writes batch with WriteBatchTouched and then recomputes
+// through timed what it touched, as the runner does after a collector
+// run; it returns the write's time and the time of both.
+func writeRecompute(ctx context.Context, st *strategy.Strategy, s *clickhouse.Store, batch *facts.Batch, timed *timedMeasures, what string) (write, total time.Duration, err error) {
+	start := time.Now()
+	touched, err := s.WriteBatchTouched(ctx, batch)
+	if err != nil {
+		return 0, 0, fmt.Errorf("writing %s: %w", what, err)
+	}
+	write = time.Since(start)
+	if _, err := collectors.RecomputeTouched(ctx, timed, st, nil, touched); err != nil {
+		return 0, 0, fmt.Errorf("recomputing after %s: %w", what, err)
+	}
+	return write, time.Since(start), nil
 }
 
 // caseExport writes r's monthly case export i, in a month of a year after
@@ -263,16 +274,11 @@ func (b *bench) caseExport(ctx context.Context, st *strategy.Strategy, r *increm
 		c.Received = month.Add(off)
 		export.Cases = append(export.Cases, c)
 	}
-	start := time.Now()
-	touched, err := s.WriteBatchTouched(ctx, export)
+	write, total, err := writeRecompute(ctx, st, s, export, r.caseTimed, "a monthly case export")
 	if err != nil {
-		return fmt.Errorf("writing a monthly case export: %w", err)
-	}
-	r.caseWrites = append(r.caseWrites, time.Since(start))
-	if _, err := collectors.RecomputeTouched(ctx, r.caseTimed, st, nil, touched); err != nil {
 		return err
 	}
-	r.exports = append(r.exports, time.Since(start))
+	r.caseWrites, r.exports = append(r.caseWrites, write), append(r.exports, total)
 	return dropExports(ctx, s, month)
 }
 
